@@ -1,0 +1,247 @@
+"""The mock auth server: the SDK's API, the app's own backend, the SDK bundle, and faults, on one loopback port.
+
+It runs aiohttp in its own thread with its own event loop (the pytest-httpserver model), so Playwright's sync API
+can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
+``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
+``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import jinja2
+from aiohttp import web
+
+from harness.errors import HarnessError
+from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
+from harness.mock.tokens import TokenIssuer, peek
+from harness.timeline import Timeline
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+PAGES = FIXTURES / "pages"
+
+
+class Sdk(Protocol):
+    """What the server needs from an SDK adapter (see harness/sdks/clerk)."""
+
+    name: str
+    session_cookies: tuple[str, ...]
+    issuer: TokenIssuer
+
+    def routes(self) -> list[web.RouteDef]: ...
+    def page_head(self, bundle_url: str) -> str: ...
+    def revoke(self) -> None: ...
+
+
+class MockAuthServer:
+    """One run's server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, timeline: Timeline, sdk: Sdk, *, bundle_dist: Path | None, sdk_version: str,
+                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js") -> None:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            raise HarnessError(f"the mock server only listens on loopback, not {host!r}")
+        self.timeline = timeline
+        self.sdk = sdk
+        self.sdk_version = sdk_version
+        self.bundle_dist = bundle_dist
+        self.bundle_file = bundle_file
+        self.host = host
+        self.port = port
+        self.faults = FaultBook()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+        self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), autoescape=True)
+
+    # -- life cycle -------------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def bundle_url(self) -> str:
+        return f"/sdk/{self.sdk_version}/{self.bundle_file}"
+
+    def start(self) -> "MockAuthServer":
+        self._thread = threading.Thread(target=self._serve, name="mock-auth-server", daemon=True)
+        self._thread.start()
+        self._ready.wait(15)
+        if self._startup_error is not None:
+            err = self._startup_error
+            if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+                raise HarnessError(f"port {self.port} on {self.host} is in use; pick another with --port, "
+                                   "or 0 for any free port") from None
+            raise HarnessError(f"the mock server could not start on {self.host}:{self.port}: {err}") from None
+        if not self._ready.is_set():
+            raise HarnessError("the mock server did not start within 15 s")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        self.faults.clear()
+        if self._runner is not None:
+            fut = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            try:
+                fut.result(5)
+            except Exception:  # a stuck connection must not keep a test from ending
+                pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop = None
+
+    def __enter__(self) -> "MockAuthServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._start_site())
+        except BaseException as err:  # reported to the starting thread
+            self._startup_error = err
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _start_site(self) -> None:
+        app = web.Application(middlewares=[self._middleware])
+        app.add_routes(self.sdk.routes())
+        app.add_routes([web.get("/", self._app_page), web.get("/app/{tail:.*}", self._app_page),
+                        web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page)])
+        if self.bundle_dist is not None:
+            app.router.add_static(f"/sdk/{self.sdk_version}/", self.bundle_dist, append_version=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        # Bind the socket ourselves so "port in use" is reported as such, and port 0 gives us the real port back.
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.bind((self.host, self.port))
+        self.port = sock.getsockname()[1]
+        site = web.SockSite(self._runner, sock, shutdown_timeout=0.5)
+        await site.start()
+
+    # -- controls (called from the runner thread) ----------------------------------------------------------------
+
+    def add_fault(self, fault: Fault) -> Fault:
+        fault = self.faults.add(fault)
+        self.timeline.emit("mock", "fault.armed", **fault.describe())
+        return fault
+
+    def release(self, fault_id: str | None = None, outcome: ReleaseOutcome = "pass") -> None:
+        for fault in self.faults.release(fault_id, outcome):
+            self.timeline.emit("mock", "fault.released", fault=fault.id, kind=fault.kind, outcome=fault.release_outcome)
+
+    def revoke_session(self) -> None:
+        """The server ends the session: its tokens answer 401 and the client shows no sessions."""
+        self.sdk.revoke()
+        self.timeline.emit("mock", "session.revoked")
+
+    # -- request handling ------------------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.time()
+        cookie = self._session_cookie(request)
+        claims = peek(cookie)
+        req = self.timeline.emit("mock", "request", at=started, method=request.method, path=request.path,
+                                 query=request.query_string[:200], session_cookie=cookie is not None,
+                                 token_iat=claims.get("iat") if claims else None)
+        decision = self.faults.decide(request.method, request.path)
+        if decision.fault is not None:
+            return await self._apply_fault(request, handler, decision, req.seq)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = exc
+        self.timeline.emit("mock", "response", method=request.method, path=request.path, status=response.status,
+                           ms=round((time.time() - started) * 1000, 1), request=req.seq)
+        return response
+
+    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision, req: int) -> web.StreamResponse:
+        fault = decision.fault
+        assert fault is not None
+        info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
+        if decision.wait is not None:
+            self.timeline.emit("mock", "fault.held", **info)
+            await decision.wait.wait()
+            if fault.release_outcome == "drop":
+                return self._drop(request, info | {"after": "hold"})
+            response = await handler(request)
+            self.timeline.emit("mock", "response", method=request.method, path=request.path,
+                               status=response.status, request=req, after=fault.kind)
+            return response
+        if fault.kind == "status":
+            from harness.sdks.clerk.fapi import error_body  # the error shape clerk-js parses
+            self.timeline.emit("mock", "fault", **info)
+            return web.json_response(error_body(fault.status, fault.error_code), status=fault.status)
+        if fault.kind == "delay":
+            self.timeline.emit("mock", "fault", **info)
+            await asyncio.sleep(fault.delay)
+            response = await handler(request)
+            self.timeline.emit("mock", "response", method=request.method, path=request.path,
+                               status=response.status, request=req, after="delay")
+            return response
+        if fault.kind == "drop" and fault.at == "body":
+            self.timeline.emit("mock", "fault", **info)
+            stream = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
+                                                             "Content-Length": "4096"})
+            await stream.prepare(request)
+            await stream.write(b'{"object":"tok')
+            await asyncio.sleep(0.05)
+            assert request.transport is not None
+            request.transport.close()
+            return stream
+        return self._drop(request, info)
+
+    def _drop(self, request: web.Request, info: dict[str, Any]) -> web.StreamResponse:
+        self.timeline.emit("mock", "fault", **info)
+        if request.transport is not None:
+            request.transport.close()
+        # Nothing reaches the client: the transport is closed before aiohttp writes this.
+        return web.Response(status=599)
+
+    def _session_cookie(self, request: web.Request) -> str | None:
+        return request.cookies.get(self.sdk.session_cookies[0]) or None
+
+    def _server_view(self, request: web.Request) -> dict[str, Any]:
+        """The app backend's verdict on ``__session``, as a server-side SDK would reach it."""
+        check = self.sdk.issuer.check(self._session_cookie(request), revoked=getattr(self.sdk, "state").revoked
+                                      if hasattr(self.sdk, "state") else False)
+        view = {"path": request.path, "signed_in": check.valid, **check.to_dict()}
+        self.timeline.emit("mock", "server.view", **view)
+        return view
+
+    async def _app_page(self, request: web.Request) -> web.Response:
+        view = self._server_view(request)
+        html = self._pages.get_template("app.html").render(
+            sdk=self.sdk.name, version=self.sdk_version, view=view,
+            sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
+        return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+    async def _api_me(self, request: web.Request) -> web.Response:
+        return web.json_response(self._server_view(request))
+
+    async def _probe_page(self, request: web.Request) -> web.Response:
+        # Plain pages without any SDK, for testing the harness's own probes.
+        path = PAGES / f"probe-{request.match_info['name']}.html"
+        if not path.is_file():
+            raise web.HTTPNotFound()
+        return web.Response(text=path.read_text(), content_type="text/html", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,82 @@
+"""Session JWTs: minted by the mock Frontend API, verified by the mock app backend.
+
+Signed RS256 with a key made for each run, so a token from one run never verifies in another, and verified the way a
+server-side SDK verifies ``__session`` (signature, expiry, not-before). The browser SDK never checks signatures; the
+server does, and the server is what decides whether the user still looks signed in.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ISSUER = "https://clerk.mock.test"
+KEY_ID = "ins_mock"
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the app backend concluded from a ``__session`` value."""
+
+    valid: bool
+    reason: str  # "ok" | "absent" | "expired" | "bad-signature" | "malformed" | "not-yet-valid" | "revoked"
+    claims: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid": self.valid, "reason": self.reason}
+        if self.claims:
+            out["iat"] = self.claims.get("iat")
+            out["exp"] = self.claims.get("exp")
+            out["sid"] = self.claims.get("sid")
+        return out
+
+
+class TokenIssuer:
+    """Mints and verifies session tokens for one run."""
+
+    def __init__(self, *, user_id: str, session_id: str, ttl: float, clock=time.time) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
+        self.ttl = ttl
+        self._clock = clock
+        # 2048-bit keys take ~50 ms to make; one per run keeps runs independent.
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._public = self._key.public_key()
+
+    def mint(self, azp: str = "http://127.0.0.1") -> str:
+        now = int(self._clock())
+        claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
+                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
+
+    def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
+        if not token:
+            return TokenCheck(False, "absent")
+        try:
+            claims = jwt.decode(token, self._public, algorithms=["RS256"], issuer=ISSUER,
+                                options={"require": ["exp", "iat", "sid", "sub"]}, leeway=0)
+        except jwt.ExpiredSignatureError:
+            return TokenCheck(False, "expired", peek(token))
+        except jwt.ImmatureSignatureError:
+            return TokenCheck(False, "not-yet-valid", peek(token))
+        except jwt.InvalidSignatureError:
+            return TokenCheck(False, "bad-signature", peek(token))
+        except jwt.PyJWTError:
+            return TokenCheck(False, "malformed")
+        if revoked or claims.get("sid") != self.session_id:
+            return TokenCheck(False, "revoked", claims)
+        return TokenCheck(True, "ok", claims)
+
+
+def peek(token: str | None) -> dict[str, Any] | None:
+    """The claims of a JWT without checking anything (for labelling a cookie's token by its iat/exp)."""
+    if not token:
+        return None
+    try:
+        return jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return None
