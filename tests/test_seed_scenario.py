@@ -1,0 +1,25 @@
+"""The proof in both directions for the founding case: the seed scenario fails on 6.0.0 and passes on 6.1.0."""
+
+from conftest import BUGGY, FIXED
+
+
+def test_seed_scenario_reproduces_on_buggy_version(run):
+    result = run("offline-refresh-due", BUGGY)
+    assert result.outcome == "reproduced", result.sentence
+    assert result.lost_at is not None
+    assert "removed" in result.sentence and "step" in result.sentence
+    # The server's view on the reload is what a user sees: signed out.
+    failed = {c["name"] for c in result.checks if not c["passed"]}
+    assert {"cookie-never-removed", "server-sees-session"} <= failed
+    assert result.matches_expectation is True
+
+
+def test_seed_scenario_survives_on_fixed_version(run):
+    result = run("offline-refresh-due", FIXED)
+    assert result.outcome == "survived", result.sentence
+    assert result.lost_at is None
+    assert all(c["passed"] for c in result.checks), result.checks
+    # The check could have failed: the SDK did make its token attempt while offline.
+    attempts = [e for e in result.events if e["kind"] == "sdk.token.end"]
+    assert attempts and attempts[0]["data"]["online"] is False
+    assert result.matches_expectation is True
