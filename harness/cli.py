@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(root on Debian/Ubuntu only)")
     browser.add_argument("--chromium", metavar="PATH")
     browser.add_argument("--list", action="store_true", help="list every browser found")
+    browser.add_argument("--need-tabs", action="store_true", help="require a full Chromium (the real tab mode "
+                         "cannot use a headless shell)")
 
     bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked)")
     bundle.add_argument("versions", nargs="+", metavar="VERSION")
@@ -75,6 +77,7 @@ def _browser(args: argparse.Namespace) -> int:
     from harness.browser import discovery
 
     argv = (["--ensure"] if args.ensure else []) + (["--list"] if args.list else [])
+    argv += ["--need-tabs"] if args.need_tabs else []
     argv += ["--chromium", args.chromium] if args.chromium else []
     return discovery.main(argv)
 

@@ -128,14 +128,14 @@ class MockAuthServer:
                         web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page)])
         if self.bundle_dist is not None:
             app.router.add_static(f"/sdk/{self.sdk_version}/", self.bundle_dist, append_version=False)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         # Bind the socket ourselves so "port in use" is reported as such, and port 0 gives us the real port back.
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock, shutdown_timeout=0.5)
+        site = web.SockSite(self._runner, sock)
         await site.start()
 
     # -- controls (called from the runner thread) ----------------------------------------------------------------

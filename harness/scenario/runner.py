@@ -88,7 +88,6 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     cache = config.cache or NpmBundleCache()
     sdk = ClerkSdk(token_ttl=scenario.setup.token_ttl)
     bundle = cache.get(sdk.package, config.version)
-    folder = artifacts.RunFolder.create(config.reports_dir, scenario.id, config.version) if config.reports_dir else None
     timeline = Timeline()
     labels = [s.label or s.describe() for s in scenario.steps]
     error: str | None = None
@@ -96,8 +95,9 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     driver = BrowserDriver(timeline, DriverOptions(
         executable=config.executable, mode=config.mode, headless=config.headless, slowmo=config.slowmo,
         mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=("__session", "__session_*"),
-        init_scripts=(sdk.init_script,), tracing=config.tracing and folder is not None))
-    server.start()
+        init_scripts=(sdk.init_script,), tracing=config.tracing and config.reports_dir is not None))
+    server.start()  # bad input (a port in use) fails here, before any output is written
+    folder = artifacts.RunFolder.create(config.reports_dir, scenario.id, config.version) if config.reports_dir else None
     try:
         driver.start()
         ctx = RunContext(timeline=timeline, driver=driver, server=server, sdk=sdk)
