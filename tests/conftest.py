@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import warnings
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from harness.browser.discovery import BrowserInfo, find_browser
+from harness.browser.discovery import BrowserInfo
+from harness.browser.driver import BrowserChoice, choose_browser
+from harness.browser.real_chromium import kill_all, marked_processes
 from harness.scenario.model import Scenario, load_scenario, parse_scenario
 from harness.scenario.runner import RunConfig, RunResult, run_scenario
 from harness.sdks.npm import NpmBundleCache
@@ -19,9 +23,28 @@ BUGGY, FIXED = "6.0.0", "6.1.0"
 RunFactory = Callable[..., RunResult]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_chromium_left_behind():
+    """After the suite: no process of a Chromium the harness launched itself may still be running."""
+    yield
+    left = marked_processes(launched_by=os.getpid())
+    if left:
+        kill_all()
+        pytest.fail(f"Chromium processes outlived the test suite: {left}")
+
+
 @pytest.fixture(scope="session")
-def chromium() -> BrowserInfo:
-    return find_browser()
+def browser_choice() -> BrowserChoice:
+    """Real tab mode (a full Chromium) wherever it works; otherwise simulated, with one warning saying so."""
+    choice = choose_browser("real")
+    if choice.note:
+        warnings.warn(choice.note)
+    return choice
+
+
+@pytest.fixture(scope="session")
+def chromium(browser_choice: BrowserChoice) -> BrowserInfo:
+    return browser_choice.info
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +53,7 @@ def bundle_cache() -> NpmBundleCache:
 
 
 @pytest.fixture
-def run(chromium: BrowserInfo, bundle_cache: NpmBundleCache, tmp_path: Path) -> RunFactory:
+def run(browser_choice: BrowserChoice, bundle_cache: NpmBundleCache, tmp_path: Path) -> RunFactory:
     """Run a scenario (an id in scenarios/, a path, YAML text, or a Scenario) on one version."""
 
     def go(scenario: str | Path | Scenario, version: str, **overrides) -> RunResult:
@@ -39,7 +62,9 @@ def run(chromium: BrowserInfo, bundle_cache: NpmBundleCache, tmp_path: Path) -> 
         elif isinstance(scenario, (str, Path)):
             path = Path(scenario)
             scenario = load_scenario(path if path.suffix == ".yaml" else SCENARIOS / f"{scenario}.yaml")
+        chromium = browser_choice.info
         options = dict(version=version, executable=chromium.path, browser_kind=chromium.kind,
+                       mode=scenario.setup.browser_mode or browser_choice.mode, mode_note=browser_choice.note,
                        reports_dir=tmp_path / "reports", tracing=False, cache=bundle_cache)
         options.update(overrides)
         return run_scenario(scenario, RunConfig(**options))

@@ -21,5 +21,6 @@ def test_seed_scenario_survives_on_fixed_version(run):
     assert all(c["passed"] for c in result.checks), result.checks
     # The check could have failed: the SDK did make its token attempt while offline.
     attempts = [e for e in result.events if e["kind"] == "sdk.token.end"]
-    assert attempts and attempts[0]["data"]["online"] is False
+    # (Any attempt: the poller may also tick once before the offline step, depending on when the page loaded.)
+    assert any(a["data"]["online"] is False for a in attempts)
     assert result.matches_expectation is True
