@@ -45,38 +45,86 @@ def _into(event: Event, timeline: Timeline) -> str:
 
 
 def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[str]) -> Judgement:
-    """Look at the whole timeline and say what happened to the session."""
+    """Look at the whole timeline and say what happened to the session.
+
+    The checks, each backed by the events that decide it:
+
+    - ``cookie-never-removed``: no write of a session cookie removed it while the server still held the session,
+      however briefly (the watcher sees every ``document.cookie`` write); a write-back after a removal is told apart
+      as a fresh token or a stale one (``write-back-fresh``);
+    - ``cookie-present-at-end``: the browser's own cookie jar holds the session cookie after the last step;
+    - ``server-sees-session``: every page load after sign-in reached the server with a valid ``__session``;
+    - ``sdk-sees-user``: ``Clerk.user`` was set after every reload or navigation, also when ``/v1/client`` failed
+      and the SDK had to fall back to the cookie;
+    - ``get-token``: every ``get_token`` step with ``expect:`` got what it expected;
+    - ``watcher-matches-jar``: the cookie watcher and the browser's jar agreed after every step;
+    - after ``revoke_session``: ``signed-out-after-revocation``, the browser dropped the cookie and stopped
+      presenting it (else the outcome is ``stuck``).
+    """
     events = timeline.events()
     cookie_events = [e for e in events if e.kind == "cookie" and e.data.get("name") in session_cookies]
     revoked = next((e for e in events if e.kind == "session.revoked"), None)
     revoked_at = revoked.at if revoked else float("inf")
-    signed_in_at = next((e.at for e in cookie_events if e.data.get("op") == "set"), None)
+    first_set = next((e for e in cookie_events if e.data.get("op") == "set"), None)
     checks: list[Check] = []
 
-    if signed_in_at is None:
+    if first_set is None:
         check = Check("session-cookie-written", False, f"the SDK never wrote {session_cookies[0]}: the run never "
                       "signed in, so nothing it checked could fail")
         return Judgement("error", check.detail, [check])
+    signed_in_at = first_set.at
 
     # 1. Continuous: was a session cookie ever removed while the server still held the session?
     removals = [e for e in cookie_events if e.data.get("op") == "removed" and e.data.get("was_present")]
     early = [e for e in removals if e.at < revoked_at]
     if early:
         first = early[0]
-        back = next((e for e in cookie_events if e.at > first.at and e.data.get("op") == "set"
-                     and e.data.get("name") == first.data.get("name")), None)
         detail = (f"`{first.data['name']}` removed at t={first.t:.2f} s, {_into(first, timeline)}"
                   f"{_step_name(first.step, steps)}, while the session was valid"
-                  f" (browser {'online' if first.data.get('online') else 'offline'})")
+                  f" (browser {'online' if first.data.get('online') else 'offline'}"
+                  # the page's own visibility at the removal: a loss in a background tab says so
+                  f"{', tab hidden' if first.data.get('visibility') == 'hidden' else ''})")
+        back = _write_back(first, cookie_events)
         if back is not None:
-            fresh = _freshness(back, first)
-            detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {fresh}"
+            fresh, how = _freshness(back, first, first_set)
+            detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {how}"
+        again = [e for e in early if e.data.get("name") == first.data.get("name")]
+        if len(again) > 1:
+            detail += f"; removed {len(again)} times in all"
         checks.append(Check("cookie-never-removed", False, detail, first.t, first.step))
+        # Every write-back after a removal, told apart: a stale token (the SDK's lastActiveToken) is not a recovery.
+        for removal in early:
+            back = _write_back(removal, cookie_events)
+            if back is None:
+                continue
+            fresh, how = _freshness(back, removal, first_set)
+            if not fresh:
+                checks.append(Check("write-back-fresh", False, f"`{back.data['name']}` written back at t={back.t:.2f} "
+                                    f"s during {_step_name(back.step, steps)} with {how}", back.t, back.step))
+                break
+        else:
+            if any(_write_back(r, cookie_events) for r in early):
+                checks.append(Check("write-back-fresh", True, "every write-back after a removal carried a token "
+                                    "minted after the removal"))
     else:
         checks.append(Check("cookie-never-removed", True,
                             f"{len(cookie_events)} writes of the session cookies, none removed a valid session"))
 
-    # 2. The server's view on each page load after sign-in.
+    # 2. The browser's own jar after the last step (catches a removal the page's watcher cannot see, e.g. by a
+    # Set-Cookie header).
+    jars = [e for e in events if e.kind == "cookie.jar"]
+    if jars and revoked is None:
+        last = jars[-1]
+        present = set(last.data.get("present", []))
+        missing = [n for n in session_cookies if n not in present]
+        if missing:
+            checks.append(Check("cookie-present-at-end", False, f"the browser's cookie jar had no `{missing[0]}` "
+                                f"after {_step_name(last.step, steps)}", last.t, last.step))
+        else:
+            checks.append(Check("cookie-present-at-end", True, "the browser's cookie jar held the session cookies "
+                                "after the last step"))
+
+    # 3. The server's view on each page load after sign-in.
     views = [e for e in events if e.kind == "server.view" and e.at > signed_in_at]
     bad_views = [e for e in views if not e.data.get("signed_in") and e.at < revoked_at]
     if bad_views:
@@ -88,58 +136,105 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         checks.append(Check("server-sees-session", True, f"the server saw a valid session on all {len(views)} "
                             "page loads after sign-in"))
 
-    # 3. The SDK's own view after reloads / navigations.
+    # 4. The SDK's own view after reloads / navigations (with /v1/client failing: the cookie fallback).
     sdk_views = [e for e in events if e.kind == "sdk.view" and e.at > signed_in_at and e.at < revoked_at]
     lost_views = [e for e in sdk_views if not e.data.get("user")]
+    fallback = [e for e in sdk_views if _client_failed(e)]
     if lost_views:
         v = lost_views[0]
-        checks.append(Check("sdk-sees-user", False, f"the SDK showed no user during {_step_name(v.step, steps)}",
+        how = (f" while /v1/client answered {v.data['client_read']} (the SDK's cookie fallback found no session)"
+               if _client_failed(v) else "")
+        checks.append(Check("sdk-sees-user", False, f"`Clerk.user` was null after {_step_name(v.step, steps)}{how}",
                             v.t, v.step))
     elif sdk_views:
-        checks.append(Check("sdk-sees-user", True, f"the SDK showed the user in all {len(sdk_views)} checks"))
+        how = (f", {len(fallback)} of them with /v1/client failing (restored from the cookie)" if fallback else "")
+        checks.append(Check("sdk-sees-user", True, f"`Clerk.user` was set after all {len(sdk_views)} page "
+                            f"loads{how}"))
 
-    # 4. The watcher against the browser's own cookie jar.
+    # 5. getToken results the scenario expects.
+    calls = [e for e in events if e.kind == "sdk.get_token.call" and e.data.get("expect")]
+    if calls:
+        results = {e.data.get("call"): e for e in events if e.kind == "sdk.get_token"}
+        wrong = []
+        for c in calls:
+            got = results.get(c.data["call"])
+            if got is None or got.data.get("outcome") != c.data["expect"]:
+                wrong.append((c, got))
+        if wrong:
+            c, got = wrong[0]
+            said = "never settled" if got is None else (
+                f"gave {got.data.get('outcome')}" + (f" ({got.data['error']})" if got.data.get("error") else ""))
+            checks.append(Check("get-token", False, f"getToken during {_step_name(c.step, steps)} {said}, expected "
+                                f"{c.data['expect']}", (got or c).t, c.step))
+        else:
+            checks.append(Check("get-token", True, f"all {len(calls)} getToken calls gave what was expected"))
+
+    # 6. The watcher against the browser's own cookie jar.
     mismatches = [e for e in events if e.kind == "cookie.mismatch"]
     if mismatches:
         m = mismatches[0]
         checks.append(Check("watcher-matches-jar", False, f"the cookie jar disagreed with the watcher at "
                             f"t={m.t:.2f} s: {m.data}", m.t, m.step))
-    elif any(e.kind == "cookie.jar" for e in events):
+    elif jars:
         checks.append(Check("watcher-matches-jar", True, "the browser's cookie jar agreed with the watcher at "
                             "every step"))
 
-    lost = [c for c in checks if not c.passed and c.name != "watcher-matches-jar"]
+    lost = [c for c in checks if not c.passed and c.name not in ("watcher-matches-jar", "write-back-fresh")]
     if revoked is None:
         if lost:
             return Judgement("reproduced", lost[0].detail, checks)
         return Judgement("survived", "the session survived: " + checks[0].detail, checks)
-
-    # Negative control: after the server ended the session, the browser must drop it.
     if lost:
         return Judgement("reproduced", lost[0].detail, checks)
+
+    # Negative control: after the server ended the session, the browser must drop the cookie and stop presenting it.
     after = [e for e in cookie_events if e.at >= revoked_at]
-    gone = any(e.data.get("op") == "removed" for e in after)
+    removed = next((e for e in after if e.data.get("op") == "removed"), None)
     final_present = bool(after) and after[-1].data.get("op") == "set"
-    late_views = [e for e in events if e.kind == "server.view" and e.at >= revoked_at]
-    if gone and not final_present:
-        first = next(e for e in after if e.data.get("op") == "removed")
-        checks.append(Check("signed-out-after-revocation", True,
-                            f"after the server ended the session, `{first.data['name']}` was removed at "
-                            f"t={first.t:.2f} s during {_step_name(first.step, steps)}", first.t, first.step))
-        if late_views and late_views[-1].data.get("signed_in"):
-            checks.append(Check("server-sees-sign-out", False, "the server still accepted the cookie after "
-                                "revocation"))
-            return Judgement("stuck", checks[-1].detail, checks)
-        return Judgement("signed-out", checks[-1].detail, checks)
-    checks.append(Check("signed-out-after-revocation", False, "the server ended the session but the browser kept "
-                        "its session cookie"))
-    return Judgement("stuck", checks[-1].detail, checks)
+    if jars and jars[-1].at >= revoked_at:
+        final_present = any(n in jars[-1].data.get("present", []) for n in session_cookies)
+    if removed is None or final_present:
+        checks.append(Check("signed-out-after-revocation", False, "the server ended the session but the browser "
+                            f"kept its session cookie{' (written back after its removal)' if removed else ''}"))
+        return Judgement("stuck", checks[-1].detail, checks)
+    checks.append(Check("signed-out-after-revocation", True,
+                        f"after the server ended the session, `{removed.data['name']}` was removed at "
+                        f"t={removed.t:.2f} s during {_step_name(removed.step, steps)}", removed.t, removed.step))
+    late_views = [e for e in events if e.kind == "server.view" and e.at > removed.at]
+    presented = [e for e in late_views if e.data.get("reason") != "absent"]
+    if presented:
+        v = presented[0]
+        checks.append(Check("browser-stops-presenting", False, f"after the removal the browser still sent a "
+                            f"`__session` ({v.data.get('reason')}) on {v.data.get('path')}", v.t, v.step))
+        return Judgement("stuck", checks[-1].detail, checks)
+    if late_views:
+        checks.append(Check("browser-stops-presenting", True, f"the {len(late_views)} page loads after the removal "
+                            "carried no `__session`"))
+    return Judgement("signed-out", checks[-2 if late_views else -1].detail, checks)
 
 
-def _freshness(written: Event, removed: Event) -> str:
-    iat = written.data.get("iat")
+def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:
+    """The next write that put the same cookie back after ``removal``."""
+    return next((e for e in cookie_events if e.at > removal.at and e.data.get("op") == "set"
+                 and e.data.get("name") == removal.data.get("name")), None)
+
+
+def _client_failed(view: Event) -> bool:
+    read = view.data.get("client_read")
+    return read is not None and not (isinstance(read, int) and read < 400)
+
+
+def _freshness(written: Event, removed: Event, first_set: Event) -> tuple[bool, str]:
+    """Fresh: minted after the removal (``iat`` is whole seconds, so one second of slack). Stale: an older token
+    written back, typically the SDK's ``lastActiveToken`` from page load."""
+    iat, exp = written.data.get("iat"), written.data.get("exp")
     if iat is None:
-        return "a token we could not read"
-    age = removed.at - iat
-    stale = iat < removed.at - 1
-    return f"a {'stale' if stale else 'fresh'} token (iat {age:.0f} s before the removal)"
+        return False, "a token the harness could not read"
+    if iat >= int(removed.at) - 1:
+        return True, f"a fresh token (minted {max(iat - removed.at, 0):.0f} s after the removal)"
+    which = "the load-time token" if iat == first_set.data.get("iat") else "an older token"
+    expiry = ""
+    if exp is not None:
+        left = exp - written.at
+        expiry = f", already expired {-left:.0f} s" if left <= 0 else f", {left:.0f} s left to live"
+    return False, f"a stale token ({which}, minted {removed.at - iat:.0f} s before the removal{expiry})"

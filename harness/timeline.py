@@ -33,7 +33,7 @@ class Event:
     seq: int = 0  # arrival order, to keep equal stamps stable
 
     def to_dict(self) -> dict[str, Any]:
-        return {"t": round(self.t, 4), "at": self.at, "source": self.source, "kind": self.kind,
+        return {"seq": self.seq, "t": round(self.t, 4), "at": self.at, "source": self.source, "kind": self.kind,
                 "step": self.step, **({"data": self.data} if self.data else {})}
 
 
@@ -52,8 +52,9 @@ class Timeline:
     def now(self) -> float:
         return self._clock()
 
-    def emit(self, source: str, kind: str, at: float | None = None, **data: Any) -> Event:
-        """Record an event; ``at`` defaults to now. Safe to call from any thread."""
+    def emit(self, source: str, kind: str, /, at: float | None = None, **data: Any) -> Event:
+        """Record an event; ``at`` defaults to now. Safe to call from any thread. ``source`` and ``kind`` are
+        positional-only, so ``data`` may carry keys of those names (a fault's ``kind``)."""
         with self._cond:
             stamp = self._clock() if at is None else at
             if kind == "step.start":

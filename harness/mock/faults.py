@@ -9,8 +9,12 @@ A :class:`Fault` matches requests by method and path glob and decides, per match
   body (``at: body``). A drop keeps applying until released: Chromium silently resends a POST once when a reused
   connection closes before any response byte, so a one-shot drop would never reach the SDK;
 - ``hold``: keep the request open until released; the release says whether it then gets its normal answer
-  (``pass``) or its connection closed (``drop``);
-- ``hang``: like hold, but never answered; released requests are dropped.
+  (``pass``) or its connection closed (``drop``). Released with ``drop``, the fault goes on closing matching requests
+  (for the same reason as ``drop``) until it is released once more;
+- ``hang``: like hold, but never answered; released requests are dropped (as a hold released with ``drop``).
+
+Every matching fault counts every matching call (``seen``), also calls another fault took, so two faults with
+``calls: [1]`` and ``calls: [2]`` on one path make a sequence.
 
 Faults are owned by the server's event loop; the runner thread talks to them through :class:`FaultBook`, which is
 thread-safe.
@@ -46,6 +50,7 @@ class Fault:
     applied: int = 0
     released: bool = False
     release_outcome: ReleaseOutcome = "pass"
+    dropping: bool = False  # released with a drop: closes every matching request until released again
     _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list, repr=False)
 
     def matches(self, method: str, path: str) -> bool:
@@ -60,7 +65,7 @@ class Fault:
         if self.kind == "delay":
             out["delay"] = self.delay
         if self.kind == "drop":
-            out["at"] = self.at
+            out["drop_at"] = self.at  # not "at": that is an event's time stamp
         return out
 
 
@@ -70,6 +75,7 @@ class Decision:
 
     fault: Fault | None
     wait: asyncio.Event | None = None  # for hold/hang: set on release
+    dropping: bool = False  # the fault was released with a drop and now closes the connection at once
 
 
 class FaultBook:
@@ -88,32 +94,51 @@ class FaultBook:
             return fault
 
     def release(self, fault_id: str | None = None, outcome: ReleaseOutcome = "pass") -> list[Fault]:
-        """Stop a fault (all faults when ``fault_id`` is None) and let its held requests go."""
+        """Let a fault's held requests go (all faults when ``fault_id`` is None) and stop the fault.
+
+        Released with ``drop`` (always so for ``hang``), a fault that was holding requests closes their connections
+        and then keeps closing every matching request until it is released once more: Chromium resends a POST
+        whose reused connection closed before any response byte, and a resend answered normally would hide the
+        drop from the SDK. Any other release ends the fault.
+        """
         with self._lock:
             chosen = [f for f in self._faults if fault_id is None or f.id == fault_id]
+            ended = []
             for fault in chosen:
-                fault.released = True
                 fault.release_outcome = "drop" if fault.kind == "hang" else outcome
                 for loop, event in fault._waiters:
                     loop.call_soon_threadsafe(event.set)
                 fault._waiters.clear()
-            self._faults = [f for f in self._faults if f not in chosen]
+                if fault.kind in ("hold", "hang") and fault.release_outcome == "drop" and not fault.dropping:
+                    fault.dropping = True
+                else:
+                    fault.released = True
+                    ended.append(fault)
+            self._faults = [f for f in self._faults if f not in ended]
             return chosen
 
     def clear(self) -> None:
+        """Drop every held request and forget every fault (the run is over)."""
         self.release(None, "drop")
+        with self._lock:
+            for fault in self._faults:
+                fault.released = True
+            self._faults = []
 
     def active(self) -> list[Fault]:
         with self._lock:
             return list(self._faults)
 
     def decide(self, method: str, path: str) -> Decision:
-        """Called on the server loop for each request: count it against matching faults, return the first that applies."""
+        """Called on the server loop for each request: count it against the matching faults, return the first that
+        applies."""
         with self._lock:
-            for fault in self._faults:
-                if fault.released or not fault.matches(method, path):
-                    continue
+            matching = [f for f in self._faults if not f.released and f.matches(method, path)]
+            for fault in matching:  # every matching fault counts the call, so nth-call sequences line up
                 fault.seen += 1
+            for fault in matching:
+                if fault.dropping:
+                    return Decision(fault, dropping=True)
                 if fault.calls is not None and fault.seen not in fault.calls:
                     continue
                 if fault.times is not None and fault.applied >= fault.times:

@@ -147,7 +147,8 @@ class MockAuthServer:
 
     def release(self, fault_id: str | None = None, outcome: ReleaseOutcome = "pass") -> None:
         for fault in self.faults.release(fault_id, outcome):
-            self.timeline.emit("mock", "fault.released", fault=fault.id, kind=fault.kind, outcome=fault.release_outcome)
+            self.timeline.emit("mock", "fault.released", fault=fault.id, kind=fault.kind, outcome=fault.release_outcome,
+                               **({"still_dropping": True} if not fault.released else {}))
 
     def revoke_session(self) -> None:
         """The server ends the session: its tokens answer 401 and the client shows no sessions."""
@@ -169,8 +170,10 @@ class MockAuthServer:
             return await self._apply_fault(request, handler, decision, req.seq)
         try:
             response = await handler(request)
-        except web.HTTPException as exc:
-            response = exc
+        except web.HTTPException as exc:  # e.g. a 404; logged, then raised (aiohttp deprecates returning it)
+            self.timeline.emit("mock", "response", method=request.method, path=request.path, status=exc.status,
+                               ms=round((time.time() - started) * 1000, 1), request=req.seq)
+            raise
         self.timeline.emit("mock", "response", method=request.method, path=request.path, status=response.status,
                            ms=round((time.time() - started) * 1000, 1), request=req.seq)
         return response
@@ -179,6 +182,8 @@ class MockAuthServer:
         fault = decision.fault
         assert fault is not None
         info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
+        if decision.dropping:
+            return self._drop(request, info | {"after": "release"})
         if decision.wait is not None:
             self.timeline.emit("mock", "fault.held", **info)
             await decision.wait.wait()

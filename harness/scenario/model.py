@@ -25,13 +25,14 @@ argument) or a mapping of its arguments; ``label`` and ``timeout`` may sit besid
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import semantic_version
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import ScenarioError
 
@@ -85,16 +86,6 @@ class _ScenarioFields(BaseModel):
     steps: list[Any] = Field(min_length=1)
     verdicts: dict[str, Outcome] = Field(min_length=1)
 
-    @field_validator("verdicts")
-    @classmethod
-    def _ranges(cls, value: dict[str, str]) -> dict[str, str]:
-        for spec in value:
-            try:
-                semantic_version.NpmSpec(spec)
-            except ValueError:
-                raise ValueError(f"{spec!r} is not an npm version range (e.g. '<6.1.0', '>=6.1.0', '*')") from None
-        return value
-
 
 @dataclass
 class Scenario:
@@ -132,14 +123,36 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     where = str(path) if path else "<scenario>"
     data, lines = _load_yaml(text, where)
     if not isinstance(data, dict):
-        raise ScenarioError(f"{where}:1: a scenario is a mapping with id, title, steps and verdicts")
+        raise ScenarioError(f"{where}:1: a scenario is a mapping with the fields {_field_list()}")
+    unknown = [k for k in data if k not in _ScenarioFields.model_fields]
+    if unknown:
+        key = unknown[0]
+        raise ScenarioError(f"{where}:{lines.get((key,), 1)}: unknown field {key!r}"
+                            f"{_did_you_mean(key, _ScenarioFields.model_fields)} (allowed: {_field_list()})")
     try:
         fields = _ScenarioFields.model_validate(data)
     except ValidationError as err:
-        raise _scenario_error(where, err, lines, ()) from None
+        raise _scenario_error(where, err, lines, (), model=_ScenarioFields) from None
+    for spec in fields.verdicts:
+        try:
+            semantic_version.NpmSpec(spec)
+        except ValueError:
+            raise ScenarioError(f"{where}:{lines.get(('verdicts', spec), 1)}: verdicts: {spec!r} is not an npm version "
+                                "range (e.g. '<6.1.0', '>=6.1.0 <7', '5.x || 6.0.0', '*')") from None
     steps = [_parse_step(raw, i, where, lines, STEPS) for i, raw in enumerate(fields.steps)]
     return Scenario(id=fields.id, title=fields.title, refs=fields.refs, description=fields.description,
                     setup=fields.setup, steps=steps, verdicts=fields.verdicts, path=path, lines=lines)
+
+
+def _field_list() -> str:
+    required = [n for n, f in _ScenarioFields.model_fields.items() if f.is_required()]
+    optional = [n for n, f in _ScenarioFields.model_fields.items() if not f.is_required()]
+    return ", ".join(required) + " (required); " + ", ".join(optional)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -> Step:
@@ -150,22 +163,38 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
     if isinstance(raw, str):
         name, arg = raw, None
     elif isinstance(raw, dict):
-        extras = {k: raw[k] for k in ("label", "timeout") if k in raw}
+        extras = {k: raw[k] for k in STEP_EXTRAS if k in raw}
         keys = [k for k in raw if k not in extras]
         if len(keys) != 1:
-            raise ScenarioError(f"{where}:{line}: steps[{index}] must name exactly one step, got {keys or 'none'} "
-                                f"(known steps: {known})")
+            raise ScenarioError(f"{where}:{line}: steps[{index}] must name exactly one step, got "
+                                f"{', '.join(map(repr, keys)) or 'none'} (known steps: {known}; "
+                                f"{' and '.join(STEP_EXTRAS)} may sit beside it)")
         name, arg = keys[0], raw[keys[0]]
         label = extras.get("label")
         timeout = extras.get("timeout")
-        if timeout is not None and (not isinstance(timeout, (int, float)) or timeout <= 0):
-            raise ScenarioError(f"{where}:{line}: steps[{index}].timeout must be a positive number of seconds")
+        if label is not None and not isinstance(label, str):
+            raise ScenarioError(f"{where}:{lines.get(loc + ('label',), line)}: steps[{index}].label must be text")
+        if timeout is not None:
+            try:
+                from harness.scenario.steps import parse_duration
+
+                timeout = parse_duration(timeout)
+            except ValueError as err:
+                timeout = None
+                problem = str(err)
+            else:
+                problem = "must be more than 0 s" if timeout <= 0 else ""
+            if problem:
+                raise ScenarioError(f"{where}:{lines.get(loc + ('timeout',), line)}: steps[{index}].timeout "
+                                    f"{problem} (e.g. 15, 15s, 500ms)")
     else:
         raise ScenarioError(f"{where}:{line}: steps[{index}] must be a step name or a one-key mapping "
                             f"(known steps: {known})")
-    spec = registry.get(name)
+    spec = registry.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise ScenarioError(f"{where}:{line}: steps[{index}]: unknown step {name!r} (known steps: {known})")
+        raise ScenarioError(f"{where}:{line}: steps[{index}]: unknown step {name!r}"
+                            f"{_did_you_mean(name, registry)} (known steps: {known})")
+    scalar = arg is not None and not isinstance(arg, dict)
     if arg is None:
         args: dict[str, Any] = {}
     elif isinstance(arg, dict):
@@ -175,23 +204,59 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
     try:
         validated = spec.args.model_validate(args)
     except ValidationError as err:
-        raise _scenario_error(where, err, lines, loc + (name,), prefix=f"steps[{index}] {name}: ") from None
+        raise _scenario_error(where, err, lines, loc + (name,), prefix=f"steps[{index}] {name}: ",
+                              model=spec.args, scalar=scalar) from None
     return Step(name=name, args=validated.model_dump(exclude_unset=True), line=line, label=label, timeout=timeout)
 
 
-def _scenario_error(where: str, err: ValidationError, lines: dict, base: tuple, prefix: str = "") -> ScenarioError:
+# Keys that may sit beside a step's name in its mapping.
+STEP_EXTRAS = ("label", "timeout")
+
+
+def _scenario_error(where: str, err: ValidationError, lines: dict, base: tuple, prefix: str = "",
+                    model: type[BaseModel] | None = None, scalar: bool = False) -> ScenarioError:
+    """One line from pydantic's first error: file, line, field, and what the field accepts."""
     first = err.errors()[0]
     loc = base + tuple(first["loc"])
     line = next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 1)
-    field_name = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
-    if first["type"] == "literal_error" and "expected" in first.get("ctx", {}):
-        msg = f"must be one of {first['ctx']['expected']}"
-    elif first["type"] == "extra_forbidden":
-        msg = "is not a known field"
-    elif first["type"] == "missing":
+    parts = [str(p) for p in first["loc"]]
+    if scalar and parts[:1] == ["value"]:
+        parts = parts[1:]  # the step's one scalar argument: no field name to show
+    field_name = ".".join(parts)
+    kind, msg, ctx = first["type"], first["msg"], first.get("ctx", {})
+    if kind == "literal_error" and "expected" in ctx:
+        msg = f"must be one of {ctx['expected']}"
+    elif kind == "extra_forbidden":
+        allowed = _allowed_fields(model, first["loc"][:-1]) if model else []
+        msg = "is not a known field" + (f"{_did_you_mean(parts[-1], allowed)} (allowed: {', '.join(allowed)})"
+                                        if allowed else "")
+    elif kind == "missing":
         msg = "is required"
+    elif kind == "string_pattern_mismatch":
+        msg = f"must match the pattern {ctx.get('pattern')} (got {first.get('input')!r})"
+    else:
+        msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        if msg.startswith("Input should be "):
+            msg = "must be " + msg.removeprefix("Input should be ")
+            if kind.endswith(("_parsing", "_type")):
+                msg = msg.split(", ")[0]
+        got = first.get("input")
+        if isinstance(got, (str, int, float, bool)) and repr(got) not in msg:
+            msg += f" (got {got!r})"
+    if not field_name:
+        return ScenarioError(f"{where}:{line}: {prefix}{msg}".replace(": : ", ": "))
     return ScenarioError(f"{where}:{line}: {prefix}{field_name} {msg}")
+
+
+def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The field names the mapping at ``loc`` inside ``model`` accepts (by their names in the file)."""
+    for part in loc:
+        info = model.model_fields.get(str(part))
+        annotation = getattr(info, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [f.alias or n for n, f in model.model_fields.items()]
 
 
 def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
@@ -212,9 +277,17 @@ def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     def walk(n: yaml.Node, path: tuple[Any, ...]) -> None:
         lines[path] = n.start_mark.line + 1
         if isinstance(n, yaml.MappingNode):
+            seen: dict[Any, int] = {}
             for key, value in n.value:
+                line = key.start_mark.line + 1
+                if key.value in seen and key.tag != "tag:yaml.org,2002:merge":
+                    # YAML would silently keep the last one; a scenario with two `steps:` is a mistake.
+                    field_name = ".".join(str(p) for p in path + (key.value,))
+                    raise ScenarioError(f"{where}:{line}: duplicate key {field_name!r} "
+                                        f"(first on line {seen[key.value]})")
+                seen[key.value] = line
                 walk(value, path + (key.value,))
-                lines[path + (key.value,)] = key.start_mark.line + 1
+                lines[path + (key.value,)] = line
         elif isinstance(n, yaml.SequenceNode):
             for i, item in enumerate(n.value):
                 walk(item, path + (i,))
@@ -225,10 +298,17 @@ def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
 
 def find_scenarios(names: list[str], root: Path) -> list[Path]:
-    """Resolve scenario ids or paths to files (ids are looked up as ``<root>/<id>.yaml``)."""
-    out = []
+    """Resolve scenario ids, files or folders to files (an id is looked up as ``<root>/<id>.yaml``; a folder gives
+    every ``*.yaml`` in it)."""
+    out: list[Path] = []
     for name in names:
         candidate = Path(name)
+        if candidate.is_dir():
+            found = sorted(candidate.glob("*.yaml"))
+            if not found:
+                raise ScenarioError(f"{name}: no *.yaml scenario files in this folder")
+            out.extend(found)
+            continue
         if candidate.suffix in (".yaml", ".yml") or candidate.exists():
             if not candidate.is_file():
                 raise ScenarioError(f"{name}: no such scenario file")
@@ -236,7 +316,8 @@ def find_scenarios(names: list[str], root: Path) -> list[Path]:
             continue
         by_id = root / f"{name}.yaml"
         if not by_id.is_file():
-            known = ", ".join(sorted(p.stem for p in root.glob("*.yaml")))
-            raise ScenarioError(f"unknown scenario {name!r}; known: {known}")
+            known = sorted(p.stem for p in root.glob("*.yaml"))
+            raise ScenarioError(f"unknown scenario {name!r}{_did_you_mean(name, known)}; known: {', '.join(known)} "
+                                "(or give a path to a .yaml file)")
         out.append(by_id)
     return out

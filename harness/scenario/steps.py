@@ -8,11 +8,13 @@ fails before any browser starts.
 
 from __future__ import annotations
 
+import fnmatch
 import re
+import secrets
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, ClassVar, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from harness.errors import HarnessError
 from harness.mock.faults import Fault
@@ -30,7 +32,19 @@ class RunContext:
     server: Any  # harness.mock.server.MockAuthServer
     sdk: Any  # harness.sdks.clerk.ClerkSdk
     faults: dict[str, Fault] = field(default_factory=dict)
-    step_started_at: float = 0.0
+    # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
+    _step_started_at: float = field(default=0.0, repr=False)
+    previous_step_started_at: float = 0.0
+    # The last event a ``wait_for`` consumed, as (at, seq): the next ``wait_for`` only counts later ones.
+    last_waited: tuple[float, int] = (0.0, 0)
+
+    @property
+    def step_started_at(self) -> float:
+        return self._step_started_at
+
+    @step_started_at.setter
+    def step_started_at(self, value: float) -> None:
+        self.previous_step_started_at, self._step_started_at = self._step_started_at, value
 
     @property
     def app_url(self) -> str:
@@ -131,55 +145,112 @@ def wait(ctx: RunContext, args: Duration, timeout: float) -> None:
     ctx.driver.pump(args.value)
 
 
+def _is_token_path(e: Event) -> bool:
+    return "/tokens" in e.data.get("path", "")
+
+
 WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     # The SDK finished a token attempt (the poller, the focus handler or the refresh timer), whatever its outcome.
     "token_attempt": lambda e: e.kind == "sdk.token.end",
     # A token request left the browser: it reached the mock, or failed in the browser (offline).
-    "token_request": lambda e: (e.kind in ("request", "request.failed")) and "/tokens" in e.data.get("path", ""),
+    "token_request": lambda e: e.kind in ("request", "request.failed") and _is_token_path(e),
+    # The mock answered a token request (normally or with a status fault); drops and holds are `fault`/`held`.
+    "token_response": lambda e: (e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"))
+    and _is_token_path(e),
+    # Any request that reached the mock (narrow it with `path`).
+    "request": lambda e: e.kind == "request",
+    # The browser gave up on a request (offline, or its connection closed): what the page's fetch saw.
+    "request_failed": lambda e: e.kind == "request.failed",
     "cookie_change": lambda e: e.kind == "cookie",
     "cookie_removed": lambda e: e.kind == "cookie" and e.data.get("op") == "removed",
     "cookie_set": lambda e: e.kind == "cookie" and e.data.get("op") == "set",
     "client_request": lambda e: e.kind == "request" and e.data.get("path", "").endswith("/v1/client"),
+    # The mock applied a fault (status, delay, drop) or started holding a request.
     "fault": lambda e: e.kind in ("fault", "fault.held"),
     "held": lambda e: e.kind == "fault.held",
+    # A get_token call (see `get_token` with `wait: false`) settled.
+    "get_token": lambda e: e.kind == "sdk.get_token",
+    "online": lambda e: e.kind == "online" and e.source == "page",
+    "offline": lambda e: e.kind == "offline" and e.source == "page",
     "focus": lambda e: e.kind == "focus" and e.source == "page",
+    "blur": lambda e: e.kind == "blur" and e.source == "page",
     "visibility": lambda e: e.kind == "visibility" and e.source == "page",
 }
 
 
 class WaitFor(BaseModel):
     value: Literal[tuple(WAIT_EVENTS)] = Field(alias="event")  # type: ignore[valid-type]
-    count: int = Field(1, ge=1, description="wait for the n-th such event since the step began")
+    count: int = Field(1, ge=1, description="wait for the n-th such event")
+    path: str | None = Field(None, description="only events about a request whose path matches this glob")
+    tab: int | None = Field(None, ge=1, description="only events from this tab's page (1: the first tab)")
     timeout: float | None = Field(None, gt=0)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
 
 @step("wait_for", WaitFor)
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
-    """Wait for an event since the step began: ``token_attempt``, ``token_request``, ``cookie_change``,
-    ``cookie_removed``, ``cookie_set``, ``client_request``, ``fault``, ``held``, ``focus``, ``visibility``
-    (``count: n`` for the n-th). Fails the run if it does not come within the timeout."""
+    """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
+    and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
+    whatever its outcome), ``token_request`` (a token request left the browser), ``token_response``, ``request``,
+    ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
+    ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
+    ``online``, ``offline``, ``focus``, ``blur``,
+    ``visibility``. ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n``
+    only events from that tab. Fails the run if it does not come within the timeout."""
     match = WAIT_EVENTS[args.value]
     seen: list[int] = []
+    after = ctx.last_waited
 
     def nth(event: Event) -> bool:
-        if match(event) and event.seq not in seen:
+        if match(event) and event.seq not in seen and (event.at, event.seq) > after and (
+                args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
+                args.tab is None or event.data.get("tab") == args.tab):
             seen.append(event.seq)
         return len(seen) >= args.count
 
     limit = args.timeout or timeout
-    if ctx.driver.wait_for_event(nth, limit, since=ctx.step_started_at) is None:
-        raise HarnessError(f"wait_for {args.value}: no such event within {limit:g} s")
+    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
+    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
+    since = ctx.previous_step_started_at
+    if args.value == "get_token":  # the last call (started with `wait: false`) may have settled steps ago
+        calls = ctx.timeline.events("sdk.get_token.call")
+        if calls:
+            since, after = calls[-1].at, (0.0, 0)
+    hit = ctx.driver.wait_for_event(nth, limit, since=since)
+    if hit is not None:
+        ctx.last_waited = (hit.at, hit.seq)
+    else:
+        what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
+        raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
 
 
 # -- the page ----------------------------------------------------------------------------------------------------
 
 @step("reload")
 def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Reload the page (the server reads ``__session`` from this request) and wait for the SDK to load."""
+    """Reload the page (the server reads ``__session`` from this request) and wait for the SDK to load; records
+    the SDK's view (``Clerk.user``) and how ``/v1/client`` answered, which tells the cookie fallback apart."""
+    since = ctx.timeline.now()
     ctx.driver.reload(wait_js=ctx.sdk.loaded_js, timeout=timeout)
-    ctx.timeline.emit("page", "sdk.view", **ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    _record_sdk_view(ctx, since)
+
+
+def _record_sdk_view(ctx: RunContext, since: float) -> None:
+    """Emit ``sdk.view``: the SDK's own state, plus how the mock answered the client read during the load."""
+    view = dict(ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    reads = [e for e in ctx.timeline.events(since=since) if e.source == "mock" and e.kind in ("response", "fault")
+             and e.data.get("path", "").endswith("/v1/client") and e.data.get("method") == "GET"]
+    if reads:
+        last = reads[-1]
+        view["client_read"] = last.data.get("status") if last.kind == "response" or last.data.get("kind") == "status" \
+            else last.data.get("kind")
+    ctx.timeline.emit("page", "sdk.view", **view)
 
 
 class Navigate(BaseModel):
@@ -190,8 +261,9 @@ class Navigate(BaseModel):
 @step("navigate", Navigate)
 def navigate(ctx: RunContext, args: Navigate, timeout: float) -> None:
     """Go to another page of the app (``navigate: /app/settings``) and wait for the SDK to load."""
+    since = ctx.timeline.now()
     ctx.driver.goto(ctx.server.url + args.value, wait_js=ctx.sdk.loaded_js, timeout=timeout)
-    ctx.timeline.emit("page", "sdk.view", **ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    _record_sdk_view(ctx, since)
 
 
 @step("check_sdk")
@@ -212,50 +284,151 @@ class GetToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
     skip_cache: bool = False
     template: str | None = None
+    wait: bool = Field(True, description="false: start the call and go on; it records its result when it settles")
+    expect: Literal["token", "error", "empty"] | None = Field(
+        None, description="what the call must give; the run's checks fail (outcome reproduced) otherwise")
+
+
+# Runs the adapter's getToken function in the page without blocking Playwright, and reports its result through the
+# probe's channel, so a call stuck on a held request cannot hang the run (page.evaluate has no timeout).
+_GET_TOKEN_IN_PAGE = """([src, opts, meta]) => {
+  const emit = window.__harnessEmit || (() => {});
+  const call = (0, eval)('(' + src + ')');
+  const claims = (t) => { try { return JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))); }
+                          catch (e) { return {}; } };
+  Promise.resolve().then(() => call(opts)).then((r) => {
+    r = r || {};
+    if (r.error) emit('sdk.get_token', {...meta, outcome: 'error', error: String(r.error), online: navigator.onLine});
+    else if (r.token) { const c = claims(r.token);
+      emit('sdk.get_token', {...meta, outcome: 'token', iat: c.iat, exp: c.exp, online: navigator.onLine}); }
+    else emit('sdk.get_token', {...meta, outcome: 'empty', online: navigator.onLine});
+  }, (e) => emit('sdk.get_token', {...meta, outcome: 'error', error: String(e && (e.code || e.message) || e)}));
+  return true;
+}"""
 
 
 @step("get_token", GetToken)
 def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
-    """Call the SDK's ``getToken`` from the page and record the token or the error code it gave."""
+    """Call the SDK's ``getToken`` from the page (``skip_cache``, ``template``) and record what it gave: a token, an
+    empty result, or the error code. ``wait: false`` lets the call run on while later steps act (``wait_for:
+    get_token`` awaits it); ``expect: token|error|empty`` makes a different result fail the run's checks."""
     opts: dict[str, Any] = {"skipCache": args.skip_cache}
     if args.template:
         opts["template"] = args.template
-    result = ctx.driver.evaluate(ctx.sdk.get_token_js, opts)
-    outcome = {"outcome": "error", "error": result["error"]} if "error" in result else {
-        "outcome": "token" if result.get("token") else "empty"}
-    ctx.timeline.emit("page", "sdk.get_token", **outcome)
+    call = secrets.token_hex(4)
+    meta = {"call": call, "skip_cache": args.skip_cache, **({"expect": args.expect} if args.expect else {})}
+    ctx.timeline.emit("runner", "sdk.get_token.call", **meta)
+    ctx.driver.evaluate(_GET_TOKEN_IN_PAGE, [ctx.sdk.get_token_js, opts, meta])
+    if not args.wait:
+        return
+    if ctx.driver.wait_for_event(lambda e: e.kind == "sdk.get_token" and e.data.get("call") == call, timeout,
+                                 since=ctx.step_started_at) is None:
+        raise HarnessError(f"get_token: the SDK's getToken did not settle within {timeout:g} s "
+                           "(give the step a longer `timeout`, or `wait: false`)")
 
 
 # -- server faults ---------------------------------------------------------------------------------------------------
 
-class FaultArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: Literal["status", "delay", "drop", "hold", "hang"]
-    path: str = Field("*/tokens", description="glob on the request path")
-    method: str | None = None
-    name: str | None = None
-    calls: list[int] | None = Field(None, description="which matching calls it applies to, 1-based")
-    times: int | None = Field(None, ge=1)
-    status: int = Field(503, ge=100, le=599)
-    error_code: str | None = None
-    delay: float = Field(0.0, ge=0)
-    at: Literal["headers", "body"] = "headers"
+def _duration_field(value: Any) -> float:
+    return parse_duration(value)
 
-    @field_validator("delay", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> float:
-        return parse_duration(value)
+
+def _calls_field(value: list[int] | None) -> list[int] | None:
+    if value is not None and (not value or min(value) < 1):
+        raise ValueError("must list call numbers from 1 up, e.g. [1, 3]")
+    return value
+
+
+# The fields of a server fault, by the name a scenario file uses: (type, Field).
+_FAULT_FIELDS: dict[str, tuple[Any, Any]] = {
+    "path": (str, Field("*/tokens", description="glob on the request path, e.g. */tokens, */v1/client")),
+    "method": (Optional[str], Field(None, description="only this HTTP method (default: any)")),
+    "name": (Optional[str], Field(None, description="a name for `release`")),
+    "calls": (Optional[list[int]], Field(None, description="which matching calls it applies to, 1-based, counted "
+                                                            "from when the fault is armed (an nth-call sequence)")),
+    "times": (Optional[int], Field(None, ge=1, description="apply at most this many times (hold: the next N)")),
+    "status": (int, Field(503, ge=100, le=599, description="for status: the HTTP status to answer")),
+    "error_code": (Optional[str], Field(None, description="for status: the error code in the body")),
+    "delay": (float, Field(0.0, ge=0, description="for delay: how long to wait before answering")),
+    "at": (Literal["headers", "body"], Field("headers", description="for drop: close before the headers, or after "
+                                                                    "the headers and part of the body")),
+}
+_COMMON = ("path", "method", "name", "calls", "times")
+_VALIDATORS = {"duration": field_validator("delay", check_fields=False, mode="before")(_duration_field),
+               "calls_ok": field_validator("calls", check_fields=False)(_calls_field)}
+
+
+def _fault_model(model_name: str, names: tuple[str, ...], **extra: Any) -> type[BaseModel]:
+    """A model with the named fault fields (plus ``extra`` ones), validated as a scenario file writes them."""
+    fields: dict[str, Any] = {n: _FAULT_FIELDS[n] for n in names}
+    validators = {"calls_ok": _VALIDATORS["calls_ok"]}
+    if "delay" in names:
+        validators["duration"] = _VALIDATORS["duration"]
+    return create_model(model_name, __config__=ConfigDict(extra="forbid"), __validators__=validators,
+                        __module__=__name__, **fields, **extra)
+
+
+FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at"),
+                         kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
+
+
+def _arm(ctx: RunContext, kind: str, args: Any) -> None:
+    name = getattr(args, "name", None)
+    if name and name in ctx.faults:
+        raise HarnessError(f"a fault named {name!r} is already armed; give this one another name")
+    armed = ctx.server.add_fault(Fault(
+        kind=kind, path=args.path, method=args.method,  # type: ignore[arg-type]
+        calls=tuple(args.calls) if args.calls else None, times=args.times,
+        status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
+        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers")))
+    ctx.faults[name or armed.id] = armed
 
 
 @step("fault", FaultArgs)
-def fault(ctx: RunContext, args: FaultArgs, timeout: float) -> None:
-    """Arm a server fault on matching requests: ``status`` (any code), ``delay``, ``drop`` (before the headers or
-    mid-body; keeps dropping until released), ``hold`` (until ``release``), ``hang``; ``calls``/``times`` pick
-    which calls. ``name`` lets ``release`` refer to it."""
-    armed = ctx.server.add_fault(Fault(kind=args.kind, path=args.path, method=args.method,
-                                       calls=tuple(args.calls) if args.calls else None, times=args.times,
-                                       status=args.status, error_code=args.error_code, delay=args.delay, at=args.at))
-    ctx.faults[args.name or armed.id] = armed
+def fault(ctx: RunContext, args: Any, timeout: float) -> None:
+    """Arm a server fault on requests whose path matches ``path`` (default ``*/tokens``): ``kind`` is ``status``
+    (any code), ``delay``, ``drop`` (before the headers, or mid-body with ``at: body``; keeps dropping until
+    released), ``hold`` (keep requests open until ``release``) or ``hang`` (never answered; released requests are
+    dropped). ``calls: [n, ...]`` picks which matching calls (an nth-call sequence), ``times: n`` caps how many;
+    ``name`` lets ``release`` refer to it."""
+    _arm(ctx, args.kind, args)
+
+
+def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
+    """Register a fault kind as a step of its own, whose scalar argument fills ``main``: ``- status: 429`` is
+    ``- fault: {kind: status, status: 429}``."""
+    model = _fault_model(f"{kind.title()}Args", names)
+
+    class Scalar(model):  # type: ignore[valid-type, misc]
+        scalar_field: ClassVar[str] = main  # what `- kind: X` fills (for the reference docs)
+
+        @model_validator(mode="before")
+        @classmethod
+        def _scalar(cls, data: Any) -> Any:
+            if isinstance(data, dict) and set(data) == {"value"}:
+                return {main: data["value"]}
+            return data
+
+    Scalar.__name__ = model.__name__
+
+    def run(ctx: RunContext, args: Any, timeout: float) -> None:
+        _arm(ctx, kind, args)
+
+    run.__doc__ = doc
+    step(kind, Scalar)(run)
+
+
+_shorthand("status", _COMMON + ("status", "error_code"), "status",
+           "Answer matching requests with an HTTP status and a Clerk-shaped error body (``status: 429``, or "
+           "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
+_shorthand("delay", _COMMON + ("delay",), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("drop", _COMMON + ("at",), "path",
+           "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
+           "dropping until released: Chromium resends a POST once when a reused connection closes before any "
+           "response byte, so a one-shot drop would never reach the SDK.")
+_shorthand("hold", _COMMON, "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
+           "holds the next token request).")
+_shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
 
 
 class Release(BaseModel):
@@ -266,7 +439,9 @@ class Release(BaseModel):
 
 @step("release", Release)
 def release(ctx: RunContext, args: Release, timeout: float) -> None:
-    """Stop a fault (by name, or ``all``); held requests then get their answer (``outcome: pass``) or are dropped."""
+    """End a fault (by name, or ``all``). Held requests then get their normal answer (``outcome: pass``), or their
+    connections are closed (``outcome: drop``, always for ``hang``); a fault released with a drop keeps closing
+    matching requests (Chromium's silent resend among them) until it is released once more."""
     if args.value == "all":
         ctx.server.release(None, args.outcome)
         return
@@ -274,3 +449,5 @@ def release(ctx: RunContext, args: Release, timeout: float) -> None:
     if armed is None:
         raise HarnessError(f"release: no fault named {args.value!r} (armed: {', '.join(ctx.faults) or 'none'})")
     ctx.server.release(armed.id, args.outcome)
+
+from harness.scenario import tab_steps  # noqa: E402,F401  (registers the tab steps)

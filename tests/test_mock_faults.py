@@ -1,0 +1,283 @@
+"""Every server fault kind, checked against the real mock server with a plain HTTP client (no browser; fast).
+
+The client is aiohttp's, on its own event loop in the test thread; the server runs in its thread as in a real run.
+A held request is started as a task, the test waits for the mock's ``fault.held`` event, then releases it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+
+from harness.mock.faults import Fault
+from harness.mock.server import MockAuthServer
+from harness.sdks.clerk import ClerkSdk
+from harness.sdks.clerk.fapi import PROXY_PATH, SESSION_ID
+from harness.timeline import Timeline
+
+TOKENS = f"{PROXY_PATH}/v1/client/sessions/{SESSION_ID}/tokens"
+CLIENT = f"{PROXY_PATH}/v1/client"
+TOUCH = f"{PROXY_PATH}/v1/client/sessions/{SESSION_ID}/touch"
+
+
+@pytest.fixture
+def mock():
+    timeline = Timeline()
+    sdk = ClerkSdk(token_ttl=60)
+    server = MockAuthServer(timeline, sdk, bundle_dist=None, sdk_version="0.0.0")
+    with server:
+        yield server
+
+
+async def _call(server: MockAuthServer, path: str, method: str = "POST", cookie: str | None = None) -> dict[str, Any]:
+    """One request on a fresh connection; returns status and JSON, or how the connection failed."""
+    headers = {"Cookie": f"__session={cookie}"} if cookie else {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
+        try:
+            async with session.request(method, server.url + path, headers=headers,
+                                       timeout=aiohttp.ClientTimeout(total=10)) as resp:
+                status = resp.status
+                try:
+                    text = await resp.text()
+                except aiohttp.ClientPayloadError as err:
+                    return {"status": status, "failed": "mid-body", "error": type(err).__name__}
+                is_json = resp.content_type == "application/json"
+                return {"status": status, "body": json.loads(text) if is_json else text}
+        except aiohttp.ServerDisconnectedError as err:
+            return {"failed": "before-headers", "error": type(err).__name__}
+        except aiohttp.ClientOSError as err:
+            return {"failed": "before-headers", "error": type(err).__name__}
+
+
+def call(server: MockAuthServer, path: str = TOKENS, method: str = "POST", **kw: Any) -> dict[str, Any]:
+    return asyncio.run(_call(server, path, method, **kw))
+
+
+async def _held_then(server: MockAuthServer, release: Any, path: str = TOKENS) -> dict[str, Any]:
+    task = asyncio.create_task(_call(server, path))
+    while not server.timeline.events("fault.held"):
+        await asyncio.sleep(0.01)
+    assert not task.done(), "a held request must stay open until it is released"
+    release()
+    return await task
+
+
+def statuses(server: MockAuthServer, n: int) -> list[Any]:
+    out = []
+    for _ in range(n):
+        r = call(server)
+        out.append(r.get("status") if "failed" not in r else r["failed"])
+    return out
+
+
+# -- one kind at a time ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code,clerk_code", [(429, "too_many_requests"), (500, "internal_clerk_error"),
+                                             (503, "internal_clerk_error"), (401, "authentication_invalid")])
+def test_status_answers_any_code_with_a_clerk_error_body(mock, code, clerk_code):
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=code))
+    r = call(mock)
+    assert r["status"] == code
+    assert r["body"]["errors"][0]["code"] == clerk_code
+    fault = mock.timeline.events("fault")[0]
+    assert fault.data["kind"] == "status" and fault.data["status"] == code and fault.data["path"] == TOKENS
+    # Other paths are untouched.
+    assert call(mock, CLIENT, "GET")["status"] == 200
+
+
+def test_status_on_the_client_read_only(mock):
+    mock.add_fault(Fault(kind="status", path="*/v1/client", status=503))
+    assert call(mock, CLIENT, "GET")["status"] == 503
+    assert call(mock)["status"] == 200  # */v1/client does not match .../tokens
+
+
+def test_delay_answers_normally_after_the_delay(mock):
+    mock.add_fault(Fault(kind="delay", path="*/tokens", delay=0.3))
+    r = call(mock)
+    assert r["status"] == 200 and r["body"]["jwt"].count(".") == 2
+    kinds = [e.kind for e in mock.timeline.events() if e.source == "mock" and e.kind != "fault.armed"]
+    assert kinds == ["request", "fault", "response"]
+    assert mock.timeline.events("response")[0].data["after"] == "delay"
+    # The answer cannot come before the delay has passed (a lower bound, not a speed measurement).
+    req, resp = mock.timeline.events("request")[0], mock.timeline.events("response")[0]
+    assert resp.at - req.at >= 0.3
+
+
+def test_drop_before_headers_keeps_dropping_until_released(mock):
+    fault = mock.add_fault(Fault(kind="drop", path="*/tokens"))
+    # Chromium resends a POST once on a reused connection closed before any byte: a one-shot drop would be hidden.
+    assert statuses(mock, 3) == ["before-headers"] * 3
+    mock.release(fault.id)
+    assert call(mock)["status"] == 200
+    assert [e.data["drop_at"] for e in mock.timeline.events("fault")] == ["headers"] * 3
+
+
+def test_drop_mid_body_sends_headers_then_cuts(mock):
+    mock.add_fault(Fault(kind="drop", path="*/tokens", at="body"))
+    r = call(mock)
+    assert r["status"] == 200 and r["failed"] == "mid-body"
+    assert mock.timeline.events("fault")[0].data["drop_at"] == "body"
+
+
+def test_hold_then_release_pass_gives_the_normal_answer(mock):
+    fault = mock.add_fault(Fault(kind="hold", path="*/tokens"))
+    r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "pass")))
+    assert r["status"] == 200 and r["body"]["jwt"]
+    assert mock.timeline.events("response")[-1].data["after"] == "hold"
+    assert call(mock)["status"] == 200  # the fault ended with the release
+
+
+def test_hold_then_release_drop_closes_and_keeps_closing_until_released_again(mock):
+    fault = mock.add_fault(Fault(kind="hold", path="*/tokens", times=1))
+    r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "drop")))
+    assert r["failed"] == "before-headers"
+    # The browser's silent resend must be closed too, or the SDK would never see the drop.
+    assert call(mock)["failed"] == "before-headers"
+    released = mock.timeline.events("fault.released")
+    assert released[-1].data == {"fault": fault.id, "kind": "hold", "outcome": "drop", "still_dropping": True}
+    mock.release(fault.id)
+    assert call(mock)["status"] == 200
+    assert mock.faults.active() == []
+
+
+def test_hold_times_holds_only_the_next_n(mock):
+    fault = mock.add_fault(Fault(kind="hold", path="*/tokens", times=1))
+
+    async def scenario() -> tuple[dict, dict]:
+        first = asyncio.create_task(_call(mock, TOKENS))
+        while not mock.timeline.events("fault.held"):
+            await asyncio.sleep(0.01)
+        second = await _call(mock, TOKENS)  # not held: answered while the first still waits
+        assert not first.done()
+        mock.release(fault.id)
+        return await first, second
+
+    first, second = asyncio.run(scenario())
+    assert second["status"] == 200 and first["status"] == 200
+
+
+def test_hang_is_never_answered_and_its_release_drops(mock):
+    fault = mock.add_fault(Fault(kind="hang", path="*/tokens"))
+    r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id)))
+    assert r["failed"] == "before-headers"
+    mock.release(fault.id)
+    assert call(mock)["status"] == 200
+
+
+def test_release_all_lets_every_held_request_go(mock):
+    mock.add_fault(Fault(kind="hold", path="*/tokens"))
+    r = asyncio.run(_held_then(mock, lambda: mock.release(None, "pass")))
+    assert r["status"] == 200
+
+
+# -- which calls -----------------------------------------------------------------------------------------------
+
+def test_calls_picks_the_nth_matching_calls(mock):
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, calls=(2, 4)))
+    assert statuses(mock, 5) == [200, 503, 200, 503, 200]
+
+
+def test_times_caps_the_applications(mock):
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=500, times=2))
+    assert statuses(mock, 4) == [500, 500, 200, 200]
+
+
+def test_two_faults_make_a_sequence(mock):
+    # Every matching fault counts every matching call, even one another fault took.
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=429, calls=(1,)))
+    mock.add_fault(Fault(kind="drop", path="*/tokens", calls=(2,)))
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, calls=(3,)))
+    assert statuses(mock, 4) == [429, "before-headers", 503, 200]
+
+
+def test_method_filter(mock):
+    mock.add_fault(Fault(kind="status", path="*/v1/client", method="GET", status=500))
+    assert call(mock, CLIENT, "GET")["status"] == 500
+    assert call(mock, CLIENT, "POST")["status"] == 200
+
+
+# -- the session, as the server sees it -----------------------------------------------------------------------------
+
+def test_revocation_makes_tokens_401_and_the_client_sessionless(mock):
+    assert call(mock)["status"] == 200
+    mock.revoke_session()
+    r = call(mock)
+    assert r["status"] == 401 and r["body"]["errors"][0]["code"] == "authentication_invalid"
+    client = call(mock, CLIENT, "GET")["body"]["response"]
+    assert client["sessions"] == [] and client["last_active_session_id"] is None
+    assert call(mock, TOUCH)["status"] == 401
+    assert mock.timeline.events("session.revoked")
+
+
+def _view(mock: MockAuthServer, cookie: str | None) -> dict[str, Any]:
+    body = call(mock, "/api/me", "GET", cookie=cookie)["body"]
+    event = mock.timeline.events("server.view")[-1]
+    assert event.data["signed_in"] == body["signed_in"] and event.data["reason"] == body["reason"]
+    return body
+
+
+def test_server_view_valid_token(mock):
+    view = _view(mock, mock.sdk.issuer.mint())
+    assert view["signed_in"] is True and view["reason"] == "ok" and view["sid"] == SESSION_ID
+
+
+def test_server_view_absent_token(mock):
+    view = _view(mock, None)
+    assert view["signed_in"] is False and view["reason"] == "absent"
+
+
+def test_server_view_expired_token(mock):
+    issuer = mock.sdk.issuer
+    real_clock = issuer._clock
+    issuer._clock = lambda: real_clock() - 3600  # minted an hour ago, with a 60 s lifetime
+    try:
+        old = issuer.mint()
+    finally:
+        issuer._clock = real_clock
+    view = _view(mock, old)
+    assert view["signed_in"] is False and view["reason"] == "expired"
+
+
+def test_server_view_tampered_token(mock):
+    import base64
+
+    header, payload, signature = mock.sdk.issuer.mint().split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["exp"] += 3600  # a browser cannot extend its own token
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    view = _view(mock, f"{header}.{forged}.{signature}")
+    assert view["signed_in"] is False and view["reason"] == "bad-signature"
+    view = _view(mock, "not-a-jwt")
+    assert view["signed_in"] is False and view["reason"] == "malformed"
+
+
+def test_server_view_after_revocation(mock):
+    token = mock.sdk.issuer.mint()
+    mock.revoke_session()
+    view = _view(mock, token)
+    assert view["signed_in"] is False and view["reason"] == "revoked"
+
+
+def test_a_token_from_another_run_does_not_verify(mock):
+    other = ClerkSdk(token_ttl=60).issuer.mint()
+    assert _view(mock, other)["reason"] == "bad-signature"
+
+
+def test_every_request_is_on_the_timeline_in_order(mock):
+    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, times=1))
+    call(mock)
+    call(mock)
+    events = [(e.kind, e.data.get("status")) for e in mock.timeline.events() if e.source == "mock"
+              and e.kind in ("request", "response", "fault")]
+    assert events == [("request", None), ("fault", 503), ("request", None), ("response", 200)]
+    assert all(e.at <= time.time() for e in mock.timeline.events())
+
+
+def test_an_unknown_path_is_a_logged_404(mock):
+    assert call(mock, "/no-such-page", "GET").get("status") == 404
+    assert mock.timeline.events("response")[-1].data["status"] == 404

@@ -1,0 +1,188 @@
+"""The oracles on hand-made timelines: every check can pass AND fail, and the outcome follows. No browser."""
+
+from __future__ import annotations
+
+from harness.oracles import judge
+from harness.timeline import Timeline
+
+COOKIES = ("__session", "__session_abc")
+STEPS = ["signed_in", "offline", "wait_for token_attempt", "online", "reload"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make() -> tuple[Timeline, Clock]:
+    clock = Clock()
+    return Timeline(clock=clock), clock
+
+
+def step(tl: Timeline, clock: Clock, index: int, dt: float = 0.5) -> None:
+    clock.now += dt
+    tl.emit("runner", "step.start", index=index, name=STEPS[index - 1])
+
+
+def cookie(tl: Timeline, clock: Clock, op: str, iat: float | None = None, dt: float = 0.01, **extra) -> None:
+    clock.now += dt
+    for name in COOKIES:
+        data = {"name": name, "op": op, "was_present": op == "removed", "online": extra.get("online", True)}
+        if iat is not None:
+            data["iat"], data["exp"] = int(iat), int(iat) + 60
+        tl.emit("page", "cookie", **data)
+
+
+def signed_in(tl: Timeline, clock: Clock) -> float:
+    step(tl, clock, 1)
+    iat = clock.now
+    cookie(tl, clock, "set", iat=iat)
+    return iat
+
+
+def view(tl: Timeline, clock: Clock, signed: bool, reason: str = "ok") -> None:
+    clock.now += 0.01
+    tl.emit("mock", "server.view", path="/", signed_in=signed, reason=reason)
+
+
+def check(j, name):
+    return next(c for c in j.checks if c.name == name)
+
+
+def test_survived_when_nothing_was_removed():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 2)
+    step(tl, clock, 5)
+    view(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "survived"
+    assert all(c.passed for c in j.checks)
+
+
+def test_a_removal_lasting_milliseconds_counts_and_a_stale_write_back_is_named():
+    tl, clock = make()
+    load_iat = signed_in(tl, clock)
+    step(tl, clock, 2, dt=9)
+    cookie(tl, clock, "removed", online=False)
+    cookie(tl, clock, "set", iat=load_iat, dt=0.003)  # the focus-touch writes lastActiveToken back, 3 ms later
+    step(tl, clock, 5)
+    view(tl, clock, True)  # the server still sees a (stale) token: only the continuous check can tell
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced"
+    lost = check(j, "cookie-never-removed")
+    assert not lost.passed and lost.step == 2
+    assert "written back 3 ms later with a stale token (the load-time token" in lost.detail
+    assert not check(j, "write-back-fresh").passed
+    assert check(j, "server-sees-session").passed
+
+
+def test_a_fresh_write_back_is_told_apart():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 2, dt=9)
+    cookie(tl, clock, "removed", online=False)
+    cookie(tl, clock, "set", iat=clock.now + 0.2, dt=0.5)
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced"
+    assert "with a fresh token" in check(j, "cookie-never-removed").detail
+    assert check(j, "write-back-fresh").passed
+
+
+def test_server_view_alone_can_decide():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 5)
+    view(tl, clock, False, "expired")
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced" and "expired `__session`" in j.sentence
+
+
+def test_cookie_missing_from_the_jar_at_the_end():
+    tl, clock = make()
+    signed_in(tl, clock)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced" and not check(j, "cookie-present-at-end").passed
+
+
+def test_sdk_view_after_a_reload_with_the_client_read_failing():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 5)
+    tl.emit("page", "sdk.view", user=None, status="degraded", client_read=503)
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced"
+    assert "while /v1/client answered 503" in check(j, "sdk-sees-user").detail
+    tl2, clock2 = make()
+    signed_in(tl2, clock2)
+    step(tl2, clock2, 5)
+    tl2.emit("page", "sdk.view", user="user_1", status="ready", client_read=503)
+    j2 = judge(tl2, STEPS, COOKIES)
+    assert j2.outcome == "survived" and "restored from the cookie" in check(j2, "sdk-sees-user").detail
+
+
+def test_get_token_expectation():
+    for outcome, passed in (("token", True), ("error", False)):
+        tl, clock = make()
+        signed_in(tl, clock)
+        step(tl, clock, 2)
+        tl.emit("runner", "sdk.get_token.call", call="c1", expect="token")
+        tl.emit("page", "sdk.get_token", call="c1", outcome=outcome, **({"error": "clerk_offline"}
+                                                                        if outcome == "error" else {}))
+        j = judge(tl, STEPS, COOKIES)
+        assert check(j, "get-token").passed is passed
+        assert j.outcome == ("survived" if passed else "reproduced")
+    tl, clock = make()
+    signed_in(tl, clock)
+    tl.emit("runner", "sdk.get_token.call", call="c2", expect="token")
+    assert "never settled" in check(judge(tl, STEPS, COOKIES), "get-token").detail
+
+
+def _revoked(tl: Timeline, clock: Clock) -> None:
+    signed_in(tl, clock)
+    step(tl, clock, 2)
+    tl.emit("mock", "session.revoked")
+
+
+def test_revocation_then_removal_is_signed_out():
+    tl, clock = make()
+    _revoked(tl, clock)
+    cookie(tl, clock, "removed", dt=4)
+    step(tl, clock, 5)
+    view(tl, clock, False, "absent")
+    tl.emit("browser", "cookie.jar", present=[])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "signed-out"
+    assert check(j, "signed-out-after-revocation").passed and check(j, "browser-stops-presenting").passed
+
+
+def test_revocation_without_removal_is_stuck():
+    tl, clock = make()
+    _revoked(tl, clock)
+    step(tl, clock, 5)
+    view(tl, clock, False, "revoked")
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "stuck" and not check(j, "signed-out-after-revocation").passed
+
+
+def test_revocation_removed_but_written_back_is_stuck():
+    tl, clock = make()
+    _revoked(tl, clock)
+    cookie(tl, clock, "removed", dt=4)
+    cookie(tl, clock, "set", iat=clock.now - 30)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "stuck" and "written back" in j.sentence
+
+
+def test_never_signed_in_is_an_error_not_a_pass():
+    tl, clock = make()
+    step(tl, clock, 1)
+    assert judge(tl, STEPS, COOKIES).outcome == "error"

@@ -1,0 +1,58 @@
+"""The pytest front door, end to end in a subprocess: scenario files become one item per version; a claim the run
+does not bear out fails with the verdict sentence, the checks and the timeline; items carry their result and
+user_properties. One real browser run (6.1.0, the seed timeline with a deliberately wrong claim)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFTEST = '''
+import json, pathlib
+def pytest_runtest_makereport(item, call):
+    if call.when == "call":
+        result = getattr(item, "harness_result", None)
+        pathlib.Path("seen.json").write_text(json.dumps({
+            "name": item.name, "props": dict(item.user_properties),
+            "result_outcome": result.outcome if result else None}))
+'''
+
+
+def test_collection_names_items_by_version(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    seed = (ROOT / "scenarios" / "offline-refresh-due.yaml").read_text()
+    (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(seed)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "scenarios", "--clerk-version", "6.0.0", "--clerk-version", "6.40.0",
+                           "--rootdir", str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert "scenarios/offline-refresh-due.yaml::offline-refresh-due[6.0.0]" in proc.stdout
+    assert "scenarios/offline-refresh-due.yaml::offline-refresh-due[6.40.0]" in proc.stdout
+
+
+def test_a_wrong_claim_fails_and_prints_the_timeline(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    seed = (ROOT / "scenarios" / "offline-refresh-due.yaml").read_text()
+    wrong = seed.replace('">=6.1.0": survived', '">=6.1.0": reproduced')  # 6.1.0 keeps the cookie
+    assert wrong != seed
+    (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(wrong)
+    (tmp_path / "conftest.py").write_text(CONFTEST)
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios",
+                           "--clerk-version", "6.1.0", "--output", str(tmp_path / "out"), "--rootdir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    out = proc.stdout
+    assert proc.returncode == 1, out
+    assert "offline-refresh-due on @clerk/clerk-js 6.1.0: expected reproduced, got survived" in out
+    assert "ok   cookie-never-removed" in out and "checks:" in out
+    assert "timeline (t in seconds since start):" in out and " step.start " in out and " sdk.token.end " in out
+    assert "reproduce: harness run" in out and "Traceback" not in out
+    seen = json.loads((tmp_path / "seen.json").read_text())
+    assert seen["name"] == "offline-refresh-due[6.1.0]" and seen["result_outcome"] == "survived"
+    props = seen["props"]
+    assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == "6.1.0"
+    assert props["outcome"] == "survived" and props["expected"] == "reproduced"
+    assert props["browser_mode"] in ("real", "simulated", "emulated") and props["browser"]
+    assert list((tmp_path / "out").glob("*offline-refresh-due-6.1.0/result.json")), "the result folder is in --output"
