@@ -1,4 +1,5 @@
-"""The command line: ``harness repro``, ``harness run``, ``harness browser``, ``harness bundle``.
+"""The command line: ``harness repro``, ``harness run``, ``harness report``, ``harness serve``, ``harness browser``,
+``harness bundle``.
 
 A thin front door: it parses options, finds the browser and the scenarios, and calls the runner. Any
 :class:`HarnessError` becomes one line on stderr and exit status 2, never a traceback.
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from harness.errors import HarnessError
+from harness.report.progress import Progress
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
@@ -22,14 +24,24 @@ SEED_SCENARIO = "offline-refresh-due"
 def _browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chromium", metavar="PATH", help="Chromium binary to use (default: $HARNESS_CHROMIUM, "
                         "then a Playwright-managed browser, then Debian's chromium, then Chrome)")
-    parser.add_argument("--browser-mode", choices=["emulated"], default="emulated",
-                        help="emulated: Playwright's own page lifecycle (always visible and focused)")
+    parser.add_argument("--browser-mode", choices=["real", "emulated", "simulated"], default=None,
+                        help="real (default): a Chromium the harness launches itself, with the browser's own tab "
+                        "visibility and focus (needs a full Chromium; without one, falls back to simulated and says "
+                        "so); emulated: Playwright's page lifecycle (always visible and focused, no tab steps); "
+                        "simulated: an init-script visibility/focus override. Default: the scenario's "
+                        "setup.browser_mode, else real")
     parser.add_argument("--headed", action="store_true", help="show the browser window (needs a display)")
     parser.add_argument("--slowmo", type=float, default=0, metavar="MS", help="slow every browser action by MS ms")
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                         help="where result folders go (default: reports/)")
     parser.add_argument("--no-trace", action="store_true", help="do not record a Playwright trace")
     parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port)")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--html", type=Path, metavar="PATH", help="write the HTML report here (default: "
+                        "report.html in the reports folder)")
+    parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML here")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,12 +53,41 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("versions", nargs="*", default=[KNOWN_BUGGY, KNOWN_FIXED], metavar="VERSION",
                        help=f"@clerk/clerk-js versions (default: {KNOWN_BUGGY} {KNOWN_FIXED})")
     _browser_options(repro)
+    _report_options(repro)
 
-    run = sub.add_parser("run", help="run scenarios (ids or paths) on one or more versions")
+    run = sub.add_parser("run", help="run scenarios (ids, paths or folders) on one or more versions; exit 1 if an "
+                         "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--clerk-version", action="append", dest="versions", metavar="V",
                      help=f"repeatable (default: {KNOWN_BUGGY} and {KNOWN_FIXED})")
     _browser_options(run)
+    _report_options(run)
+
+    report = sub.add_parser("report", help="rebuild the HTML report (and JUnit XML) from saved result folders")
+    report.add_argument("results", nargs="+", type=Path, metavar="RESULT",
+                        help="result.json files, run folders, or folders of run folders (e.g. reports/)")
+    report.add_argument("-o", "--output", type=Path, default=Path("report.html"), metavar="PATH",
+                        help="where to write the HTML report (default: report.html)")
+    report.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML here")
+
+    serve = sub.add_parser("serve", help="start the mock, the app and a browser, with a control panel for "
+                           "reproducing by hand")
+    serve.add_argument("--clerk-version", default=KNOWN_BUGGY, metavar="V",
+                       help=f"@clerk/clerk-js version (default: {KNOWN_BUGGY})")
+    serve.add_argument("--chromium", metavar="PATH", help="Chromium binary to use")
+    serve.add_argument("--headed", action="store_true", help="show the browser window, and the panel beside it")
+    serve.add_argument("--browser-mode", choices=["real", "emulated", "simulated"], default=None,
+                       help="real (default): real tabs, so hide/show work (needs a full Chromium, else falls back to "
+                       "simulated and says so); emulated: Playwright's page lifecycle (always visible and focused, no "
+                       "hide/show); simulated: an init-script visibility/focus override")
+    serve.add_argument("--port", type=int, default=0, help="port for the app and mock (default: any free port)")
+    serve.add_argument("--panel-port", type=int, default=0, help="port for the control panel (default: any free)")
+    serve.add_argument("--token-ttl", type=float, default=60, metavar="S", help="lifetime of minted session "
+                       "tokens in seconds (default: 60)")
+    serve.add_argument("--webdriver", choices=["masked", "exposed"], default="masked",
+                       help="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
+    serve.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
+                       help="where the session's result folder and report go when it ends (default: reports/)")
 
     browser = sub.add_parser("browser", help="show (or, with --ensure, install) the Chromium the harness will use")
     browser.add_argument("--ensure", action="store_true", help="install Debian's chromium when none is found "
@@ -64,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle}[args.command](args)
+        return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
+                "serve": _serve}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -99,7 +141,6 @@ def _repro(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.browser.discovery import find_browser
     from harness.scenario.model import find_scenarios, load_scenario
     from harness.scenario.runner import RunConfig, run_scenario
     from harness.sdks.npm import NpmBundleCache
@@ -108,33 +149,108 @@ def _run(args: argparse.Namespace) -> int:
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
     versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
-    browser = find_browser(args.chromium, explicit_source="--chromium" if args.chromium else None)
+    browsers = _BrowserChoices(args.chromium, args.browser_mode)
+    for scenario in scenarios:  # find (and warn about) the browsers before any run starts
+        browsers.get(scenario)
     cache = NpmBundleCache()
     for version in versions:  # fail on an unknown version before any browser starts
         from harness.sdks.clerk import PACKAGE
 
         cache.get(PACKAGE, version)
     width = max(len(v) for v in versions)
-    for scenario in scenarios:
-        for version in versions:
-            result = run_scenario(scenario, RunConfig(
-                version=version, executable=browser.path, browser_kind=browser.kind, mode=args.browser_mode,
-                headless=not args.headed, slowmo=args.slowmo, reports_dir=args.reports,
-                tracing=not args.no_trace, port=args.port, cache=cache))
-            print(_line(result, width, several=len(scenarios) > 1), flush=True)
+    results = []
+    try:
+        with Progress(len(scenarios) * len(versions)) as progress:
+            for scenario in scenarios:
+                for version in versions:
+                    progress.start(f"{scenario.id} on {version}")
+                    browser = browsers.get(scenario)
+                    result = run_scenario(scenario, RunConfig(
+                        version=version, executable=browser.info.path, browser_kind=browser.info.kind,
+                        mode=browser.mode, mode_note=browser.note,
+                        headless=not args.headed, slowmo=args.slowmo, reports_dir=args.reports,
+                        tracing=not args.no_trace, port=args.port, cache=cache))
+                    results.append(result)
+                    progress.done(_line(result, width, several=len(scenarios) > 1))
+    finally:  # an interrupted command still reports the runs that finished
+        _write_reports(results, args.html or args.reports / "report.html", args.junit)
+    # `run` checks each file's claim: exit 1 when an outcome differs from it (an error counts as differing).
+    # `repro` demonstrates the bug: 0 whenever every run completed, whatever the verdicts.
+    if args.command == "run" and any(r.matches_expectation is False for r in results):
+        return 1
     return 0
+
+
+def _write_reports(results: list, html_path: Path, junit_path: Path | None) -> None:
+    from harness.report import html, junit
+
+    if not results:
+        return
+    html.write_report(results, html_path)
+    print(f"report: {html_path}", file=sys.stderr)
+    if junit_path is not None:
+        junit.write_junit(results, junit_path)
+        print(f"junit: {junit_path}", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from harness.report.results import load_results
+
+    entries, incomplete = load_results(args.results)
+    for folder in incomplete:
+        print(f"skipped {folder}: marked INCOMPLETE (the run did not finish)", file=sys.stderr)
+    if not entries:
+        raise HarnessError("no finished runs among the given results; run `harness run` or `harness repro` first")
+    _write_reports(entries, args.output, args.junit)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from harness.serve import ServeOptions, serve
+
+    if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
+    return serve(ServeOptions(version=args.clerk_version, chromium=args.chromium, headed=args.headed,
+                              mode=args.browser_mode,
+                              port=args.port, panel_port=args.panel_port, token_ttl=args.token_ttl,
+                              webdriver=args.webdriver, reports_dir=args.reports))
+
+
+class _BrowserChoices:
+    """The browser for each scenario's mode (``--browser-mode``, else the file's ``setup.browser_mode``, else real),
+    found once per mode; a fallback from real to simulated is announced once, as one warning line."""
+
+    def __init__(self, chromium: str | None, mode: str | None) -> None:
+        self.chromium, self.mode = chromium, mode
+        self._found: dict[str, object] = {}
+
+    def get(self, scenario):  # -> harness.browser.driver.BrowserChoice
+        from harness.browser.driver import choose_browser
+
+        mode = self.mode or scenario.setup.browser_mode or "real"
+        if mode not in self._found:
+            choice = choose_browser(mode, self.chromium, strict=self.mode == "real",
+                                    explicit_source="--chromium" if self.chromium else None)
+            if choice.note:
+                print(f"warning: {choice.note}", file=sys.stderr, flush=True)
+            self._found[mode] = choice
+        return self._found[mode]
 
 
 def _line(result, width: int, several: bool) -> str:
     word = result.outcome
     when = f"cookie lost at t={result.lost_at:.2f} s" if result.lost_at is not None else "cookie kept"
-    if result.outcome == "error":
-        when = result.sentence
+    if result.outcome in ("error", "signed-out", "stuck"):
+        when = result.sentence  # the revocation's story, or what broke; "cookie kept" would mislead here
+    elif result.lost_at is None and result.outcome == "reproduced":
+        when = result.sentence  # lost without a removal: the server, the SDK or getToken said so
     where = result.artifacts.get("result", "")
     head = f"{result.scenario}  " if several else ""
     expected = "" if result.expected is None else (
         "  (as expected)" if result.matches_expectation else f"  (expected {result.expected})")
-    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}  {where}"
+    # A run whose tab visibility/focus was an init-script override says so on its line, not only in result.json.
+    simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
+    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}  {where}"
 
 
 if __name__ == "__main__":

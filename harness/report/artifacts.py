@@ -1,5 +1,10 @@
 """A run's result folder under ``reports/``: written so that an interrupted run never leaves a half-written file.
 
+The folder holds ``result.json`` (the run, its timeline included), ``requests.json`` (the mock's request log, each
+request with its status or fault) and ``console.json`` (console messages and page errors) -- both views of the
+timeline --, ``trace.zip`` (the Playwright trace, one group per step), and a screenshot at each oracle check
+(``step-NN-<step>.png``, ``final.png``).
+
 Each file is written to a temporary name and renamed into place. The folder carries an ``INCOMPLETE`` marker from
 the moment it is created until ``result.json`` is in place, so a run cut short by Ctrl-C or a crash is visibly
 incomplete rather than silently partial.
@@ -16,14 +21,19 @@ from pathlib import Path
 from typing import Any
 
 MARKER = "INCOMPLETE"
+PARTIAL = ".partial"  # suffix of files still being written (hidden, and never left behind by a clean exit)
+# A screenshot larger than this is stored as JPEG instead, so that reports embedding it stay small.
+MAX_PNG_BYTES = 200_000
 
 
 def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to a hidden temporary file beside ``path`` and rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; reports are meant to be read and attached
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -51,13 +61,71 @@ class RunFolder:
     def add(self, kind: str, name: str) -> None:
         self.files[kind] = name
 
+    def partial(self, name: str) -> Path:
+        """A temporary path for a file another program writes (the trace); :meth:`adopt` renames it into place."""
+        return self.path / f".{name}{PARTIAL}"
+
+    def adopt(self, partial: Path, name: str, kind: str) -> Path | None:
+        if not partial.exists():
+            return None
+        os.replace(partial, self.path / name)
+        self.add(kind, name)
+        return self.path / name
+
+    def screenshot(self, page: Any, name: str) -> str | None:
+        """Capture ``page`` into ``<name>.png`` (``.jpg`` when the PNG would be large); None if it cannot be taken."""
+        try:
+            clip = content_clip(page)
+            data, ext = page.screenshot(type="png", clip=clip), "png"
+            if len(data) > MAX_PNG_BYTES:
+                data, ext = page.screenshot(type="jpeg", quality=70, clip=clip), "jpg"
+        except Exception:  # a closed or crashed page has nothing to show; the run goes on
+            return None
+        file = f"{name}.{ext}"
+        write_atomic(self.path / file, data)
+        self.add(f"screenshot:{name}", file)
+        return file
+
     def finish(self, result: Any) -> Path:
+        """Write the views of the run (request log, console) and then ``result.json``; drop the marker last."""
+        from harness.report.view import console_log, request_log
+
         result.artifacts = {k: str(self.path / v) for k, v in self.files.items()}
-        result.artifacts["folder"] = str(self.path)
-        result.artifacts["result"] = str(self.path / "result.json")
+        data = result.to_dict()
+        write_atomic(self.path / "requests.json", json.dumps(request_log(data["events"]), indent=1))
+        write_atomic(self.path / "console.json", json.dumps(console_log(data["events"]), indent=1))
+        result.artifacts.update({"requests": str(self.path / "requests.json"),
+                                 "console": str(self.path / "console.json"),
+                                 "folder": str(self.path), "result": str(self.path / "result.json")})
         out = write_atomic(self.path / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
         (self.path / MARKER).unlink(missing_ok=True)
         return out
+
+
+# The viewport, cropped to the page's text (at least 480 x 240 px): a short page then stays legible in a report.
+_CONTENT_BOX_JS = """() => {
+  const w = document.documentElement.clientWidth || window.innerWidth, h = window.innerHeight;
+  let right = 0, bottom = 0, n = 0;
+  const walker = document.body ? document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT) : null;
+  const range = document.createRange();
+  while (walker && walker.nextNode() && n++ < 2000) {
+    if (!walker.currentNode.textContent.trim()) continue;
+    range.selectNodeContents(walker.currentNode);
+    const r = range.getBoundingClientRect();
+    right = Math.max(right, r.right); bottom = Math.max(bottom, r.bottom);
+  }
+  if (!right) return {x: 0, y: 0, width: w, height: h};
+  return {x: 0, y: 0, width: Math.min(w, Math.max(480, Math.ceil(right + 32))),
+          height: Math.min(h, Math.max(240, Math.ceil(bottom + 32)))};
+}"""
+
+
+def content_clip(page: Any) -> dict[str, float] | None:
+    try:
+        box = page.evaluate(_CONTENT_BOX_JS)
+    except Exception:  # mid-navigation: the whole viewport will do
+        return None
+    return box if box and box.get("width") and box.get("height") else None
 
 
 def _slug(text: str) -> str:

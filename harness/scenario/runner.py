@@ -15,7 +15,8 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions
+from harness.browser.discovery import is_headless_shell_name
+from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions, choose_browser
 from harness.errors import HarnessError
 from harness.mock.server import MockAuthServer
 from harness.oracles import judge
@@ -27,12 +28,18 @@ from harness.timeline import Timeline
 from harness.report import artifacts
 
 
+# Steps after which the page is photographed: the ones whose end is an oracle check (the server and the SDK
+# give their view of the session on a page load).
+SCREENSHOT_AFTER = frozenset({"signed_in", "reload", "navigate", "check_sdk"})
+
+
 @dataclass
 class RunConfig:
     version: str
     executable: Path
     browser_kind: str = "explicit"
-    mode: BrowserMode = "emulated"
+    mode: BrowserMode = "real"  # real tab visibility and focus; see harness/browser/driver.py for the modes
+    mode_note: str | None = None  # why the mode is not the one asked for (a fallback), kept in the result
     headless: bool = True
     slowmo: float = 0
     reports_dir: Path | None = Path("reports")
@@ -92,8 +99,9 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     labels = [s.label or s.describe() for s in scenario.steps]
     error: str | None = None
     server = MockAuthServer(timeline, sdk, bundle_dist=bundle.dist, sdk_version=config.version, port=config.port)
+    executable, browser_kind, mode, mode_note = _browser_for(config)
     driver = BrowserDriver(timeline, DriverOptions(
-        executable=config.executable, mode=config.mode, headless=config.headless, slowmo=config.slowmo,
+        executable=executable, mode=mode, headless=config.headless, slowmo=config.slowmo,
         mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=("__session", "__session_*"),
         init_scripts=(sdk.init_script,), tracing=config.tracing and config.reports_dir is not None))
     server.start()  # bad input (a port in use) fails here, before any output is written
@@ -115,25 +123,26 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
             except (HarnessError, PlaywrightError) as err:
                 error = f"step {index} `{labels[index - 1]}` (line {step.line}): {_one_line(err)}"
                 timeline.emit("runner", "step.error", index=index, error=error)
+                _screenshot(folder, driver, timeline, f"step-{index:02d}-error", f"when step {index} failed")
                 break
             finally:
                 if group:
                     driver.context.tracing.group_end()
             timeline.emit("runner", "step.end", index=index)
             _cross_check_jar(driver, sdk.session_cookies, timeline)
+            if step.name in SCREENSHOT_AFTER:
+                _screenshot(folder, driver, timeline, f"step-{index:02d}-{step.name}", f"after step {index}")
         driver.pump(0.2)  # let events already under way arrive
-        if folder is not None:
-            shot = driver.screenshot(folder.path / "final.png")
-            if shot:
-                folder.add("screenshot", shot.name)
+        _screenshot(folder, driver, timeline, "final", "at the end")
     except (HarnessError, PlaywrightError) as err:
         error = error or _one_line(err)
     finally:
-        trace = folder.path / "trace.zip" if folder is not None and config.tracing else None
+        # The trace is written under a temporary name and renamed, so an interrupted run never leaves half a zip.
+        trace = folder.partial("trace.zip") if folder is not None and config.tracing else None
         driver.close(trace_path=trace)
         server.stop()
-        if trace is not None and trace.exists():
-            folder.add("trace", trace.name)
+        if trace is not None:
+            folder.adopt(trace, "trace.zip", "trace")
 
     verdict = judge(timeline, labels, sdk.session_cookies)
     outcome, sentence = verdict.outcome, verdict.sentence
@@ -142,7 +151,8 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     result = RunResult(
         scenario=scenario.id, title=scenario.title, scenario_path=str(scenario.path) if scenario.path else None,
         sdk=sdk.package, version=config.version,
-        browser={"path": str(config.executable), "kind": config.browser_kind, "mode": config.mode,
+        browser={"path": str(executable), "kind": browser_kind, "mode": mode,
+                 **({"mode_note": mode_note} if mode_note else {}),
                  "headless": config.headless, "webdriver": scenario.setup.webdriver},
         outcome=outcome, expected=scenario.expected(config.version), sentence=sentence,
         checks=[c.to_dict() for c in verdict.checks],
@@ -153,6 +163,26 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     if folder is not None:
         folder.finish(result)
     return result
+
+
+def _screenshot(folder: artifacts.RunFolder | None, driver: BrowserDriver, timeline: Timeline, name: str,
+                label: str) -> None:
+    """Evidence at an oracle check: the page as the user would see it, recorded on the timeline."""
+    if folder is None or driver.page is None:
+        return
+    file = folder.screenshot(driver.page, name)
+    if file:
+        timeline.emit("runner", "screenshot", file=file, label=label)
+
+
+def _browser_for(config: RunConfig) -> tuple[Path, str, BrowserMode, str | None]:
+    """The binary and mode to run with. Real mode needs a full Chromium: given an old-headless shell (what plain
+    discovery prefers), find a full one, or fall back to simulated with a note saying so."""
+    if config.mode != "real" or not is_headless_shell_name(config.executable):
+        return config.executable, config.browser_kind, config.mode, config.mode_note
+    explicit = str(config.executable) if config.browser_kind == "explicit" else None
+    choice = choose_browser("real", explicit)
+    return choice.info.path, choice.info.kind, choice.mode, choice.note or config.mode_note
 
 
 def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Timeline) -> None:

@@ -1,0 +1,531 @@
+"""``harness serve``: the mock, the app and a browser, left running with a control panel, for reproducing by hand.
+
+An engineer with a user's "I got signed out" report starts ``harness serve --clerk-version 6.0.0``, opens the panel,
+and pokes at the session: offline/online, hide/show the tab, hold/release/drop token requests, revoke the session,
+reload -- watching the cookie state, the verdict and the request log live beside the buttons. Each button is a
+scenario step (the same registry the runner uses), recorded on the timeline as a step, so the live verdict comes from
+the same oracles as a scripted run, and when the session ends it is saved as a result folder with an HTML report and
+a scenario file replaying what was done.
+
+Threads: Playwright's sync API may only be called from the thread that started it. The panel's HTTP handlers run in
+their own thread (aiohttp, its own loop); they put commands on a queue and wait for a future. The main thread loops:
+pump the page (so browser events arrive), run queued commands. Ctrl-C stops the loop and closes the browser, the
+panel and the mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+from aiohttp import web
+from playwright.sync_api import Error as PlaywrightError
+
+from harness.browser.driver import BrowserDriver, DriverOptions
+from harness.errors import HarnessError
+from harness.mock.server import PAGES, MockAuthServer
+from harness.oracles import judge
+from harness.report import view
+from harness.report.artifacts import RunFolder, content_clip, write_atomic
+from harness.scenario.runner import SCREENSHOT_AFTER
+from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
+from harness.sdks.clerk import KNOWN_BUGGY, ClerkSdk
+from harness.sdks.npm import NpmBundleCache
+from harness.timeline import Timeline
+
+PANEL_PATH = "/__harness/panel"
+
+
+@dataclass
+class ServeOptions:
+    version: str = KNOWN_BUGGY
+    chromium: str | None = None  # a path, else the browser discovery's choice
+    executable: Path | None = None  # an already-resolved browser (tests pass the session's)
+    browser_kind: str = "explicit"
+    mode: str | None = None  # real tabs where the browser allows (else simulated, with a note); or as asked
+    headed: bool = False
+    port: int = 0
+    panel_port: int = 0
+    token_ttl: float = 60.0
+    webdriver: str = "masked"
+    reports_dir: Path | None = Path("reports")
+    cache: NpmBundleCache | None = None
+    open_panel: bool | None = None  # open the panel in its own browser window (default: when headed)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A panel button: the step it runs (scenario syntax) and what the panel shows."""
+
+    step: str
+    args: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+# The panel's buttons, as scenario steps. Their order is the panel's.
+COMMANDS: dict[str, Command] = {
+    "offline": Command("offline", label="go offline"),
+    "online": Command("online", label="go online"),
+    "hide": Command("hide", label="hide the tab"),
+    "show": Command("show", label="show the tab"),
+    "hold": Command("fault", {"kind": "hold", "path": "*/tokens"}, "hold token requests"),
+    "drop": Command("fault", {"kind": "drop", "path": "*/tokens"}, "drop token requests"),
+    "status503": Command("fault", {"kind": "status", "status": 503, "path": "*/tokens"}, "answer token requests 503"),
+    "release": Command("release", {"fault": "all", "outcome": "pass"}, "release faults (held requests answered)"),
+    "release_drop": Command("release", {"fault": "all", "outcome": "drop"}, "release faults (held requests dropped)"),
+    "clear_token_cache": Command("clear_token_cache", label="clear the SDK's token cache (a refresh comes due)"),
+    "wait_for_token": Command("wait_for", {"event": "token_attempt"}, "wait for the SDK's next token attempt"),
+    "get_token": Command("get_token", {"skip_cache": True, "wait": False}, "getToken({skipCache: true})"),
+    "revoke": Command("revoke_session", label="revoke the session on the server"),
+    "reload": Command("reload", label="reload the page"),
+    "check_sdk": Command("check_sdk", label="record the SDK's view"),
+}
+_SPECIAL = ("save",)
+TAB_COMMANDS = ("hide", "show")
+
+
+class ServeSession:
+    """One manual session. ``start()``, then ``serve_forever()`` on the same thread, then ``stop()``."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        self.options = options
+        self.timeline = Timeline()
+        self.sdk = ClerkSdk(token_ttl=options.token_ttl)
+        self.server: MockAuthServer | None = None
+        self.driver: BrowserDriver | None = None
+        self.ctx: RunContext | None = None
+        self.steps: list[dict[str, Any]] = []  # what was done, as the runner records steps
+        self._queue: "queue.Queue[tuple[str, Future]]" = queue.Queue()
+        self._owner = threading.get_ident()
+        self._busy: str | None = None
+        self._panel = _PanelServer(self, options.panel_port)
+        self._panel_context: Any = None
+        self._saved: Path | None = None
+        self._shots: list[tuple[str, bytes]] = []
+        self._stopped = False
+
+    # -- life cycle (main thread) -----------------------------------------------------------------------------
+
+    @property
+    def app_url(self) -> str:
+        assert self.server is not None
+        return self.server.url + "/"
+
+    @property
+    def panel_url(self) -> str:
+        return self._panel.url + PANEL_PATH
+
+    def start(self) -> "ServeSession":
+        from harness.sdks.clerk import PACKAGE
+
+        opts = self.options
+        cache = opts.cache or NpmBundleCache()
+        bundle = cache.get(PACKAGE, opts.version)
+        executable = opts.executable
+        if executable is None:
+            from harness.browser.driver import choose_browser
+
+            choice = choose_browser(opts.mode or "real", opts.chromium, strict=opts.mode == "real",
+                                    explicit_source="--chromium" if opts.chromium else None)
+            if choice.note:
+                print(f"warning: {choice.note}", file=sys.stderr, flush=True)
+            executable, opts.browser_kind, opts.mode = choice.info.path, choice.info.kind, choice.mode
+        opts.mode = opts.mode or "emulated"
+        opts.executable = executable
+        self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=opts.version,
+                                     port=opts.port)
+        self.driver = BrowserDriver(self.timeline, DriverOptions(
+            executable=executable, mode=opts.mode, headless=not opts.headed,  # type: ignore[arg-type]
+            mask_webdriver=opts.webdriver == "masked", watch_cookies=("__session", "__session_*"),
+            init_scripts=(self.sdk.init_script,)))
+        try:
+            self.server.start()
+            self._panel.start()
+            self.driver.start()
+            self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk)
+            self._run_step("signed_in", {}, "signed_in")
+            if opts.open_panel if opts.open_panel is not None else opts.headed:
+                self._open_panel_window()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _open_panel_window(self) -> None:
+        """The panel in its own browser context: the app's context goes offline, the panel's must not."""
+        assert self.driver is not None
+        # Only beside Playwright's own page lifecycle: with real tabs, a new window would take the app's focus.
+        if self.driver.browser is None or self.options.mode != "emulated":
+            return
+        self._panel_context = self.driver.browser.new_context(viewport={"width": 900, "height": 900})
+        self._panel_context.new_page().goto(self.panel_url)
+
+    def serve_forever(self, stop: threading.Event | None = None) -> None:
+        """Pump the page and run queued commands until ``stop`` is set, the page closes, or Ctrl-C."""
+        if threading.get_ident() != self._owner:
+            raise RuntimeError("serve_forever must run on the thread that started the session (Playwright's rule)")
+        assert self.driver is not None
+        while not (stop is not None and stop.is_set()):
+            self._drain()
+            try:
+                self.driver.pump(0.05)
+            except PlaywrightError:
+                # The window was closed, or Ctrl-C reached Playwright's driver process (it shares the terminal's
+                # process group) before it reached us: either way the browser is gone and the session ends.
+                if self.driver.page is None or self.driver.page.is_closed():
+                    print("the browser has gone (window closed or Ctrl-C); stopping", file=sys.stderr)
+                    return
+                raise
+
+    def stop(self) -> None:
+        """Close everything (idempotent): pending commands fail, the browser, the panel and the mock stop."""
+        if self._stopped:
+            return
+        self._stopped = True
+        while True:
+            try:
+                _, fut = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            fut.set_exception(HarnessError("the session is stopping"))
+        for closer in (lambda: self._panel_context and self._panel_context.close(),
+                       lambda: self.driver and self.driver.close(), lambda: self.server and self.server.stop(),
+                       self._panel.stop):
+            try:
+                closer()
+            except Exception:  # closing must reach the end: no Chromium left behind
+                pass
+
+    # -- commands ------------------------------------------------------------------------------------------
+
+    def submit(self, name: str) -> Future:
+        """Queue a command (any thread); the future resolves when the main thread has run it."""
+        if name not in COMMANDS and name not in _SPECIAL:
+            raise HarnessError(f"unknown command {name!r} (known: {', '.join(list(COMMANDS) + list(_SPECIAL))})")
+        fut: Future = Future()
+        if self._stopped:
+            fut.set_exception(HarnessError("the session is stopping"))
+        else:
+            self._queue.put((name, fut))
+        return fut
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                name, fut = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if not fut.set_running_or_notify_cancel():
+                continue
+            self._busy = name
+            try:
+                fut.set_result(self.run_command(name))
+            except (HarnessError, PlaywrightError) as err:
+                fut.set_exception(HarnessError(_one_line(err)))
+            except Exception as err:  # a bug must reach the panel, not kill the session
+                fut.set_exception(err)
+            finally:
+                self._busy = None
+
+    def run_command(self, name: str) -> dict[str, Any]:
+        """Run one command now (main thread only)."""
+        if name == "save":
+            return {"saved": str(self.save())}
+        cmd = COMMANDS[name]
+        capability = self.capabilities()[name]
+        if not capability["enabled"]:
+            raise HarnessError(f"{name}: {capability['note']}")
+        self._run_step(cmd.step, cmd.args, f"{_describe(cmd.step, cmd.args)} (panel)")
+        return {"done": name}
+
+    def capabilities(self) -> dict[str, Any]:
+        out = {}
+        for name, cmd in COMMANDS.items():
+            ok, note = cmd.step in STEPS or hasattr(self.driver, cmd.step), ""
+            if not ok:
+                note = f"not available: the browser driver has no `{cmd.step}` yet"
+            elif name in TAB_COMMANDS and self.options.mode == "emulated":
+                ok, note = False, ("Playwright keeps the page visible and focused in the emulated browser mode; "
+                                   "start serve with --browser-mode real (or simulated) to hide and show the tab")
+            out[name] = {"enabled": ok, "label": cmd.label, "note": note}
+        return out
+
+    def _run_step(self, step_name: str, args: dict[str, Any], label: str) -> None:
+        assert self.ctx is not None and self.driver is not None
+        from harness.scenario.runner import _cross_check_jar
+
+        index = len(self.steps) + 1
+        self.steps.append({"index": index, "name": step_name, "label": label, "line": None, "args": dict(args),
+                           "at": self.timeline.now()})
+        start = self.timeline.emit("runner", "step.start", index=index, name=step_name, label=label, line=None)
+        self.ctx.step_started_at = start.at
+        try:
+            spec = STEPS.get(step_name)
+            if spec is not None:
+                spec.run(self.ctx, spec.args.model_validate(args), DEFAULT_TIMEOUT)
+            else:  # a driver action not (yet) registered as a step, e.g. hide/show
+                getattr(self.driver, step_name)()
+        except (HarnessError, PlaywrightError) as err:
+            self.timeline.emit("runner", "step.error", index=index, error=f"step {index} `{label}`: {_one_line(err)}")
+            raise
+        self.timeline.emit("runner", "step.end", index=index)
+        _cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
+        if step_name in SCREENSHOT_AFTER and self.driver.page is not None:
+            try:  # kept in memory until the session is saved: Ctrl-C may take the browser down first
+                shot = self.driver.page.screenshot(type="png", clip=content_clip(self.driver.page))
+            except PlaywrightError:
+                return
+            file = f"step-{index:02d}-{step_name}.png"
+            self._shots.append((file, shot))
+            self.timeline.emit("runner", "screenshot", file=file, label=f"after step {index}")
+
+    # -- the live view (any thread: reads the timeline only) ---------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        events = self.timeline.to_list()
+        labels = [s["label"] for s in self.steps]
+        verdict = judge(self.timeline, labels, self.sdk.session_cookies)
+        strip = view.strip({"events": events, "duration": self.timeline.now() - self.timeline.started_at})
+        rows = [r for r in view.timeline_rows(events, self.steps) if not r.minor]
+        return {
+            "version": self.options.version, "sdk": self.sdk.package, "app_url": self.app_url,
+            "panel_url": self.panel_url, "t": round(self.timeline.now() - self.timeline.started_at, 2),
+            "busy": self._busy, "state": view.current_state(events).to_dict(),
+            "cookie_names": view.cookie_names(events), "first_loss": strip.first_loss,
+            "verdict": {"outcome": verdict.outcome, "sentence": verdict.sentence,
+                        "checks": [c.to_dict() for c in verdict.checks]},
+            "faults": active_faults(events),
+            "requests": view.request_log(events, include_static=False)[-60:],
+            "events": [{"t": r.t, "step": r.step, "what": r.what, "tone": r.tone} for r in rows][-60:],
+            "steps": [{k: v for k, v in s.items() if k != "at"} for s in self.steps],
+            "commands": self.capabilities(), "saved": str(self._saved) if self._saved else None,
+        }
+
+    # -- saving (main thread) -----------------------------------------------------------------------------------
+
+    def save(self) -> Path | None:
+        """Write the session so far as a result folder (result.json, request log, console, screenshot, a scenario
+        file replaying the steps) plus ``report.html`` in it; returns the report's path."""
+        from harness.report.html import write_report
+        from harness.scenario.runner import RunResult
+
+        if self.options.reports_dir is None or not self.steps:
+            return None
+        assert self.driver is not None
+        folder = RunFolder.create(self.options.reports_dir, "manual", self.options.version)
+        for file, data in self._shots:
+            write_atomic(folder.path / file, data)
+            folder.add(f"screenshot:{file}", file)
+        if self.driver.page is not None and not self.driver.page.is_closed():
+            file = folder.screenshot(self.driver.page, "final")
+            if file:
+                self.timeline.emit("runner", "screenshot", file=file, label="when saved")
+        scenario = folder.path / "scenario.yaml"
+        write_atomic(scenario, self.scenario_yaml())
+        folder.add("scenario", scenario.name)
+        labels = [s["label"] for s in self.steps]
+        verdict = judge(self.timeline, labels, self.sdk.session_cookies)
+        result = RunResult(
+            scenario="manual", title=f"Manual session (harness serve) on {self.sdk.package} {self.options.version}",
+            scenario_path=str(scenario), sdk=self.sdk.package, version=self.options.version,
+            browser={"path": str(self.options.executable), "kind": self.options.browser_kind,
+                     "mode": self.options.mode, "headless": not self.options.headed,
+                     "webdriver": self.options.webdriver},
+            outcome=verdict.outcome, expected=None, sentence=verdict.sentence,
+            checks=[c.to_dict() for c in verdict.checks],
+            steps=[{k: s[k] for k in ("index", "name", "label", "line")} for s in self.steps],
+            events=self.timeline.to_list(), started_at=self.timeline.started_at,
+            duration=self.timeline.now() - self.timeline.started_at,
+            reproduce=f"harness run {scenario} --clerk-version {self.options.version}")
+        folder.finish(result)
+        self._saved = write_report([result], folder.path / "report.html",
+                                   title=f"Manual session on {self.options.version}")
+        return self._saved
+
+    def scenario_yaml(self) -> str:
+        """The steps done so far as a scenario file; idle gaps of half a second or more become ``wait`` steps."""
+        steps: list[Any] = []
+        previous_end = None
+        for s in self.steps:
+            if previous_end is not None and s["at"] - previous_end >= 0.5:
+                steps.append({"wait": f"{s['at'] - previous_end:.1f}s"})
+            steps.append({s["name"]: s["args"]} if s["args"] else s["name"])
+            end = next((e.at for e in self.timeline.events("step.end") if e.data.get("index") == s["index"]), s["at"])
+            previous_end = end
+        verdict = judge(self.timeline, [s["label"] for s in self.steps], self.sdk.session_cookies)
+        doc: dict[str, Any] = {
+            "id": f"manual-{time.strftime('%Y%m%d-%H%M%S')}",
+            "title": f"Replay of a manual session on {self.options.version}",
+            "setup": {"token_ttl": self.options.token_ttl, "webdriver": self.options.webdriver,
+                      "browser_mode": self.options.mode},
+            "steps": steps}
+        if verdict.outcome in ("survived", "reproduced", "signed-out", "stuck"):
+            doc["verdicts"] = {self.options.version: verdict.outcome}
+        head = (f"# Written by `harness serve` from the panel's steps; waits are the idle time between clicks.\n"
+                f"# The verdict is what the manual session showed on {self.options.version}: a claim to check, "
+                "not a result.\n")
+        return head + yaml.safe_dump(doc, sort_keys=False)
+
+
+def active_faults(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Faults armed and not (fully) released, from the timeline."""
+    active: dict[str, dict[str, Any]] = {}
+    for e in events:
+        d = e.get("data") or {}
+        if e["kind"] == "fault.armed":
+            active[d.get("fault")] = {k: v for k, v in d.items() if k != "fault"} | {"id": d.get("fault")}
+        elif e["kind"] == "fault.released":
+            if d.get("still_dropping"):
+                active.setdefault(d.get("fault"), {"id": d.get("fault")})["still_dropping"] = True
+            else:
+                active.pop(d.get("fault"), None)
+    return list(active.values())
+
+
+def _describe(step: str, args: dict[str, Any]) -> str:
+    if not args:
+        return step
+    return f"{step} " + " ".join(f"{k}={v}" for k, v in args.items())
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+class _PanelServer:
+    """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands."""
+
+    def __init__(self, session: ServeSession, port: int) -> None:
+        self.session = session
+        self.port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="harness-panel", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if self._error is not None:
+            if isinstance(self._error, OSError):
+                raise HarnessError(f"the control panel could not listen on port {self.port} ({self._error.strerror});"
+                                   " pick another with --panel-port, or 0 for any free port") from None
+            raise HarnessError(f"the control panel could not start: {self._error}") from None
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
+            except Exception:
+                pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop = None
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._start_site())
+        except BaseException as err:
+            self._error = err
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _start_site(self) -> None:
+        app = web.Application()
+        app.add_routes([web.get("/", self._root), web.get(PANEL_PATH, self._page),
+                        web.get("/__harness/state", self._state), web.post("/__harness/do/{command}", self._do)])
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+
+    async def _root(self, request: web.Request) -> web.Response:
+        raise web.HTTPFound(PANEL_PATH)
+
+    async def _page(self, request: web.Request) -> web.Response:
+        return web.Response(text=(PAGES / "panel.html").read_text(), content_type="text/html",
+                            headers={"Cache-Control": "no-store"})
+
+    async def _state(self, request: web.Request) -> web.Response:
+        state = await asyncio.get_running_loop().run_in_executor(None, self.session.state)
+        return web.json_response(state, dumps=lambda o: json.dumps(o, default=str))
+
+    async def _do(self, request: web.Request) -> web.Response:
+        name = request.match_info["command"]
+        try:
+            fut = self.session.submit(name)
+        except HarnessError as err:
+            return web.json_response({"ok": False, "error": str(err)}, status=404)
+        started = time.monotonic()
+        try:
+            result = await asyncio.wrap_future(fut)
+        except Exception as err:
+            return web.json_response({"ok": False, "error": str(err) or type(err).__name__}, status=409)
+        return web.json_response({"ok": True, "took": round(time.monotonic() - started, 3), **result})
+
+
+def serve(options: ServeOptions, out: Callable[[str], None] = print) -> int:
+    """The ``harness serve`` command: start, print the URLs, serve until Ctrl-C, save the session, stop."""
+    session = ServeSession(options)
+    session.start()
+    try:
+        stop = threading.Event()
+
+        def on_ctrl_c(signum: int, frame: Any) -> None:
+            # Ask the loop to stop instead of raising KeyboardInterrupt inside Playwright's dispatcher, which can
+            # leave it waiting forever; a second Ctrl-C interrupts at once.
+            stop.set()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        # Installed before the URLs are printed: whoever reads them may press Ctrl-C at once.
+        previous = signal.signal(signal.SIGINT, on_ctrl_c)
+        out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
+        out(f"panel:  {session.panel_url}")
+        out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
+        sys.stdout.flush()
+        try:
+            session.serve_forever(stop)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        try:
+            saved = session.save()
+        except (HarnessError, PlaywrightError, OSError) as err:
+            print(f"could not save the session: {_one_line(err)}", file=sys.stderr)
+            saved = None
+        if saved:
+            out(f"report: {saved}")
+    finally:
+        session.stop()
+    return 0

@@ -1,0 +1,349 @@
+"""Reports: the result folder, the self-contained HTML report, JUnit XML, the pytest option and the progress line.
+
+The report tests are built from real runs of the seed scenario: one that reproduces the bug (6.0.0) and one that
+survives it (6.1.0), rendered in Chromium and checked as a reader would: the matrix, the timeline, the strip, the
+screenshots, and no request leaving the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import BUGGY, FIXED, SCENARIOS
+from playwright.sync_api import sync_playwright
+
+from harness.cli import main as cli_main
+from harness.report import html, junit
+from harness.report.artifacts import MARKER, PARTIAL, RunFolder, write_atomic
+from harness.report.progress import Progress
+from harness.report.results import load_results
+from harness.scenario.model import load_scenario
+from harness.scenario.runner import RunConfig, RunResult, run_scenario
+from harness.scenario.steps import STEPS
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module")
+def seed_runs(chromium, bundle_cache, tmp_path_factory) -> dict[str, RunResult]:
+    """The seed scenario on the buggy and the fixed version, with traces, saved under one reports folder (the
+    ``run`` fixture's settings, once for the whole module: each run takes a browser several seconds)."""
+    reports = tmp_path_factory.mktemp("reports")
+    scenario = load_scenario(SCENARIOS / "offline-refresh-due.yaml")
+    out = {}
+    for version in (BUGGY, FIXED):
+        out[version] = run_scenario(scenario, RunConfig(
+            version=version, executable=chromium.path, browser_kind=chromium.kind, reports_dir=reports,
+            tracing=True, cache=bundle_cache))
+    assert out[BUGGY].outcome == "reproduced", out[BUGGY].sentence
+    assert out[FIXED].outcome == "survived", out[FIXED].sentence
+    return out
+
+
+# -- the result folder ---------------------------------------------------------------------------------------
+
+def test_every_run_writes_a_complete_result_folder(seed_runs):
+    for version, result in seed_runs.items():
+        folder = Path(result.artifacts["folder"])
+        names = {p.name for p in folder.iterdir()}
+        assert MARKER not in names
+        assert not [n for n in names if n.startswith(".") or n.endswith(PARTIAL)], names
+        assert {"result.json", "requests.json", "console.json", "trace.zip", "final.png",
+                "step-01-signed_in.png", "step-06-reload.png"} <= names
+        # The trace has one group per scenario step.
+        with zipfile.ZipFile(folder / "trace.zip") as z:
+            trace = z.read("trace.trace").decode()
+        for step in result.steps:
+            assert f"{step['index']}. {step['label']}" in trace
+        # requests.json and console.json are views of the timeline in result.json.
+        saved = json.loads((folder / "result.json").read_text())
+        requests = json.loads((folder / "requests.json").read_text())
+        served = [e for e in saved["events"] if e["kind"] == "request" and e["source"] == "mock"]
+        assert len([r for r in requests if r["where"] == "server"]) == len(served)
+        # Every request that reached the mock has its answer (no fault was armed in this scenario).
+        assert all(r["status"] is not None and r["fault"] is None for r in requests if r["where"] == "server")
+        console = json.loads((folder / "console.json").read_text())
+        assert len(console) == len([e for e in saved["events"] if e["kind"] in ("console", "pageerror")])
+        shots = [e["data"]["file"] for e in saved["events"] if e["kind"] == "screenshot"]
+        assert shots == ["step-01-signed_in.png", "step-06-reload.png", "final.png"]
+    # The buggy version's token request died in the offline browser; that is in its request log.
+    failed = [r for r in json.loads((Path(seed_runs[BUGGY].artifacts["folder"]) / "requests.json").read_text())
+              if r["where"] == "browser"]
+    assert failed and "/tokens" in failed[0]["path"] and "INTERNET_DISCONNECTED" in failed[0]["answer"]
+
+
+def test_an_interrupted_run_leaves_an_incomplete_folder_and_no_partial_file(run, tmp_path, monkeypatch):
+    def interrupted(ctx, args, timeout):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of the scenario
+
+    monkeypatch.setitem(STEPS, "online", dataclasses.replace(STEPS["online"], run=interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        run("offline-refresh-due", FIXED, reports_dir=tmp_path / "reports", tracing=True)
+    [folder] = list((tmp_path / "reports").iterdir())
+    names = sorted(p.name for p in folder.iterdir())
+    assert MARKER in names and "result.json" not in names, names
+    assert not [n for n in names if n.startswith(".") or n.endswith(PARTIAL)], names
+    # What was written before the interruption is whole.
+    assert "step-01-signed_in.png" in names
+    assert (folder / "step-01-signed_in.png").read_bytes().startswith(b"\x89PNG")
+    if "trace.zip" in names:
+        assert zipfile.ZipFile(folder / "trace.zip").testzip() is None
+    # The report command says so and skips it.
+    entries, incomplete = load_results([tmp_path / "reports"])
+    assert entries == [] and incomplete == [folder]
+
+
+def test_write_atomic_leaves_nothing_when_interrupted(tmp_path, monkeypatch):
+    write_atomic(tmp_path / "a.json", "old")
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "a.json", "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+    assert (tmp_path / "a.json").read_text() == "old"
+
+
+def test_a_folder_is_incomplete_until_finished(tmp_path):
+    folder = RunFolder.create(tmp_path, "some scenario", "6.0.0")
+    assert (folder.path / MARKER).exists()
+    assert folder.path.name.endswith("some-scenario-6.0.0")
+
+
+# -- the HTML report ---------------------------------------------------------------------------------------------
+
+def open_report(chromium, path: Path):
+    """Load a report file in Chromium, recording every request other than the file itself and every blocked
+    load; returns (facts about the page, requests, blocked-load console messages)."""
+    requests: list[str] = []
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium.path))
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+            # Anything not from the file itself is counted (below) and refused, so nothing leaves the machine.
+            page.route(lambda url: not url.startswith(("file:", "data:")), lambda r: r.abort())
+            page.on("console", lambda m: blocked.append(m.text) if "Refused" in m.text or "blocked" in m.text else None)
+            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            facts = page.evaluate("""() => {
+              const runs = [...document.querySelectorAll('section.run')].map((s) => ({
+                id: s.id, outcome: s.dataset.outcome, version: s.dataset.version,
+                sentence: s.querySelector('p.sentence').textContent.trim(),
+                rows: [...s.querySelectorAll('table.timeline tbody tr')].map((r) => ({
+                  kind: r.dataset.kind, cls: r.className, visible: r.offsetParent !== null,
+                  cells: [...r.cells].map((c) => c.textContent.trim())})),
+                headers: [...s.querySelectorAll('table.timeline thead th')].map((h) => h.textContent.trim()),
+                strip: {lanes: [...s.querySelectorAll('svg.strip text.lanelabel')].map((t) => t.textContent),
+                        absent: s.querySelectorAll('svg.strip rect.absent').length,
+                        present: s.querySelectorAll('svg.strip rect.present').length,
+                        loss: [...s.querySelectorAll('svg.strip text.loss')].map((t) => t.textContent)},
+                shots: [...s.querySelectorAll('.shots figure')].map((f) => ({
+                  file: f.querySelector('figcaption code').textContent, text: f.innerText,
+                  w: f.querySelector('img') ? f.querySelector('img').naturalWidth : null})),
+                reproduce: s.querySelector('pre').textContent,
+                text: s.innerText}));
+              const matrix = [...document.querySelectorAll('table.matrix tbody tr')].map((r) => ({
+                scenario: r.querySelector('th code').textContent,
+                cells: [...r.querySelectorAll('td.cell')].map((c) => ({cls: c.className, text: c.innerText}))}));
+              const versions = [...document.querySelectorAll('table.matrix thead th')].map((h) => h.textContent);
+              return {runs, matrix, versions, title: document.title};
+            }""")
+            page.screenshot(path=str(path.with_suffix(".png")), full_page=True)
+        finally:
+            browser.close()
+    return facts, requests, blocked
+
+
+def test_html_report_shows_matrix_timeline_strip_and_makes_no_request(seed_runs, chromium, tmp_path):
+    out = html.write_report([seed_runs[BUGGY], seed_runs[FIXED]], tmp_path / "report.html")
+    size = out.stat().st_size
+    assert size < 1_000_000, f"the report is {size} bytes"
+    facts, requests, blocked = open_report(chromium, out)
+    assert requests == [] and blocked == []
+
+    # The matrix: one scenario, both versions, each verdict against its expectation.
+    assert [v.strip() for v in facts["versions"]] == ["scenario", f"@clerk/clerk-js {BUGGY}", f"@clerk/clerk-js {FIXED}"]
+    [row] = facts["matrix"]
+    assert row["scenario"] == "offline-refresh-due"
+    buggy, fixed = row["cells"]
+    assert "reproduced" in buggy["text"] and "expected: reproduced" in buggy["text"] and "ok" in buggy["cls"]
+    assert "survived" in fixed["text"] and "expected: survived" in fixed["text"] and "ok" in fixed["cls"]
+
+    bug, ok = facts["runs"]
+    assert (bug["outcome"], ok["outcome"]) == ("reproduced", "survived")
+    # The verdict sentence names the cookie, the time into the step, and the step.
+    assert bug["sentence"].startswith("__session removed") and " s into step 4 wait_for" in bug["sentence"]
+    # The timeline: the running state columns, the offline period, the removal, the request log.
+    assert bug["headers"][:6] == ["t (s)", "step", "what happened", "online", "visibility", "focus"]
+    assert "__session" in bug["headers"]
+    col = bug["headers"].index("__session")
+    removal = [r for r in bug["rows"] if r["kind"] == "cookie" and "REMOVED" in r["cells"][2]]
+    assert removal and removal[0]["visible"] and "loss" in removal[0]["cls"]
+    assert removal[0]["cells"][3] == "OFFLINE" and removal[0]["cells"][col] == "ABSENT"
+    reload_get = [r for r in bug["rows"] if r["kind"] == "request" and r["cells"][2].startswith("GET / ")]
+    assert reload_get[-1]["cells"][2] == "GET / without __session → 200"
+    assert [r for r in bug["rows"] if r["kind"] == "request.failed" and "/tokens" in r["cells"][2]]
+    assert not [r for r in ok["rows"] if "REMOVED" in r["cells"][2]]
+    assert all(r["cells"][col] in ("present", "–") for r in ok["rows"])
+    # Minor rows are there but hidden until asked for.
+    assert any(r["kind"] == "response" and not r["visible"] for r in bug["rows"])
+    # The strip: lanes for the network and each cookie; the loss marked on the buggy run only.
+    assert {"steps", "network", "__session", "requests"} <= set(bug["strip"]["lanes"])
+    assert bug["strip"]["absent"] >= 1 and bug["strip"]["loss"] and bug["strip"]["loss"][0].startswith("first loss t=")
+    assert ok["strip"]["absent"] == 0 and ok["strip"]["loss"] == [] and ok["strip"]["present"] >= 1
+    # Screenshots are embedded and decode; the console, reproduce command and trace hint are there.
+    assert [s["file"] for s in bug["shots"]] == ["step-01-signed_in.png", "step-06-reload.png", "final.png"]
+    assert bug["shots"][0]["w"] > 0  # embedded and decoded
+    # The others are embedded too, or said to look exactly like an earlier one.
+    assert all(s["w"] or "looked exactly as in" in s["text"] for s in bug["shots"])
+    assert "ERR_INTERNET_DISCONNECTED" in bug["text"]
+    assert bug["reproduce"].startswith("harness run ") and f"--clerk-version {BUGGY}" in bug["reproduce"]
+    assert "playwright show-trace" in bug["text"] and "--host 127.0.0.1 --port 9400" in bug["text"]
+    assert "trace.zip" in bug["text"]
+
+
+def test_external_request_check_can_fail(seed_runs, chromium, tmp_path):
+    """The no-external-request check above is not vacuous: a report that loads something is caught."""
+    page = html.render([seed_runs[FIXED]])
+    doctored = tmp_path / "doctored.html"
+    doctored.write_text(page.replace("</main>", '<img src="http://127.0.0.1:9/pixel.png"></main>'))
+    _, requests, blocked = open_report(chromium, doctored)
+    assert requests or blocked
+
+
+def test_html_has_no_external_reference(seed_runs):
+    page = html.render(list(seed_runs.values()))
+    import re
+
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert not re.findall(r"url\(\s*['\"]?(?:https?:)?//", page)
+    assert "<script" not in page  # nothing to run: the report is a document
+
+
+def test_report_command_rebuilds_the_report_from_saved_folders(seed_runs, tmp_path, capsys):
+    reports = Path(seed_runs[BUGGY].artifacts["folder"]).parent
+    broken = reports / "20990101-000000-interrupted-6.0.0"
+    broken.mkdir(exist_ok=True)
+    (broken / MARKER).write_text("x")
+    try:
+        out, xml = tmp_path / "r.html", tmp_path / "r.xml"
+        assert cli_main(["report", str(reports), "-o", str(out), "--junit", str(xml)]) == 0
+        err = capsys.readouterr().err
+        assert "skipped" in err and "INCOMPLETE" in err and str(out) in err
+        page = out.read_text()
+        assert page.count('class="card run"') == 2
+        assert "reproduced" in page and "survived" in page
+        # Results read back from disk render like results in memory (screenshots found in their folders).
+        embedded = page.count("data:image/png;base64,")
+        assert embedded == html.render(list(seed_runs.values())).count("data:image/png;base64,") >= 2
+        assert ET.parse(xml).getroot().get("tests") == "2"
+        # A single result.json works too; garbage is refused with one line.
+        assert cli_main(["report", seed_runs[FIXED].artifacts["result"], "-o", str(out)]) == 0
+        (tmp_path / "bad.json").write_text("{}")
+        assert cli_main(["report", str(tmp_path / "bad.json")]) == 2
+        assert "not a harness result" in capsys.readouterr().err
+    finally:
+        (broken / MARKER).unlink()
+        broken.rmdir()
+
+
+# -- JUnit -------------------------------------------------------------------------------------------------------
+
+def _cases(xml: str) -> list[ET.Element]:
+    return ET.fromstring(xml.split("?>", 1)[1]).findall(".//testcase")
+
+
+def test_junit_carries_the_run_as_properties(seed_runs):
+    cases = _cases(junit.render([seed_runs[BUGGY], seed_runs[FIXED]]))
+    assert [c.get("name") for c in cases] == [f"offline-refresh-due[{BUGGY}]", f"offline-refresh-due[{FIXED}]"]
+    props = {p.get("name"): p.get("value") for p in cases[0].find("properties")}
+    assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == BUGGY
+    assert props["verdict"] == "reproduced" and props["expected"] == "reproduced"
+    assert props["browser"] == seed_runs[BUGGY].browser["kind"] and props["browser_mode"] == seed_runs[BUGGY].browser["mode"]
+    assert props["artifact_trace"].endswith("trace.zip")
+    assert all(c.find("failure") is None for c in cases)  # both as expected
+    out = cases[0].find("system-out").text
+    assert "REMOVED" in out and "OFFLINE" in out and "harness run" in out
+
+
+def test_junit_fails_a_mismatch_and_an_error(seed_runs):
+    wrong = seed_runs[FIXED].to_dict() | {"expected": "reproduced"}
+    broken = seed_runs[BUGGY].to_dict() | {"outcome": "error", "sentence": "step 2 `offline`: boom"}
+    unclaimed = seed_runs[FIXED].to_dict() | {"expected": None}
+    root = ET.fromstring(junit.render([wrong, broken, unclaimed]).split("?>", 1)[1])
+    assert root.get("failures") == "2"
+    mismatch, error, free = root.findall(".//testcase")
+    assert mismatch.find("failure").get("type") == "verdict-mismatch"
+    assert "expected reproduced, got survived" in mismatch.find("failure").get("message")
+    assert error.find("failure").get("type") == "error" and "boom" in error.find("failure").get("message")
+    assert free.find("failure") is None
+
+
+# -- pytest --------------------------------------------------------------------------------------------------
+
+def test_pytest_option_writes_the_report_and_junit_gets_the_properties(seed_runs, pytester):
+    saved = seed_runs[BUGGY].artifacts["result"]
+    pytester.makepyfile(test_fake_scenario=f"""
+        import dataclasses, json
+        from harness.scenario.runner import RunResult
+
+        def test_seed(request):
+            data = json.load(open({saved!r}))
+            names = {{f.name for f in dataclasses.fields(RunResult)}}
+            request.node.harness_result = RunResult(**{{k: v for k, v in data.items() if k in names}})
+    """)
+    report, xml = pytester.path / "h.html", pytester.path / "j.xml"
+    outcome = pytester.runpytest_subprocess("--harness-report", str(report), f"--junitxml={xml}", "-p", "no:cacheprovider")
+    outcome.assert_outcomes(passed=1)
+    assert any("harness report:" in line for line in outcome.outlines)
+    page = report.read_text()
+    assert 'class="card run"' in page and "reproduced" in page
+    [case] = ET.parse(xml).getroot().iter("testcase")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == BUGGY
+    assert props["verdict"] == "reproduced" and props["browser_mode"] == seed_runs[BUGGY].browser["mode"] and "browser" in props
+
+
+# -- progress ----------------------------------------------------------------------------------------------------
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_plain_lines_off_a_terminal_and_a_redrawn_line_on_one():
+    now = [100.0]
+    err, out = io.StringIO(), io.StringIO()
+    with Progress(3, stream=err, out=out, clock=lambda: now[0]) as p:
+        for version in ("5.0.0", "6.0.0", "6.1.0"):
+            p.start(f"seed on {version}")
+            now[0] += 65
+            p.done(f"{version} survived")
+    assert err.getvalue().splitlines() == ["[1/3] seed on 5.0.0 (2 left after it, 0:00 elapsed)",
+                                           "[2/3] seed on 6.0.0 (1 left after it, 1:05 elapsed)",
+                                           "[3/3] seed on 6.1.0 (0 left after it, 2:10 elapsed)"]
+    assert out.getvalue().splitlines() == ["5.0.0 survived", "6.0.0 survived", "6.1.0 survived"]
+
+    tty = _Tty()
+    with Progress(2, stream=tty, out=out, clock=lambda: now[0], interval=3600) as p:
+        p.start("seed on 6.0.0")
+        assert tty.getvalue().endswith("[1/2] seed on 6.0.0 · 0:00 this run · 1 left after it · 0:00 elapsed")
+        p.done("6.0.0 reproduced")
+    assert tty.getvalue().endswith("\r\x1b[2K")  # the status line is cleared before the result line and at the end
+
+    single = io.StringIO()
+    with Progress(1, stream=single, out=out) as p:
+        p.start("only run")
+        p.done("done")
+    assert single.getvalue() == ""  # one run needs no progress

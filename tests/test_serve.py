@@ -1,0 +1,200 @@
+"""``harness serve``: reproducing the seed bug by hand through the control panel's HTTP endpoints.
+
+The panel's handlers run in their own thread and only queue commands; the test's main thread plays the part of the
+command's main loop (``serve_forever``), exactly as ``harness serve`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BUGGY, FIXED, ROOT
+
+from harness.scenario.model import load_scenario
+from harness.scenario.runner import RunConfig, run_scenario
+from harness.serve import ServeOptions, ServeSession
+
+
+def call(base: str, path: str, post: bool = False) -> tuple[int, Any]:
+    req = urllib.request.Request(base + path, method="POST" if post else "GET")
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            body = resp.read().decode()
+            return resp.status, json.loads(body) if resp.headers.get_content_type() == "application/json" else body
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read().decode())
+
+
+def drive(session: ServeSession, script) -> dict[str, Any]:
+    """Run ``script(base_url)`` in a client thread while this thread serves the session, as the command does."""
+    out: dict[str, Any] = {}
+    done = threading.Event()
+    base = session.panel_url.rsplit("/__harness/", 1)[0]
+
+    def client() -> None:
+        try:
+            out["value"] = script(base)
+        except BaseException as err:  # re-raised on the test's thread
+            out["error"] = err
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    session.serve_forever(stop=done)
+    thread.join(5)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def by_hand(base: str) -> dict[str, Any]:
+    """What an engineer does in the panel to reproduce PR #7912: offline, make a refresh due, wait for the SDK's
+    token attempt, online, reload."""
+    status, page = call(base, "/__harness/panel")
+    assert status == 200 and 'data-cmd="offline"' in page and 'data-cmd="revoke"' in page
+    steps = {}
+    for command in ("offline", "clear_token_cache", "wait_for_token", "online", "reload"):
+        status, body = call(base, f"/__harness/do/{command}", post=True)
+        assert status == 200 and body["ok"], body
+        steps[command] = call(base, "/__harness/state")[1]
+    status, body = call(base, "/__harness/do/no-such-button", post=True)
+    assert status == 404 and "unknown command" in body["error"]
+    return steps
+
+
+@pytest.mark.parametrize("version, outcome", [(BUGGY, "reproduced"), (FIXED, "survived")])
+def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundle_cache, tmp_path):
+    session = ServeSession(ServeOptions(version=version, executable=chromium.path, browser_kind=chromium.kind,
+                                        reports_dir=tmp_path, cache=bundle_cache)).start()
+    try:
+        states = drive(session, by_hand)
+        saved = session.save()
+    finally:
+        session.stop()
+
+    offline, waited, final = states["offline"], states["wait_for_token"], states["reload"]
+    assert offline["state"]["online"] is False and offline["state"]["cookies"]["__session"] is True
+    assert final["state"]["online"] is True
+    assert [s["name"] for s in final["steps"]] == ["signed_in", "offline", "clear_token_cache", "wait_for", "online",
+                                                   "reload"]
+    paths = [r["path"] for r in final["requests"]]
+    assert paths.count("/") == 2  # the sign-in load and the reload, both in the panel's request log
+    assert final["verdict"]["outcome"] == outcome, final["verdict"]["sentence"]
+    if outcome == "reproduced":
+        # The loss shows live: the cookie gone after the SDK's offline token attempt, then the server's view.
+        assert waited["state"]["cookies"]["__session"] is False and waited["state"]["online"] is False
+        assert final["first_loss"]["name"] == "__session" and final["first_loss"]["step"] == 4
+        assert any("SIGNED OUT" in e["what"] for e in final["events"])
+    else:
+        assert waited["state"]["cookies"]["__session"] is True and final["first_loss"] is None
+    # Tab actions are offered only where the browser can really do them.
+    assert final["commands"]["hide"]["enabled"] is False and "--browser-mode" in final["commands"]["hide"]["note"]
+
+    # The session is saved as a result folder with a report and a scenario file replaying it.
+    folder = saved.parent
+    assert saved.name == "report.html" and (folder / "result.json").exists() and not (folder / "INCOMPLETE").exists()
+    assert (folder / "step-06-reload.png").read_bytes().startswith(b"\x89PNG")
+    result = json.loads((folder / "result.json").read_text())
+    assert result["outcome"] == outcome and result["expected"] is None
+    assert f"--clerk-version {version}" in result["reproduce"]
+    replay = load_scenario(folder / "scenario.yaml")
+    assert replay.expected(version) == outcome
+    assert [s.name for s in replay.steps if s.name != "wait"] == ["signed_in", "offline", "clear_token_cache",
+                                                                   "wait_for", "online", "reload"]
+    if outcome == "reproduced":  # the replay is a scripted run of what was done by hand, and it agrees
+        again = run_scenario(replay, RunConfig(version=version, executable=chromium.path, browser_kind=chromium.kind,
+                                               reports_dir=None, tracing=False, cache=bundle_cache))
+        assert again.outcome == outcome and again.matches_expectation, again.sentence
+
+
+def test_panel_hides_and_shows_the_tab_with_real_tabs(bundle_cache, tmp_path):
+    from harness.browser.driver import choose_browser
+
+    choice = choose_browser("real")
+    if choice.mode != "real":
+        pytest.skip(choice.note or "no full Chromium for real tabs")
+    session = ServeSession(ServeOptions(version=FIXED, executable=choice.info.path, browser_kind=choice.info.kind,
+                                        mode="real", reports_dir=None, cache=bundle_cache)).start()
+
+    def script(base: str) -> list[dict[str, Any]]:
+        seen = []
+        for command in ("hide", "show"):
+            status, body = call(base, f"/__harness/do/{command}", post=True)
+            assert status == 200 and body["ok"], body
+            seen.append(call(base, "/__harness/state")[1])
+        return seen
+
+    try:
+        hidden, shown = drive(session, script)
+    finally:
+        session.stop()
+    assert hidden["commands"]["hide"]["enabled"] is True
+    assert (hidden["state"]["visibility"], hidden["state"]["focused"]) == ("hidden", False)
+    assert shown["state"]["visibility"] == "visible"
+    assert any("visibility → hidden" in e["what"] for e in shown["events"])
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="walks /proc for the browser's processes")
+def test_ctrl_c_stops_the_browser_and_saves_the_session(chromium, tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "serve", "--clerk-version", FIXED, "--chromium", str(chromium.path),
+         "--reports", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)  # its own process group, as a terminal's foreground job
+    try:
+        lines = []
+        for line in proc.stdout:  # blocks until the command prints its URLs
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        assert any(line.startswith("panel:") for line in lines), (lines, proc.stderr.read())
+        browser = {p for p in _descendants(proc.pid) if "chrom" in Path(f"/proc/{p}/cmdline").read_bytes().decode(
+            errors="replace")}
+        assert browser, "no browser process under harness serve"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, Playwright's driver included
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "report:" in out and "Traceback" not in err
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in browser) and time.monotonic() < deadline:
+        time.sleep(0.1)  # process exit is asynchronous: await it
+    assert not [p for p in browser if _alive(p)], "Chromium processes left behind after Ctrl-C"
