@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -102,8 +105,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# How long clean-up may take after Ctrl-C before the process leaves anyway. A KeyboardInterrupt raised while
+# Playwright's sync dispatcher waits can leave its later calls (closing the context) waiting forever.
+INTERRUPT_GRACE_S = 10.0
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    def leave() -> None:
+        time.sleep(INTERRUPT_GRACE_S)
+        print("interrupted: clean-up did not finish; leaving (unfinished result folders are marked INCOMPLETE)",
+              file=sys.stderr, flush=True)
+        os._exit(130)
+
+    threading.Thread(target=leave, name="interrupt-grace", daemon=True).start()
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread() and args.command != "serve":
+        signal.signal(signal.SIGINT, _on_ctrl_c)  # `serve` stops on Ctrl-C its own way
     try:
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve}[args.command](args)

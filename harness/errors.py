@@ -20,3 +20,9 @@ class BrowserNotFound(HarnessError):
 
 class ScenarioError(HarnessError):
     """A scenario file is malformed; the message names the file, line and field."""
+
+
+def one_line(err: BaseException) -> str:
+    """The first line of an error's message (Playwright's carry call logs below it), or its type's name."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__

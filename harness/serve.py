@@ -19,7 +19,6 @@ import asyncio
 import json
 import queue
 import signal
-import socket
 import sys
 import threading
 import time
@@ -33,11 +32,13 @@ from aiohttp import web
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.driver import BrowserDriver, DriverOptions
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 from harness.mock.server import PAGES, MockAuthServer
+from harness.mock.threaded import ThreadedApp
 from harness.oracles import judge
 from harness.report import view
 from harness.report.artifacts import RunFolder, content_clip, write_atomic
+from harness.scenario.model import Step
 from harness.scenario.runner import SCREENSHOT_AFTER
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
 from harness.sdks.clerk import KNOWN_BUGGY, ClerkSdk
@@ -232,7 +233,7 @@ class ServeSession:
             try:
                 fut.set_result(self.run_command(name))
             except (HarnessError, PlaywrightError) as err:
-                fut.set_exception(HarnessError(_one_line(err)))
+                fut.set_exception(HarnessError(one_line(err)))
             except Exception as err:  # a bug must reach the panel, not kill the session
                 fut.set_exception(err)
             finally:
@@ -246,7 +247,7 @@ class ServeSession:
         capability = self.capabilities()[name]
         if not capability["enabled"]:
             raise HarnessError(f"{name}: {capability['note']}")
-        self._run_step(cmd.step, cmd.args, f"{_describe(cmd.step, cmd.args)} (panel)")
+        self._run_step(cmd.step, cmd.args, f"{Step(cmd.step, cmd.args, line=0).describe()} (panel)")
         return {"done": name}
 
     def capabilities(self) -> dict[str, Any]:
@@ -277,7 +278,7 @@ class ServeSession:
             else:  # a driver action not (yet) registered as a step, e.g. hide/show
                 getattr(self.driver, step_name)()
         except (HarnessError, PlaywrightError) as err:
-            self.timeline.emit("runner", "step.error", index=index, error=f"step {index} `{label}`: {_one_line(err)}")
+            self.timeline.emit("runner", "step.error", index=index, error=f"step {index} `{label}`: {one_line(err)}")
             raise
         self.timeline.emit("runner", "step.end", index=index)
         _cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
@@ -393,81 +394,22 @@ def active_faults(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(active.values())
 
 
-def _describe(step: str, args: dict[str, Any]) -> str:
-    if not args:
-        return step
-    return f"{step} " + " ".join(f"{k}={v}" for k, v in args.items())
 
-
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-class _PanelServer:
+class _PanelServer(ThreadedApp):
     """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands."""
 
+    label = "the control panel"
+    port_option = "--panel-port"
+
     def __init__(self, session: ServeSession, port: int) -> None:
+        super().__init__(port=port)
         self.session = session
-        self.port = port
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._serve, name="harness-panel", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if self._error is not None:
-            if isinstance(self._error, OSError):
-                raise HarnessError(f"the control panel could not listen on port {self.port} ({self._error.strerror});"
-                                   " pick another with --panel-port, or 0 for any free port") from None
-            raise HarnessError(f"the control panel could not start: {self._error}") from None
-
-    def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        if self._runner is not None:
-            try:
-                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
-            except Exception:
-                pass
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop = None
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._start_site())
-        except BaseException as err:
-            self._error = err
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        loop.run_forever()
-        loop.close()
-
-    async def _start_site(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.add_routes([web.get("/", self._root), web.get(PANEL_PATH, self._page),
                         web.get("/__harness/state", self._state), web.post("/__harness/do/{command}", self._do)])
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        return app
 
     async def _root(self, request: web.Request) -> web.Response:
         raise web.HTTPFound(PANEL_PATH)
@@ -522,7 +464,7 @@ def serve(options: ServeOptions, out: Callable[[str], None] = print) -> int:
         try:
             saved = session.save()
         except (HarnessError, PlaywrightError, OSError) as err:
-            print(f"could not save the session: {_one_line(err)}", file=sys.stderr)
+            print(f"could not save the session: {one_line(err)}", file=sys.stderr)
             saved = None
         if saved:
             out(f"report: {saved}")

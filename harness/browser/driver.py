@@ -28,7 +28,7 @@ from playwright.sync_api import Error as PlaywrightError
 from harness.browser.discovery import ENV_VAR, BrowserInfo, find_browser, is_headless_shell_name
 from harness.browser.real_chromium import RealChromium
 from harness.browser.tabs import FIRST_TAB_JS, SIMULATED_TABS_JS, RealTabs, SimulatedTabs
-from harness.errors import BrowserNotFound, HarnessError
+from harness.errors import BrowserNotFound, HarnessError, one_line
 from harness.mock.tokens import peek
 from harness.timeline import Event, Timeline
 
@@ -124,8 +124,7 @@ class BrowserDriver:
             self.context = self._open_context()
         except PlaywrightError as err:
             self.close()
-            first = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
-            raise HarnessError(f"could not start Chromium at {self.options.executable}: {first} "
+            raise HarnessError(f"could not start Chromium at {self.options.executable}: {one_line(err)} "
                                "(check the path, or set HARNESS_CHROMIUM)") from None
         except BaseException:
             self.close()

@@ -43,7 +43,7 @@ from typing import Any, Callable, Sequence
 from playwright.sync_api import Browser, Playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 
 # The flags a user's browser would not have but a disposable one needs: no first-run UI, no background traffic to
 # Google, no keychain prompts. Background throttling is deliberately left ON (Playwright turns it off): a real
@@ -135,7 +135,7 @@ class RealChromium:
         except BaseException as err:
             self.close()
             if isinstance(err, PlaywrightError):
-                raise HarnessError(f"could not connect to Chromium at {self.executable}: {_first_line(err)}") from None
+                raise HarnessError(f"could not connect to Chromium at {self.executable}: {one_line(err)}") from None
             raise
         return self.browser
 
@@ -393,8 +393,3 @@ def _last_line(path: Path) -> str:
     except OSError:
         return ""
     return lines[-1][:300] if lines else ""
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__

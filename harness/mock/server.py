@@ -9,9 +9,6 @@ can drive the browser from the main thread while the server answers. Everything 
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,8 +16,8 @@ from typing import Any, Protocol
 import jinja2
 from aiohttp import web
 
-from harness.errors import HarnessError
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
+from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import TokenIssuer, peek
 from harness.timeline import Timeline
 
@@ -40,103 +37,42 @@ class Sdk(Protocol):
     def revoke(self) -> None: ...
 
 
-class MockAuthServer:
+class MockAuthServer(ThreadedApp):
     """One run's server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
+
+    label = "the mock server"
 
     def __init__(self, timeline: Timeline, sdk: Sdk, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js") -> None:
-        if host not in ("127.0.0.1", "localhost", "::1"):
-            raise HarnessError(f"the mock server only listens on loopback, not {host!r}")
+        super().__init__(host=host, port=port)
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
         self.bundle_dist = bundle_dist
         self.bundle_file = bundle_file
-        self.host = host
-        self.port = port
         self.faults = FaultBook()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
-        self._ready = threading.Event()
-        self._startup_error: BaseException | None = None
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), autoescape=True)
-
-    # -- life cycle -------------------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def bundle_url(self) -> str:
         return f"/sdk/{self.sdk_version}/{self.bundle_file}"
 
     def start(self) -> "MockAuthServer":
-        self._thread = threading.Thread(target=self._serve, name="mock-auth-server", daemon=True)
-        self._thread.start()
-        self._ready.wait(15)
-        if self._startup_error is not None:
-            err = self._startup_error
-            if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
-                raise HarnessError(f"port {self.port} on {self.host} is in use; pick another with --port, "
-                                   "or 0 for any free port") from None
-            raise HarnessError(f"the mock server could not start on {self.host}:{self.port}: {err}") from None
-        if not self._ready.is_set():
-            raise HarnessError("the mock server did not start within 15 s")
+        super().start()
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        self.faults.clear()
-        if self._runner is not None:
-            fut = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-            try:
-                fut.result(5)
-            except Exception:  # a stuck connection must not keep a test from ending
-                pass
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-        self._loop = None
+        self.faults.clear()  # held requests are let go before the loop stops
+        super().stop()
 
-    def __enter__(self) -> "MockAuthServer":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _serve(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._start_site())
-        except BaseException as err:  # reported to the starting thread
-            self._startup_error = err
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        loop.run_forever()
-        loop.close()
-
-    async def _start_site(self) -> None:
+    def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.sdk.routes())
         app.add_routes([web.get("/", self._app_page), web.get("/app/{tail:.*}", self._app_page),
                         web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page)])
         if self.bundle_dist is not None:
             app.router.add_static(f"/sdk/{self.sdk_version}/", self.bundle_dist, append_version=False)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        # Bind the socket ourselves so "port in use" is reported as such, and port 0 gives us the real port back.
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.bind((self.host, self.port))
-        self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock)
-        await site.start()
+        return app
 
     # -- controls (called from the runner thread) ----------------------------------------------------------------
 

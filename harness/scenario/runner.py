@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.discovery import is_headless_shell_name
 from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions, choose_browser
-from harness.errors import HarnessError
+from harness.errors import HarnessError, one_line
 from harness.mock.server import MockAuthServer
 from harness.oracles import judge
 from harness.scenario.model import Scenario
@@ -121,7 +121,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
             try:
                 spec.run(ctx, spec.args.model_validate(step.args), timeout)
             except (HarnessError, PlaywrightError) as err:
-                error = f"step {index} `{labels[index - 1]}` (line {step.line}): {_one_line(err)}"
+                error = f"step {index} `{labels[index - 1]}` (line {step.line}): {one_line(err)}"
                 timeline.emit("runner", "step.error", index=index, error=error)
                 _screenshot(folder, driver, timeline, f"step-{index:02d}-error", f"when step {index} failed")
                 break
@@ -135,7 +135,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         driver.pump(0.2)  # let events already under way arrive
         _screenshot(folder, driver, timeline, "final", "at the end")
     except (HarnessError, PlaywrightError) as err:
-        error = error or _one_line(err)
+        error = error or one_line(err)
     finally:
         # The trace is written under a temporary name and renamed, so an interrupted run never leaves half a zip.
         trace = folder.partial("trace.zip") if folder is not None and config.tracing else None
@@ -203,10 +203,6 @@ def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Ti
             driver.pump(0.1)  # a write may be on its way from the page
     timeline.emit("browser", "cookie.mismatch", **{n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()})
 
-
-def _one_line(err: BaseException) -> str:
-    text = str(err).strip()
-    return text.splitlines()[0] if text else type(err).__name__
 
 
 def reproduce_command(scenario: Scenario, version: str) -> str:

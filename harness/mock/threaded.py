@@ -1,0 +1,113 @@
+"""An aiohttp application served on a loopback port from its own thread and event loop.
+
+Playwright's sync API owns the main thread, so every server the harness runs (the mock auth server, the control
+panel) answers from a thread of its own -- the pytest-httpserver model. Subclasses say what to serve by overriding
+:meth:`build_app`; this class owns the thread, the loop, the socket and a clean stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from harness.errors import HarnessError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class ThreadedApp:
+    """Serve :meth:`build_app` on ``host:port`` (0: any free port) from a daemon thread."""
+
+    #: what the user calls this server, and the option that picks its port, for one-line errors
+    label = "the server"
+    port_option = "--port"
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        if host not in LOOPBACK:
+            raise HarnessError(f"{self.label} only listens on loopback, not {host!r}")
+        self.host = host
+        self.port = port
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._ready = threading.Event()
+        self._startup_error: BaseException | None = None
+
+    def build_app(self) -> web.Application:
+        raise NotImplementedError
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ThreadedApp":
+        self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        self._ready.wait(15)
+        err = self._startup_error
+        if isinstance(err, OSError) and err.errno == errno.EADDRINUSE:
+            raise HarnessError(f"port {self.port} on {self.host} is in use; pick another with {self.port_option}, "
+                               "or 0 for any free port") from None
+        if err is not None:
+            raise HarnessError(f"{self.label} could not start on {self.host}:{self.port}: {err}") from None
+        if not self._ready.is_set():
+            raise HarnessError(f"{self.label} did not start within 15 s")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            try:
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(5)
+            except Exception:  # a stuck connection must not keep a test from ending
+                pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop = None
+
+    def call_soon(self, callback: Any, *args: Any) -> None:
+        """Run ``callback`` on the server's loop (from any thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(callback, *args)
+
+    def __enter__(self) -> "ThreadedApp":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._start_site())
+        except BaseException as err:  # reported to the starting thread
+            self._startup_error = err
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _start_site(self) -> None:
+        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        # Bind the socket ourselves so "port in use" is reported as such, and port 0 gives us the real port back.
+        sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
+        # Lets a fixed port be reused right after a previous run; a port someone listens on still fails to bind.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
