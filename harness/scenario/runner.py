@@ -205,6 +205,17 @@ def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Ti
 
 
 
+LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
+
+
 def reproduce_command(scenario: Scenario, version: str) -> str:
-    target = str(scenario.path) if scenario.path else scenario.id
+    """The command that replays this run, watched: by id for library scenarios, else by path."""
+    path = scenario.path.resolve() if scenario.path else None
+    if path is None or path == LIBRARY / f"{scenario.id}.yaml":
+        target = scenario.id
+    else:
+        try:
+            target = str(path.relative_to(Path.cwd()))
+        except ValueError:
+            target = str(path)
     return f"harness run {shlex.quote(target)} --clerk-version {version} --headed --slowmo 250"
