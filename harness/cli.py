@@ -38,6 +38,9 @@ def _browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                         help="where result folders go (default: reports/)")
     parser.add_argument("--no-trace", action="store_true", help="do not record a Playwright trace")
+    parser.add_argument("--webdriver", choices=["masked", "exposed"], default=None,
+                        help="override the scenario's setup.webdriver: exposed keeps Playwright's navigator.webdriver "
+                             "= true (clerk-js then treats any failed request as offline); the result says which")
     parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port)")
 
 
@@ -169,6 +172,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
+    if args.webdriver:
+        for scenario in scenarios:
+            scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
     versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
     browsers = _BrowserChoices(args.chromium, args.browser_mode)
     for scenario in scenarios:  # find (and warn about) the browsers before any run starts
@@ -271,7 +277,9 @@ def _line(result, width: int, several: bool) -> str:
         "  (as expected)" if result.matches_expectation else f"  (expected {result.expected})")
     # A run whose tab visibility/focus was an init-script override says so on its line, not only in result.json.
     simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
-    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}  {where}"
+    # Likewise an unmasked navigator.webdriver: clerk-js then counts every failed request as "offline".
+    exposed = "  [webdriver exposed]" if result.browser.get("webdriver") == "exposed" else ""
+    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}{exposed}  {where}"
 
 
 if __name__ == "__main__":

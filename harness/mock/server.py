@@ -69,7 +69,9 @@ class MockAuthServer(ThreadedApp):
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.sdk.routes())
         app.add_routes([web.get("/", self._app_page), web.get("/app/{tail:.*}", self._app_page),
-                        web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page)])
+                        web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page),
+                        # Browsers ask for it on every page; a 404 would put an error in every run's console log.
+                        web.get("/favicon.ico", self._no_content)])
         if self.bundle_dist is not None:
             app.router.add_static(f"/sdk/{self.sdk_version}/", self.bundle_dist, append_version=False)
         return app
@@ -176,6 +178,9 @@ class MockAuthServer(ThreadedApp):
             sdk=self.sdk.name, version=self.sdk_version, view=view,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
         return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+    async def _no_content(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
 
     async def _api_me(self, request: web.Request) -> web.Response:
         return web.json_response(self._server_view(request))
