@@ -29,7 +29,7 @@ npm:
 # Finds a Chromium (explicit $$HARNESS_CHROMIUM, Playwright's, Debian's, Chrome); as root on Debian/Ubuntu,
 # installs Debian's chromium and chromium-headless-shell when there is none.
 browser: $(STAMP)
-	@$(BIN)/harness browser --ensure --need-tabs
+	@$(BIN)/harness browser --ensure --prefer-tabs
 
 repro: setup
 	$(BIN)/harness repro $(VERSIONS)

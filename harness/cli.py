@@ -100,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "(root on Debian/Ubuntu only)")
     browser.add_argument("--chromium", metavar="PATH")
     browser.add_argument("--list", action="store_true", help="list every browser found")
+    browser.add_argument("--prefer-tabs", action="store_true", help="like --need-tabs, but when no full Chromium "
+                         "can be had, accept a headless shell and say that runs will use simulated tabs")
     browser.add_argument("--need-tabs", action="store_true", help="require a full Chromium (the real tab mode "
                          "cannot use a headless shell)")
 
@@ -134,6 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a report or result path that cannot be written
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: cannot write{where}: {err.strerror or err}; pick another path", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: result folders of unfinished runs are marked INCOMPLETE", file=sys.stderr)
         return 130
@@ -143,8 +149,16 @@ def _browser(args: argparse.Namespace) -> int:
     from harness.browser import discovery
 
     argv = (["--ensure"] if args.ensure else []) + (["--list"] if args.list else [])
-    argv += ["--need-tabs"] if args.need_tabs else []
     argv += ["--chromium", args.chromium] if args.chromium else []
+    if args.prefer_tabs and not args.need_tabs and not args.list:
+        try:
+            info = discovery.ensure_browser(args.chromium, install=args.ensure, need_tabs=True)
+        except HarnessError as err:  # no full Chromium to be had: any Chromium will do, in simulated tab mode
+            info = discovery.find_browser(args.chromium)
+            print(f"warning: {err}; runs will use simulated tab visibility and say so", file=sys.stderr)
+        print(f"{info.kind} {info.path} ({discovery.browser_version(info) or 'version unknown'})")
+        return 0
+    argv += ["--need-tabs"] if args.need_tabs else []
     return discovery.main(argv)
 
 
@@ -174,7 +188,10 @@ def _run(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
     if args.webdriver:
         for scenario in scenarios:
-            scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
+            if scenario.setup.webdriver != args.webdriver:
+                # The file's claims were made for its own setting; under another one they are not claims at all.
+                scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
+                scenario.verdicts = {}
     versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
     browsers = _BrowserChoices(args.chromium, args.browser_mode)
     for scenario in scenarios:  # find (and warn about) the browsers before any run starts
@@ -202,8 +219,10 @@ def _run(args: argparse.Namespace) -> int:
     finally:  # an interrupted command still reports the runs that finished
         _write_reports(results, args.html or args.reports / "report.html", args.junit)
     # `run` checks each file's claim: exit 1 when an outcome differs from it (an error counts as differing).
-    # `repro` demonstrates the bug: 0 whenever every run completed, whatever the verdicts.
+    # `repro` demonstrates the bug: 0 whenever every run completed, whatever the verdicts; 1 if one broke.
     if args.command == "run" and any(r.matches_expectation is False for r in results):
+        return 1
+    if any(r.outcome == "error" for r in results):
         return 1
     return 0
 

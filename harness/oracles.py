@@ -66,6 +66,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     revoked = next((e for e in events if e.kind == "session.revoked"), None)
     revoked_at = revoked.at if revoked else float("inf")
     first_set = next((e for e in cookie_events if e.data.get("op") == "set"), None)
+    minted = {e.data["jti"]: e.at for e in events if e.kind == "token.minted" and "jti" in e.data}
     checks: list[Check] = []
 
     if first_set is None:
@@ -86,7 +87,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
                   f"{', tab hidden' if first.data.get('visibility') == 'hidden' else ''})")
         back = _write_back(first, cookie_events)
         if back is not None:
-            fresh, how = _freshness(back, first, first_set)
+            fresh, how = _freshness(back, first, first_set, minted)
             detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {how}"
         again = [e for e in early if e.data.get("name") == first.data.get("name")]
         if len(again) > 1:
@@ -97,7 +98,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
             back = _write_back(removal, cookie_events)
             if back is None:
                 continue
-            fresh, how = _freshness(back, removal, first_set)
+            fresh, how = _freshness(back, removal, first_set, minted)
             if not fresh:
                 checks.append(Check("write-back-fresh", False, f"`{back.data['name']}` written back at t={back.t:.2f} "
                                     f"s during {_step_name(back.step, steps)} with {how}", back.t, back.step))
@@ -179,7 +180,11 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         checks.append(Check("watcher-matches-jar", True, "the browser's cookie jar agreed with the watcher at "
                             "every step"))
 
-    lost = [c for c in checks if not c.passed and c.name not in ("watcher-matches-jar", "write-back-fresh")]
+    if mismatches:
+        # The watcher missed a write (a Set-Cookie header, the CookieStore API, an expiry): every cookie-based
+        # answer above may be wrong, so the run has no verdict rather than a possibly false one.
+        return Judgement("error", checks[-1].detail + "; the cookie watcher missed a write, so no verdict", checks)
+    lost = [c for c in checks if not c.passed and c.name != "write-back-fresh"]
     if revoked is None:
         if lost:
             return Judgement("reproduced", lost[0].detail, checks)
@@ -224,17 +229,26 @@ def _client_failed(view: Event) -> bool:
     return read is not None and not (isinstance(read, int) and read < 400)
 
 
-def _freshness(written: Event, removed: Event, first_set: Event) -> tuple[bool, str]:
-    """Fresh: minted after the removal (``iat`` is whole seconds, so one second of slack). Stale: an older token
-    written back, typically the SDK's ``lastActiveToken`` from page load."""
+def _freshness(written: Event, removed: Event, first_set: Event, minted: dict[str, float]) -> tuple[bool, str]:
+    """Fresh: the mock minted it after the removal (its ``token.minted`` event, matched by ``jti``). Stale: an
+    older token written back, typically the SDK's ``lastActiveToken`` from page load. Tokens without a known mint
+    time fall back to ``iat``, which is whole seconds: one second of slack."""
     iat, exp = written.data.get("iat"), written.data.get("exp")
     if iat is None:
         return False, "a token the harness could not read"
-    if iat >= int(removed.at) - 1:
-        return True, f"a fresh token (minted {max(iat - removed.at, 0):.0f} s after the removal)"
-    which = "the load-time token" if iat == first_set.data.get("iat") else "an older token"
+    minted_at = minted.get(written.data.get("jti", ""))
+    if minted_at is not None:
+        if minted_at > removed.at:
+            return True, f"a fresh token (minted {minted_at - removed.at:.1f} s after the removal)"
+        age = removed.at - minted_at
+    else:
+        if iat >= int(removed.at) - 1:
+            return True, f"a fresh token (minted about {max(iat - removed.at, 0):.0f} s after the removal)"
+        age = removed.at - iat
+    same_jti = written.data.get("jti") and written.data.get("jti") == first_set.data.get("jti")
+    which = "the load-time token" if same_jti or iat == first_set.data.get("iat") else "an older token"
     expiry = ""
     if exp is not None:
         left = exp - written.at
         expiry = f", already expired {-left:.0f} s" if left <= 0 else f", {left:.0f} s left to live"
-    return False, f"a stale token ({which}, minted {removed.at - iat:.0f} s before the removal{expiry})"
+    return False, f"a stale token ({which}, minted {age:.1f} s before the removal{expiry})"

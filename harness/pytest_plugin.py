@@ -13,7 +13,8 @@ Options that pytest-playwright already defines are read from it, not redefined: 
 ``--clerk-version`` (repeatable), ``--chromium`` and ``--browser-mode``.
 
 Each item carries ``item.harness_result`` (the :class:`RunResult`) after it ran, and ``user_properties``
-(scenario, sdk_version, browser, browser_mode, outcome, expected) for JUnit and HTML reports.
+(scenario, sdk_version, browser -- its kind --, browser_path, browser_mode, outcome, expected) for JUnit and HTML
+reports.
 """
 
 from __future__ import annotations
@@ -48,6 +49,17 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file run in a real browser (deselect with "
                                        "-m 'not scenario')")
     config.stash[_STATE] = {}
+    _check_versions(config.getoption("clerk_versions", None) or ())
+
+
+def _check_versions(versions: Any) -> None:
+    """Exact versions only, checked before collection: a tag or a range is a usage error, not a traceback."""
+    from harness.sdks.npm import _VERSION_RE  # the bundle cache's own rule for what it will fetch
+
+    for version in versions:
+        if not _VERSION_RE.fullmatch(version):
+            raise pytest.UsageError(f"--clerk-version {version!r} is not an exact version: give X.Y.Z (or "
+                                    "X.Y.Z-pre), e.g. --clerk-version 6.0.0, not a range or a tag like latest")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -97,7 +109,9 @@ class ScenarioItem(pytest.Item):
         self.harness_result = result
         self.user_properties.extend([
             ("scenario", self.scenario.id), ("sdk_version", self.version),
-            ("browser", str(result.browser.get("path", config.executable))),
+            # the same names and values as harness.report.junit.run_properties (the CLI's --junit)
+            ("browser", str(result.browser.get("kind", config.browser_kind))),
+            ("browser_path", str(result.browser.get("path", config.executable))),
             ("browser_mode", result.browser.get("mode", config.mode)), ("outcome", result.outcome),
             ("expected", expected)])
         passed = result.outcome == expected

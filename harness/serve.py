@@ -38,8 +38,8 @@ from harness.mock.threaded import ThreadedApp
 from harness.oracles import judge
 from harness.report import view
 from harness.report.artifacts import RunFolder, content_clip, write_atomic
-from harness.scenario.model import Step
-from harness.scenario.runner import SCREENSHOT_AFTER
+from harness.scenario.model import Step, load_scenario
+from harness.scenario.runner import SCREENSHOT_AFTER, reproduce_command
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
 from harness.sdks.clerk import KNOWN_BUGGY, ClerkSdk
 from harness.sdks.npm import NpmBundleCache
@@ -253,10 +253,8 @@ class ServeSession:
     def capabilities(self) -> dict[str, Any]:
         out = {}
         for name, cmd in COMMANDS.items():
-            ok, note = cmd.step in STEPS or hasattr(self.driver, cmd.step), ""
-            if not ok:
-                note = f"not available: the browser driver has no `{cmd.step}` yet"
-            elif name in TAB_COMMANDS and self.options.mode == "emulated":
+            ok, note = True, ""
+            if name in TAB_COMMANDS and self.options.mode == "emulated":
                 ok, note = False, ("Playwright keeps the page visible and focused in the emulated browser mode; "
                                    "start serve with --browser-mode real (or simulated) to hide and show the tab")
             out[name] = {"enabled": ok, "label": cmd.label, "note": note}
@@ -272,11 +270,8 @@ class ServeSession:
         start = self.timeline.emit("runner", "step.start", index=index, name=step_name, label=label, line=None)
         self.ctx.step_started_at = start.at
         try:
-            spec = STEPS.get(step_name)
-            if spec is not None:
-                spec.run(self.ctx, spec.args.model_validate(args), DEFAULT_TIMEOUT)
-            else:  # a driver action not (yet) registered as a step, e.g. hide/show
-                getattr(self.driver, step_name)()
+            spec = STEPS[step_name]  # every panel command is a registered step (tests/test_serve.py checks)
+            spec.run(self.ctx, spec.args.model_validate(args), DEFAULT_TIMEOUT)
         except (HarnessError, PlaywrightError) as err:
             self.timeline.emit("runner", "step.error", index=index, error=f"step {index} `{label}`: {one_line(err)}")
             raise
@@ -297,15 +292,17 @@ class ServeSession:
         events = self.timeline.to_list()
         labels = [s["label"] for s in self.steps]
         verdict = judge(self.timeline, labels, self.sdk.session_cookies)
-        strip = view.strip({"events": events, "duration": self.timeline.now() - self.timeline.started_at})
-        rows = [r for r in view.timeline_rows(events, self.steps) if not r.minor]
+        checks = [c.to_dict() for c in verdict.checks]
+        # The first loss is the verdict's (its failed cookie-never-removed check), as in the saved report.
+        strip = view.strip({"events": events, "checks": checks,
+                            "duration": self.timeline.now() - self.timeline.started_at})
+        rows = [r for r in view.timeline_rows(events, self.steps, view.lost_at({"checks": checks})) if not r.minor]
         return {
             "version": self.options.version, "sdk": self.sdk.package, "app_url": self.app_url,
             "panel_url": self.panel_url, "t": round(self.timeline.now() - self.timeline.started_at, 2),
             "busy": self._busy, "state": view.current_state(events).to_dict(),
             "cookie_names": view.cookie_names(events), "first_loss": strip.first_loss,
-            "verdict": {"outcome": verdict.outcome, "sentence": verdict.sentence,
-                        "checks": [c.to_dict() for c in verdict.checks]},
+            "verdict": {"outcome": verdict.outcome, "sentence": verdict.sentence, "checks": checks},
             "faults": active_faults(events),
             "requests": view.request_log(events, include_static=False)[-60:],
             "events": [{"t": r.t, "step": r.step, "what": r.what, "tone": r.tone} for r in rows][-60:],
@@ -348,7 +345,7 @@ class ServeSession:
             steps=[{k: s[k] for k in ("index", "name", "label", "line")} for s in self.steps],
             events=self.timeline.to_list(), started_at=self.timeline.started_at,
             duration=self.timeline.now() - self.timeline.started_at,
-            reproduce=f"harness run {scenario} --clerk-version {self.options.version}")
+            reproduce=reproduce_command(load_scenario(scenario), self.options.version))
         folder.finish(result)
         self._saved = write_report([result], folder.path / "report.html",
                                    title=f"Manual session on {self.options.version}")

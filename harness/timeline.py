@@ -15,7 +15,7 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterator
 
 Predicate = Callable[["Event"], bool]
 
@@ -125,6 +125,3 @@ def _matches(event: Event, kind: str | None, source: str | None) -> bool:
         return event.kind.startswith(kind[:-1])
     return event.kind == kind
 
-
-def kinds(events: Iterable[Event]) -> list[str]:
-    return [e.kind for e in events]

@@ -78,3 +78,28 @@ def test_headed_without_display(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "repro", "--headed"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert_one_line_error(proc, "xvfb-run")
+
+
+def test_scenario_file_that_is_not_text(tmp_path):
+    bad = tmp_path / "binary.yaml"
+    bad.write_bytes(b"id: x\n\xff\xfe\x00 not text")
+    proc = harness("run", str(bad), cwd=tmp_path)
+    assert_one_line_error(proc, "binary.yaml", "UTF-8")
+    assert_no_output(tmp_path)
+
+
+def test_reports_folder_that_cannot_be_written(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    proc = harness("repro", "6.1.0", "--reports", str(blocker / "reports"), cwd=tmp_path)
+    assert_one_line_error(proc, "--reports")
+
+
+@pytest.mark.parametrize("option", ["--port", "--panel-port"])
+def test_serve_on_a_port_in_use(tmp_path, option):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = harness("serve", option, str(port), cwd=tmp_path)
+    assert_one_line_error(proc, f"port {port}", "in use", option)

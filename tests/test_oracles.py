@@ -186,3 +186,55 @@ def test_never_signed_in_is_an_error_not_a_pass():
     tl, clock = make()
     step(tl, clock, 1)
     assert judge(tl, STEPS, COOKIES).outcome == "error"
+
+
+def test_a_jar_the_watcher_disagrees_with_gives_no_verdict():
+    # The watcher says the cookie is there; the browser's jar says it is gone (a removal the page hook cannot see,
+    # e.g. a Set-Cookie header). The run must not be called "survived".
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 5)
+    view(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=[])
+    tl.emit("browser", "cookie.mismatch", __session={"watcher": True, "jar": False})
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "error"
+    assert not check(j, "watcher-matches-jar").passed
+    assert "no verdict" in j.sentence
+
+
+def test_freshness_is_decided_by_when_the_mock_minted_the_token_not_by_iat():
+    # The load-time token written back 1 s after sign-in has an iat within a second of the removal: by iat alone it
+    # would pass for fresh. Its mint event says it is older than the removal.
+    tl, clock = make()
+    step(tl, clock, 1)
+    tl.emit("mock", "token.minted", jti="tok_1")
+    clock.now += 0.01
+    iat = clock.now
+    for name in COOKIES:
+        tl.emit("page", "cookie", name=name, op="set", was_present=False, iat=int(iat), exp=int(iat) + 60,
+                jti="tok_1", online=True)
+    step(tl, clock, 2, dt=0.5)
+    cookie(tl, clock, "removed", online=False)
+    clock.now += 0.003
+    for name in COOKIES:
+        tl.emit("page", "cookie", name=name, op="set", was_present=False, iat=int(iat), exp=int(iat) + 60,
+                jti="tok_1", online=False)
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced"
+    assert "stale token (the load-time token" in check(j, "cookie-never-removed").detail
+    assert not check(j, "write-back-fresh").passed
+
+    # The same write-back with a token minted after the removal is fresh.
+    tl2, clock2 = make()
+    step(tl2, clock2, 1)
+    cookie(tl2, clock2, "set", iat=clock2.now)
+    step(tl2, clock2, 2, dt=0.5)
+    cookie(tl2, clock2, "removed", online=False)
+    clock2.now += 0.5
+    tl2.emit("mock", "token.minted", jti="tok_2")
+    for name in COOKIES:
+        tl2.emit("page", "cookie", name=name, op="set", was_present=False, iat=int(clock2.now),
+                 exp=int(clock2.now) + 60, jti="tok_2", online=True)
+    j2 = judge(tl2, STEPS, COOKIES)
+    assert "fresh token (minted 0.5 s after the removal)" in check(j2, "cookie-never-removed").detail

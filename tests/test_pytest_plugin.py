@@ -54,5 +54,20 @@ def test_a_wrong_claim_fails_and_prints_the_timeline(tmp_path):
     props = seen["props"]
     assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == "6.1.0"
     assert props["outcome"] == "survived" and props["expected"] == "reproduced"
-    assert props["browser_mode"] in ("real", "simulated", "emulated") and props["browser"]
+    assert props["browser_mode"] in ("real", "simulated", "emulated")
+    # The same names and values as the CLI's --junit: browser is the kind, browser_path the binary.
+    assert props["browser"] and "/" not in props["browser"] and Path(props["browser_path"]).is_absolute()
     assert list((tmp_path / "out").glob("*offline-refresh-due-6.1.0/result.json")), "the result folder is in --output"
+
+
+def test_an_inexact_version_is_a_usage_error_of_one_line(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    seed = (ROOT / "scenarios" / "offline-refresh-due.yaml").read_text()
+    (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(seed)
+    for version in ("latest", "^6.0.0", "6.0"):
+        proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                               "scenarios", "--clerk-version", "6.0.0", "--clerk-version", version,
+                               "--rootdir", str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert proc.returncode == 4, proc.stdout + proc.stderr  # pytest's usage error
+        assert f"--clerk-version {version!r} is not an exact version" in proc.stderr
+        assert "Traceback" not in proc.stdout + proc.stderr

@@ -19,7 +19,7 @@ from conftest import BUGGY, FIXED, SCENARIOS
 from playwright.sync_api import sync_playwright
 
 from harness.cli import main as cli_main
-from harness.report import html, junit
+from harness.report import html, junit, view
 from harness.report.artifacts import MARKER, PARTIAL, RunFolder, write_atomic
 from harness.report.progress import Progress
 from harness.report.results import load_results
@@ -258,6 +258,107 @@ def test_report_command_rebuilds_the_report_from_saved_folders(seed_runs, tmp_pa
         broken.rmdir()
 
 
+def _event(seq: int, t: float, source: str, event_kind: str, step: int | None = None, **data) -> dict:
+    return {"seq": seq, "t": t, "at": 1000.0 + t, "source": source, "kind": event_kind, "step": step,
+            **({"data": data} if data else {})}
+
+
+def _revocation_result(lost_at: float | None) -> dict:
+    """A result whose cookie is written, then removed at t=3 after the server revoked the session at t=2 -- or,
+    with ``lost_at``, a result whose verdict says that removal was a loss."""
+    events = [
+        _event(1, 0.5, "page", "cookie", 1, name="__session", op="set", iat=1000),
+        _event(2, 1.0, "runner", "step.start", 2, index=2, name="revoke_session", label="revoke_session"),
+        _event(3, 2.0, "mock", "session.revoked", 2),
+        _event(4, 3.0, "page", "cookie", 2, name="__session", op="removed", was_present=True, online=True),
+    ]
+    passed = lost_at is None
+    return {"scenario": "session-revoked", "title": "t", "sdk": "@clerk/clerk-js", "version": FIXED,
+            "outcome": "signed-out" if passed else "reproduced", "expected": "signed-out", "sentence": "s",
+            "checks": [{"name": "cookie-never-removed", "passed": passed, "detail": "d", "t": lost_at, "step": 2}],
+            "steps": [{"index": 2, "name": "revoke_session", "label": "revoke_session", "line": 2}],
+            "events": events, "duration": 4.0, "lost_at": lost_at}
+
+
+def test_a_removal_after_revocation_is_the_expected_sign_out_not_a_loss():
+    result = _revocation_result(lost_at=None)
+    removal = [r for r in view.timeline_rows(result["events"], result["steps"], view.lost_at(result))
+               if r.kind == "cookie" and "removed" in r.what.lower()]
+    assert removal and removal[0].tone == "" and "first loss" not in removal[0].what
+    assert "expected sign-out after revocation" in removal[0].what
+    strip = view.strip(result)
+    assert strip.first_loss is None and not [m for m in strip.markers if m["cls"] == "loss"]
+    assert [s["cls"] for s in strip.lanes[-2].segments] == ["present", "gone"]
+    page = html.render([result])
+    assert "first loss" not in page and "REMOVED" not in page
+    assert "first loss" not in view.timeline_text(result, include_minor=True)
+
+
+def test_the_first_loss_is_the_verdicts_not_recomputed():
+    # The verdict (here doctored) is what the report shows: its check's time picks the row and the marker.
+    result = _revocation_result(lost_at=3.00001)  # the check's t is unrounded; saved event times are rounded
+    rows = view.timeline_rows(result["events"], result["steps"], view.lost_at(result))
+    [loss] = [r for r in rows if "first loss" in r.what]
+    assert loss.t == 3.0 and "loss" in loss.tone
+    assert view.strip(result).first_loss == {"t": 3.0, "name": "__session", "step": 2}
+    # A result without lost_at (an older file) reads it from its failed check.
+    assert view.lost_at({k: v for k, v in result.items() if k != "lost_at"}) == 3.00001
+
+
+def test_session_revoked_run_report_shows_no_first_loss(run, tmp_path):
+    result = run("session-revoked", FIXED, reports_dir=tmp_path / "reports")
+    assert result.outcome == "signed-out" and result.lost_at is None, result.sentence
+    data = result.to_dict()
+    assert [e for e in data["events"] if e["kind"] == "cookie" and e.get("data", {}).get("op") == "removed"]
+    page = html.render([result])
+    assert "first loss" not in page and "expected sign-out after revocation" in page
+    assert view.strip(data).first_loss is None
+
+
+def test_answers_are_paired_with_their_requests_by_id():
+    # Two token requests in flight at once, answered in the other order: the id says which answer is whose.
+    path = "/v1/client/sessions/sess_1/tokens"
+    events = [
+        _event(1, 1.0, "mock", "request", method="POST", path=path, session_cookie=True),
+        _event(2, 1.1, "mock", "request", method="POST", path=path, session_cookie=False),
+        _event(3, 1.2, "mock", "response", method="POST", path=path, status=200, ms=100.0, request=2),
+        _event(4, 1.5, "mock", "fault", method="POST", path=path, kind="status", status=503, fault="f1", request=1),
+    ]
+    first, second = view.request_log(events)
+    assert (first["session_cookie"], first["fault"], first["status"]) == (True, "answered 503 by fault f1", None)
+    assert (second["session_cookie"], second["status"], second["answer"]) == (False, 200, "200")
+    # Without ids (result files from before the mock recorded them), first come first served.
+    old = [{k: v for k, v in e.items() if k != "seq"} | {"data": {k: v for k, v in e["data"].items()
+                                                                  if k != "request"}} for e in events]
+    first, second = view.request_log(old)
+    assert first["status"] == 200 and second["fault"] == "answered 503 by fault f1"
+
+
+def test_report_refuses_a_malformed_result_with_one_line(tmp_path, capsys):
+    good = _revocation_result(lost_at=None)
+    bad = dict(good, events=[{k: v for k, v in e.items() if k != "source"} if e["seq"] == 3 else e
+                             for e in good["events"]])
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    assert cli_main(["report", str(tmp_path / "bad.json"), "-o", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"{tmp_path / 'bad.json'}: not a harness result (missing \"source\" in event 3)" in err
+    for doctored, missing in ((dict(good, checks=[{"name": "x"}]), '"passed" in check 1'),
+                              (dict(good, events="nope"), '"events"'), ([1, 2], "an object")):
+        (tmp_path / "bad.json").write_text(json.dumps(doctored))
+        assert cli_main(["report", str(tmp_path / "bad.json")]) == 2
+        assert f"(missing {missing}" in capsys.readouterr().err
+    # The same result, whole, makes a report.
+    (tmp_path / "good.json").write_text(json.dumps(good))
+    assert cli_main(["report", str(tmp_path / "good.json"), "-o", str(tmp_path / "r.html")]) == 0
+    capsys.readouterr()
+    # A path that is not there, or not JSON, is one line too.
+    for path, text in ((tmp_path / "nowhere", "does not exist"), (tmp_path / "r.html", "not a harness result")):
+        assert cli_main(["report", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and text in err and str(path) in err
+
+
 # -- JUnit -------------------------------------------------------------------------------------------------------
 
 def _cases(xml: str) -> list[ET.Element]:
@@ -271,6 +372,7 @@ def test_junit_carries_the_run_as_properties(seed_runs):
     assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == BUGGY
     assert props["verdict"] == "reproduced" and props["expected"] == "reproduced"
     assert props["browser"] == seed_runs[BUGGY].browser["kind"] and props["browser_mode"] == seed_runs[BUGGY].browser["mode"]
+    assert props["browser_path"] == seed_runs[BUGGY].browser["path"]
     assert props["artifact_trace"].endswith("trace.zip")
     assert all(c.find("failure") is None for c in cases)  # both as expected
     out = cases[0].find("system-out").text
@@ -312,7 +414,9 @@ def test_pytest_option_writes_the_report_and_junit_gets_the_properties(seed_runs
     [case] = ET.parse(xml).getroot().iter("testcase")
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == BUGGY
-    assert props["verdict"] == "reproduced" and props["browser_mode"] == seed_runs[BUGGY].browser["mode"] and "browser" in props
+    assert props["verdict"] == "reproduced" and props["browser_mode"] == seed_runs[BUGGY].browser["mode"]
+    assert props["browser"] == seed_runs[BUGGY].browser["kind"]
+    assert props["browser_path"] == seed_runs[BUGGY].browser["path"]
 
 
 # -- progress ----------------------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ import pytest
 from conftest import BUGGY, FIXED, ROOT
 
 from harness.scenario.model import load_scenario
-from harness.scenario.runner import RunConfig, run_scenario
-from harness.serve import ServeOptions, ServeSession
+from harness.scenario.runner import RunConfig, reproduce_command, run_scenario
+from harness.scenario.steps import STEPS
+from harness.serve import COMMANDS, ServeOptions, ServeSession
 
 
 def call(base: str, path: str, post: bool = False) -> tuple[int, Any]:
@@ -108,7 +109,9 @@ def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundl
     assert (folder / "step-06-reload.png").read_bytes().startswith(b"\x89PNG")
     result = json.loads((folder / "result.json").read_text())
     assert result["outcome"] == outcome and result["expected"] is None
-    assert f"--clerk-version {version}" in result["reproduce"]
+    # The runner's own reproduce command: the replay file, quoted, watched.
+    assert result["reproduce"] == reproduce_command(load_scenario(folder / "scenario.yaml"), version)
+    assert f"--clerk-version {version} --headed --slowmo 250" in result["reproduce"]
     replay = load_scenario(folder / "scenario.yaml")
     assert replay.expected(version) == outcome
     assert [s.name for s in replay.steps if s.name != "wait"] == ["signed_in", "offline", "clear_token_cache",
@@ -144,6 +147,11 @@ def test_panel_hides_and_shows_the_tab_with_real_tabs(bundle_cache, tmp_path):
     assert (hidden["state"]["visibility"], hidden["state"]["focused"]) == ("hidden", False)
     assert shown["state"]["visibility"] == "visible"
     assert any("visibility → hidden" in e["what"] for e in shown["events"])
+
+
+def test_every_panel_command_is_a_registered_step():
+    # serve runs each button as a scenario step, with no other path: a command without a step would be a bug.
+    assert {name: cmd.step for name, cmd in COMMANDS.items() if cmd.step not in STEPS} == {}
 
 
 def _descendants(pid: int) -> set[int]:

@@ -249,6 +249,8 @@ class BrowserDriver:
             claims = peek(payload.get("value"))
             if claims:
                 payload["iat"], payload["exp"] = claims.get("iat"), claims.get("exp")
+                if claims.get("jti"):
+                    payload["jti"] = claims["jti"]
             payload.pop("value", None)  # tokens stay out of reports; iat/exp identify them
         self.timeline.emit("page", kind, at=at, **payload)
 

@@ -325,10 +325,6 @@ def kill_all() -> None:
 atexit.register(kill_all)
 
 
-def live_pids() -> list[int]:
-    """The pids of the Chromium processes this process launched and has not closed yet (for tests and reports)."""
-    return [c.pid for c in list(_LIVE) if c.pid is not None]
-
 
 def _on_signal(signum: int, frame: Any) -> None:
     previous = _PREVIOUS_HANDLERS.get(signum, signal.SIG_DFL)

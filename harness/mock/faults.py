@@ -144,6 +144,10 @@ class FaultBook:
                 if fault.times is not None and fault.applied >= fault.times:
                     continue
                 fault.applied += 1
+                if fault.kind == "drop":
+                    # Once a drop has applied, it goes on dropping until released, whatever `calls`/`times` say:
+                    # otherwise Chromium's silent resend of the POST is answered and the SDK never sees the drop.
+                    fault.dropping = True
                 wait = None
                 if fault.kind in ("hold", "hang"):
                     wait = asyncio.Event()

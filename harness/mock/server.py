@@ -51,6 +51,7 @@ class MockAuthServer(ThreadedApp):
         self.bundle_dist = bundle_dist
         self.bundle_file = bundle_file
         self.faults = FaultBook()
+        sdk.issuer.on_mint = lambda jti, at: self.timeline.emit("mock", "token.minted", at=at, jti=jti)
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), autoescape=True)
 
     @property

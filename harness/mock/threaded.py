@@ -60,7 +60,7 @@ class ThreadedApp:
         return self
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
+        if self._loop is None or self._thread is None or self._loop.is_closed():
             return
         if self._runner is not None:
             try:
@@ -70,11 +70,6 @@ class ThreadedApp:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop = None
-
-    def call_soon(self, callback: Any, *args: Any) -> None:
-        """Run ``callback`` on the server's loop (from any thread)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(callback, *args)
 
     def __enter__(self) -> "ThreadedApp":
         return self.start()
@@ -90,8 +85,15 @@ class ThreadedApp:
             loop.run_until_complete(self._start_site())
         except BaseException as err:  # reported to the starting thread
             self._startup_error = err
-            self._ready.set()
+            if self._runner is not None:  # set up, but never served: release it on its own loop
+                try:
+                    loop.run_until_complete(self._runner.cleanup())
+                except Exception:
+                    pass
+                self._runner = None
+            self._loop = None
             loop.close()
+            self._ready.set()
             return
         self._ready.set()
         loop.run_forever()

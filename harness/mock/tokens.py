@@ -7,9 +7,10 @@ server does, and the server is what decides whether the user still looks signed 
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -46,12 +47,21 @@ class TokenIssuer:
         # 2048-bit keys take ~50 ms to make; one per run keeps runs independent.
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._public = self._key.public_key()
+        self._serial = itertools.count(1)
+        # Told of every token minted, with its id and the exact time: ``iat`` is whole seconds, too coarse to say
+        # whether a token written back after a removal was minted before or after it.
+        self.on_mint: Callable[[str, float], None] | None = None
 
     def mint(self, azp: str = "http://127.0.0.1") -> str:
-        now = int(self._clock())
+        minted_at = self._clock()
+        now = int(minted_at)
+        jti = f"tok_{next(self._serial)}"
         claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
-                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2}
-        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
+                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2, "jti": jti}
+        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
+        if self.on_mint is not None:
+            self.on_mint(jti, minted_at)
+        return token
 
     def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
         if not token:

@@ -71,7 +71,7 @@ def _run_view(index: int, entry: Entry) -> dict[str, Any]:
     r = entry.result
     events = r["events"]
     names = view.cookie_names(events)
-    rows = view.timeline_rows(events, r.get("steps", ()))
+    rows = view.timeline_rows(events, r.get("steps", ()), view.lost_at(r))
     strip = view.strip(r)
     trace = _artifact(entry, "trace")
     shots: list[dict[str, Any]] = []

@@ -43,13 +43,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("harness_report", None)
-    results = session.config.stash.get(_RESULTS, [])
     if path is None:
         return
     from harness.report.html import write_report
 
-    write_report(results, path)
-    session.config.stash[_RESULTS] = results
+    write_report(session.config.stash.get(_RESULTS, []), path)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

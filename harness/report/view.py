@@ -90,12 +90,19 @@ def current_state(events: Sequence[Ev]) -> PageState:
 
 def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[str, Any]]:
     """One entry per request: what reached the mock (with its status or the fault that took it), and what failed
-    in the browser before reaching it. Responses are matched to requests by method and path, first come first
-    served (held requests to held requests), because saved events carry no request ids."""
+    in the browser before reaching it. The mock's ``response``/``fault``/``fault.held`` events name the ``seq`` of
+    their ``request`` event (``data["request"]``); answers are paired by that id. Result files written before the
+    mock recorded it are paired by method and path, first come first served (held requests to held requests)."""
     log: list[dict[str, Any]] = []
-    pending: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    by_seq: dict[Any, dict[str, Any]] = {}
+    pending: dict[tuple[str, str], list[dict[str, Any]]] = {}  # the fallback for answers without a request id
 
-    def take(key: tuple[str, str], held: bool) -> dict[str, Any] | None:
+    def take(d: dict[str, Any], key: tuple[str, str], held: bool) -> dict[str, Any] | None:
+        if d.get("request") is not None:
+            entry = by_seq.get(d["request"])
+            if entry is not None and entry in pending.get(key, []):
+                pending[key].remove(entry)
+            return entry
         queue = pending.get(key, [])
         for entry in queue:
             if bool(entry.get("held")) == held:
@@ -112,24 +119,28 @@ def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[
                      "token_iat": d.get("token_iat"), "status": None, "fault": None, "ms": None, "answer": "no answer"}
             log.append(entry)
             pending.setdefault(key, []).append(entry)
+            if e.get("seq") is not None:
+                by_seq[e["seq"]] = entry
         elif kind == "request.failed":
             log.append({"t": e["t"], "step": e.get("step"), "where": "browser", "method": key[0], "path": key[1],
                         "query": "", "session_cookie": None, "token_iat": None, "status": None, "fault": None,
                         "ms": None, "answer": f"failed in the browser: {d.get('error')}"})
         elif kind == "fault.held":
-            for entry in pending.get(key, []):
-                if not entry.get("held"):
-                    entry["held"] = True
-                    entry["fault"] = entry["answer"] = _fault_text(d)
-                    break
+            if d.get("request") is not None:
+                held = by_seq.get(d["request"])
+            else:
+                held = next((x for x in pending.get(key, []) if not x.get("held")), None)
+            if held is not None:
+                held["held"] = True
+                held["fault"] = held["answer"] = _fault_text(d)
         elif kind == "fault":
-            entry = take(key, held=d.get("after") == "hold")
+            entry = take(d, key, held=d.get("after") == "hold")
             if entry is not None:
                 entry["fault"] = _fault_text(d)
                 entry["answer"] = entry["fault"]
                 entry["answered_t"] = e["t"]
         elif kind == "response":
-            entry = take(key, held=bool(d.get("after") in ("hold", "hang")))
+            entry = take(d, key, held=bool(d.get("after") in ("hold", "hang")))
             if entry is not None:
                 entry["status"] = d.get("status")
                 entry["ms"] = d.get("ms") if d.get("ms") is not None else round((e["t"] - entry["t"]) * 1000, 1)
@@ -192,24 +203,52 @@ class Row:
     changed: set[str]
 
 
-def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = ()) -> list[Row]:
-    """One row per event, with the page's running state after it; requests carry their answer."""
+def lost_at(result: dict[str, Any]) -> float | None:
+    """When the run lost its session, as the verdict decided it: the ``t`` of the failed ``cookie-never-removed``
+    check (``result["lost_at"]``), never recomputed here, so a report cannot disagree with its verdict."""
+    if result.get("lost_at") is not None:
+        return result["lost_at"]
+    return next((c.get("t") for c in result.get("checks", ())
+                 if c.get("name") == "cookie-never-removed" and not c.get("passed")), None)
+
+
+def _is_removal(e: Ev) -> bool:
+    return e["kind"] == "cookie" and _data(e).get("op") == "removed" and bool(_data(e).get("was_present"))
+
+
+def loss_event(events: Sequence[Ev], lost: float | None) -> Ev | None:
+    """The removal the verdict calls the first loss (event times are saved rounded, so the nearest one)."""
+    if lost is None:
+        return None
+    removals = [e for e in events if _is_removal(e) and abs(e["t"] - lost) < 1e-3]
+    return min(removals, key=lambda e: abs(e["t"] - lost), default=None)
+
+
+def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
+                  lost: float | None = None) -> list[Row]:
+    """One row per event, with the page's running state after it; requests carry their answer. ``lost`` is the
+    result's :func:`lost_at`: that removal is marked the first loss; a removal after the server revoked the session
+    is the expected sign-out, shown plainly."""
     labels = {s["index"]: s.get("label") or s.get("name") for s in steps}
     answers = iter(r for r in request_log(events) if r["where"] == "server")
     state = PageState()
     rows = []
     signed_in = False  # has a session cookie been written yet? Before that, "no session" is not news.
-    first_loss = next((e for e in events if e["kind"] == "cookie" and _data(e).get("op") == "removed"
-                       and _data(e).get("was_present")), None)
+    revoked = False
+    first_loss = loss_event(events, lost)
     for e in events:
         changed = advance(state, e)
         what, tone = _describe(e, labels, answers)
+        if e["kind"] == "session.revoked":
+            revoked = True
         if e["kind"] == "cookie" and _data(e).get("op") == "set":
             signed_in = True
         if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in:
             what, tone = f"server sees no session yet on {_data(e).get('path')} (before sign-in)", ""
         if e is first_loss:
             what, tone = what + " — first loss", "bad loss"
+        elif revoked and _is_removal(e):
+            what, tone = f"`{_data(e).get('name')}` removed: the expected sign-out after revocation", ""
         minor = e["kind"] in _MINOR_KINDS or (e["kind"] == "request" and _data(e).get("path", "").startswith(
             _STATIC_PREFIXES))
         rows.append(Row(t=e["t"], step=e.get("step"), source=e["source"], kind=e["kind"], what=what, tone=tone,
@@ -303,7 +342,7 @@ def timeline_text(result: dict[str, Any], include_minor: bool = False) -> str:
     """The timeline as plain text lines (for JUnit system-out and terminals)."""
     names = cookie_names(result["events"])
     lines = []
-    for row in timeline_rows(result["events"], result.get("steps", ())):
+    for row in timeline_rows(result["events"], result.get("steps", ()), lost_at(result)):
         if row.minor and not include_minor:
             continue
         cookies = " ".join(f"{_short(n)}={'+' if row.state.cookies.get(n) else '-'}" for n in names
@@ -332,11 +371,12 @@ class Strip:
     end: float
     lanes: list[Lane]
     markers: list[dict[str, Any]]  # t, cls, label: vertical lines across the lanes
-    first_loss: dict[str, Any] | None
+    first_loss: dict[str, Any] | None  # t, name, step: the removal the verdict calls the loss (see lost_at)
 
 
 def strip(result: dict[str, Any]) -> Strip:
-    """Lanes over time: the steps, the network as the page saw it, each session cookie, and the requests."""
+    """Lanes over time: the steps, the network as the page saw it, each session cookie, and the requests. The first
+    loss is the result's own (:func:`lost_at`), not recomputed."""
     events = result["events"]
     end = max([result.get("duration") or 0.0] + [e["t"] for e in events] + [0.1])
     lanes: list[Lane] = []
@@ -375,7 +415,6 @@ def strip(result: dict[str, Any]) -> Strip:
     if any(e["source"] == "page" and "visibility" in _data(e) for e in events):
         lanes.append(Lane("visibility", segments(lambda s: s.visibility, {"visible": "visible", "hidden": "hidden"},
                                                  {"visible": "visible", "hidden": "hidden"})))
-    first_loss = None
     revoked = next((e for e in events if e["kind"] == "session.revoked"), None)
     for name in cookie_names(events):
         segs = segments(lambda s, n=name: s.cookies.get(n), {True: "present", False: "absent"},
@@ -384,11 +423,8 @@ def strip(result: dict[str, Any]) -> Strip:
             if seg["cls"] == "absent" and revoked is not None and seg["t0"] >= revoked["t"]:
                 seg["cls"], seg["title"] = "gone", seg["title"].replace("ABSENT", "absent after revocation")
         lanes.append(Lane(name, segs))
-        loss = next((e for e in events if e["kind"] == "cookie" and _data(e).get("name") == name
-                     and _data(e).get("op") == "removed" and _data(e).get("was_present")), None)
-        if loss and (first_loss is None or loss["t"] < first_loss["t"]):
-            after_revoke = revoked is not None and revoked["t"] <= loss["t"]
-            first_loss = {"t": loss["t"], "name": name, "step": loss.get("step"), "after_revoke": after_revoke}
+    loss = loss_event(events, lost_at(result))
+    first_loss = None if loss is None else {"t": loss["t"], "name": _data(loss).get("name"), "step": loss.get("step")}
     reqs = [r for r in request_log(events) if not r["path"].startswith(_STATIC_PREFIXES)]
     lanes.append(Lane("requests", [], [{"t": r["t"], "cls": request_tone(r),
                                         "title": f"t={r['t']:.2f} s {r['method']} {r['path']} → {r['answer']}"}
@@ -397,8 +433,7 @@ def strip(result: dict[str, Any]) -> Strip:
     if revoked is not None:
         markers.append({"t": revoked["t"], "cls": "revoked", "label": f"revoked t={revoked['t']:.2f} s"})
     if first_loss is not None:
-        word = "removed after revocation" if first_loss["after_revoke"] else "first loss"
-        markers.append({"t": first_loss["t"], "cls": "loss", "label": f"{word} t={first_loss['t']:.2f} s"})
+        markers.append({"t": first_loss["t"], "cls": "loss", "label": f"first loss t={first_loss['t']:.2f} s"})
     return Strip(end=end, lanes=lanes, markers=markers, first_loss=first_loss)
 
 

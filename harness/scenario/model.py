@@ -111,9 +111,12 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ScenarioError(f"{path}: cannot read the scenario file ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not a text file (byte {err.start} is not UTF-8); scenarios are UTF-8 "
+                            "YAML") from None
     return parse_scenario(text, path)
 
 

@@ -105,7 +105,13 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=("__session", "__session_*"),
         init_scripts=(sdk.init_script,), tracing=config.tracing and config.reports_dir is not None))
     server.start()  # bad input (a port in use) fails here, before any output is written
-    folder = artifacts.RunFolder.create(config.reports_dir, scenario.id, config.version) if config.reports_dir else None
+    try:
+        folder = artifacts.RunFolder.create(config.reports_dir, scenario.id, config.version) \
+            if config.reports_dir else None
+    except OSError as err:
+        server.stop()
+        raise HarnessError(f"cannot write results to {config.reports_dir} ({err.strerror or err}); "
+                           "pick another folder with --reports") from None
     try:
         driver.start()
         ctx = RunContext(timeline=timeline, driver=driver, server=server, sdk=sdk)
@@ -153,7 +159,9 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         sdk=sdk.package, version=config.version,
         browser={"path": str(executable), "kind": browser_kind, "mode": mode,
                  **({"mode_note": mode_note} if mode_note else {}),
-                 "headless": config.headless, "webdriver": scenario.setup.webdriver},
+                 "headless": config.headless, "webdriver": scenario.setup.webdriver,
+                 # navigator.connection rtt/downlink are pinned non-zero while online (driver.PIN_CONNECTION_JS)
+                 "connection": "pinned"},
         outcome=outcome, expected=scenario.expected(config.version), sentence=sentence,
         checks=[c.to_dict() for c in verdict.checks],
         steps=[{"index": i, "name": s.name, "label": labels[i - 1], "line": s.line}
@@ -201,8 +209,9 @@ def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Ti
             return
         if attempt == 0:
             driver.pump(0.1)  # a write may be on its way from the page
+    # What the jar holds is recorded either way: the end-of-run check reads the last one.
+    timeline.emit("browser", "cookie.jar", present=[n for n in names if n in jar])
     timeline.emit("browser", "cookie.mismatch", **{n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()})
-
 
 
 LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"

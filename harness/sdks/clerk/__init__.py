@@ -74,6 +74,3 @@ class ClerkSdk:
     def revoke(self) -> None:
         self.state.revoked = True
 
-    @staticmethod
-    def bundle_root(dist: Path) -> Path:
-        return dist

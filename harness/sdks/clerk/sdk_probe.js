@@ -19,9 +19,12 @@
       const done = (outcome, extra) => emit('sdk.token.end', { call, via: name, outcome, online: navigator.onLine, ...extra });
       let result;
       try { result = original.apply(this, args); } catch (e) { done('error', { error: String((e && (e.code || e.message)) || e) }); throw e; }
-      return Promise.resolve(result).then(
-        (token) => { done(token ? 'token' : 'empty'); return token; },
-        (e) => { done('error', { error: String((e && (e.code || e.message)) || e) }); throw e; });
+      // Observe on a side chain and hand the SDK its own promise back: chaining onto it would add microtasks
+      // to a race-sensitive path and change what the harness is observing.
+      Promise.resolve(result).then(
+        (token) => done(token ? 'token' : 'empty'),
+        (e) => done('error', { error: String((e && (e.code || e.message)) || e) }));
+      return result;
     };
   };
   const install = () => {
