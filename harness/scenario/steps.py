@@ -184,6 +184,8 @@ class WaitFor(BaseModel):
     path: str | None = Field(None, description="only events about a request whose path matches this glob")
     tab: int | None = Field(None, ge=1, description="only events from this tab's page (1: the first tab)")
     timeout: float | None = Field(None, gt=0)
+    optional: bool = Field(False, description="the event may rightly never come (a fixed version, a control): "
+                                              "wait up to the timeout, then go on")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -202,7 +204,8 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
     ``online``, ``offline``, ``focus``, ``blur``,
     ``visibility``. ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n``
-    only events from that tab. Fails the run if it does not come within the timeout."""
+    only events from that tab. Fails the run if it does not come within the timeout, unless ``optional: true``:
+    then the run goes on after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
     match = WAIT_EVENTS[args.value]
     seen: list[int] = []
     after = ctx.last_waited
@@ -225,6 +228,8 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     hit = ctx.driver.wait_for_event(nth, limit, since=since)
     if hit is not None:
         ctx.last_waited = (hit.at, hit.seq)
+    elif args.optional:
+        ctx.timeline.emit("runner", "wait.timeout", event=args.value, seconds=limit)
     else:
         what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
         raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
