@@ -193,9 +193,13 @@ def _run(args: argparse.Namespace) -> int:
                 scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
                 scenario.verdicts = {}
     versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
-    browsers = _BrowserChoices(args.chromium, args.browser_mode)
+    from harness.browser.driver import BrowserChooser
+
+    browsers = BrowserChooser(args.chromium, args.browser_mode,
+                              explicit_source="--chromium" if args.chromium else None,
+                              on_note=lambda note: print(f"warning: {note}", file=sys.stderr, flush=True))
     for scenario in scenarios:  # find (and warn about) the browsers before any run starts
-        browsers.get(scenario)
+        browsers.choose(scenario.setup.browser_mode)
     cache = NpmBundleCache()
     for version in versions:  # fail on an unknown version before any browser starts
         from harness.sdks.clerk import PACKAGE
@@ -208,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
             for scenario in scenarios:
                 for version in versions:
                     progress.start(f"{scenario.id} on {version}")
-                    browser = browsers.get(scenario)
+                    browser = browsers.choose(scenario.setup.browser_mode)
                     result = run_scenario(scenario, RunConfig(
                         version=version, executable=browser.info.path, browser_kind=browser.info.kind,
                         mode=browser.mode, mode_note=browser.note,
@@ -260,27 +264,6 @@ def _serve(args: argparse.Namespace) -> int:
                               mode=args.browser_mode,
                               port=args.port, panel_port=args.panel_port, token_ttl=args.token_ttl,
                               webdriver=args.webdriver, reports_dir=args.reports))
-
-
-class _BrowserChoices:
-    """The browser for each scenario's mode (``--browser-mode``, else the file's ``setup.browser_mode``, else real),
-    found once per mode; a fallback from real to simulated is announced once, as one warning line."""
-
-    def __init__(self, chromium: str | None, mode: str | None) -> None:
-        self.chromium, self.mode = chromium, mode
-        self._found: dict[str, object] = {}
-
-    def get(self, scenario):  # -> harness.browser.driver.BrowserChoice
-        from harness.browser.driver import choose_browser
-
-        mode = self.mode or scenario.setup.browser_mode or "real"
-        if mode not in self._found:
-            choice = choose_browser(mode, self.chromium, strict=self.mode == "real",
-                                    explicit_source="--chromium" if self.chromium else None)
-            if choice.note:
-                print(f"warning: {choice.note}", file=sys.stderr, flush=True)
-            self._found[mode] = choice
-        return self._found[mode]
 
 
 def _line(result, width: int, several: bool) -> str:

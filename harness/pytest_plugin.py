@@ -134,25 +134,17 @@ def _run_config(config: pytest.Config, scenario: Any, version: str) -> Any:
     """The runner's options from pytest's (and pytest-playwright's) command line. The browser mode is
     ``--browser-mode``, else the scenario's ``setup.browser_mode``, else real (as for ``harness run``); the browser
     for each mode and the bundle cache are found once per session."""
-    from harness.browser.driver import choose_browser
+    from harness.browser.driver import BrowserChooser
     from harness.scenario.runner import RunConfig
     from harness.sdks.npm import NpmBundleCache
 
     state = config.stash[_STATE]
-    asked = config.getoption("harness_browser_mode")
-    mode = asked or scenario.setup.browser_mode or "real"
-    if mode not in state:
+    if "browsers" not in state:
         chromium = config.getoption("harness_chromium")
-        try:
-            state[mode] = choose_browser(mode, chromium, strict=asked == "real",
-                                         explicit_source="--chromium" if chromium else None)
-        except HarnessError as err:
-            state[mode] = err
-    if "cache" not in state:
+        state["browsers"] = BrowserChooser(chromium, config.getoption("harness_browser_mode"),
+                                           explicit_source="--chromium" if chromium else None)
         state["cache"] = NpmBundleCache()
-    choice = state[mode]
-    if isinstance(choice, HarnessError):
-        raise choice
+    choice = state["browsers"].choose(scenario.setup.browser_mode)
     tracing = config.getoption("tracing", "off") or "off"
     return RunConfig(
         version=version, executable=choice.info.path, browser_kind=choice.info.kind, mode=choice.mode,

@@ -84,6 +84,27 @@ def choose_browser(mode: BrowserMode = "real", explicit: str | None = None, *, s
                              f"real tabs unavailable ({why}); using SIMULATED tab visibility and focus")
 
 
+class BrowserChooser:
+    """The browser for each mode a front door needs, found once per mode. The mode is the one asked for on the
+    command line, else the scenario's ``setup.browser_mode``, else real; only an explicit ``real`` is strict.
+    ``on_note`` hears a fallback (real → simulated) once, the first time it happens."""
+
+    def __init__(self, explicit: str | None, asked: BrowserMode | None, *, explicit_source: str | None = None,
+                 on_note: Callable[[str], None] | None = None) -> None:
+        self.explicit, self.asked, self.explicit_source, self.on_note = explicit, asked, explicit_source, on_note
+        self._found: dict[str, BrowserChoice] = {}
+
+    def choose(self, scenario_mode: BrowserMode | None = None) -> BrowserChoice:
+        mode = self.asked or scenario_mode or "real"
+        if mode not in self._found:
+            choice = choose_browser(mode, self.explicit, strict=self.asked == "real",
+                                    explicit_source=self.explicit_source)
+            if choice.note and self.on_note is not None:
+                self.on_note(choice.note)
+            self._found[mode] = choice
+        return self._found[mode]
+
+
 @dataclass
 class DriverOptions:
     executable: Path
