@@ -148,7 +148,7 @@ class ServeSession:
                                      port=opts.port)
         self.driver = BrowserDriver(self.timeline, DriverOptions(
             executable=executable, mode=opts.mode, headless=not opts.headed,  # type: ignore[arg-type]
-            mask_webdriver=opts.webdriver == "masked", watch_cookies=("__session", "__session_*"),
+            mask_webdriver=opts.webdriver == "masked", watch_cookies=self.sdk.watch_cookies,
             init_scripts=(self.sdk.init_script,)))
         try:
             self.server.start()

@@ -11,30 +11,19 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import jinja2
 from aiohttp import web
 
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
 from harness.mock.threaded import ThreadedApp
-from harness.mock.tokens import TokenIssuer, peek
+from harness.mock.tokens import peek
+from harness.sdks import SdkAdapter
 from harness.timeline import Timeline
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PAGES = FIXTURES / "pages"
-
-
-class Sdk(Protocol):
-    """What the server needs from an SDK adapter (see harness/sdks/clerk)."""
-
-    name: str
-    session_cookies: tuple[str, ...]
-    issuer: TokenIssuer
-
-    def routes(self) -> list[web.RouteDef]: ...
-    def page_head(self, bundle_url: str) -> str: ...
-    def revoke(self) -> None: ...
 
 
 class MockAuthServer(ThreadedApp):
@@ -42,7 +31,7 @@ class MockAuthServer(ThreadedApp):
 
     label = "the mock server"
 
-    def __init__(self, timeline: Timeline, sdk: Sdk, *, bundle_dist: Path | None, sdk_version: str,
+    def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js") -> None:
         super().__init__(host=host, port=port)
         self.timeline = timeline
@@ -167,8 +156,7 @@ class MockAuthServer(ThreadedApp):
 
     def _server_view(self, request: web.Request) -> dict[str, Any]:
         """The app backend's verdict on ``__session``, as a server-side SDK would reach it."""
-        check = self.sdk.issuer.check(self._session_cookie(request), revoked=getattr(self.sdk, "state").revoked
-                                      if hasattr(self.sdk, "state") else False)
+        check = self.sdk.issuer.check(self._session_cookie(request), revoked=self.sdk.revoked)
         view = {"path": request.path, "signed_in": check.valid, **check.to_dict()}
         self.timeline.emit("mock", "server.view", **view)
         return view

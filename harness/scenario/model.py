@@ -56,7 +56,7 @@ class Setup(BaseModel):
                           "and focused); simulated: an init-script override. Default: real where it works")
     webdriver: Literal["masked", "exposed"] = Field(
         "masked", description="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
-    instance: Literal["production"] = "production"
+    sdk: Literal["clerk"] = Field("clerk", description="the auth SDK under test (harness/sdks/)")
 
 
 @dataclass

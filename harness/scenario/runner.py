@@ -22,7 +22,7 @@ from harness.mock.server import MockAuthServer
 from harness.oracles import judge
 from harness.scenario.model import Scenario
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
-from harness.sdks.clerk import ClerkSdk
+from harness.sdks import sdk_for
 from harness.sdks.npm import NpmBundleCache
 from harness.timeline import Timeline
 from harness.report import artifacts
@@ -93,7 +93,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     """Play ``scenario`` against ``config.version``; errors in the run become an ``error`` outcome, not exceptions,
     except for bad input (unknown version, no browser), which raises :class:`HarnessError` before anything starts."""
     cache = config.cache or NpmBundleCache()
-    sdk = ClerkSdk(token_ttl=scenario.setup.token_ttl)
+    sdk = sdk_for(scenario.setup.sdk, token_ttl=scenario.setup.token_ttl)
     bundle = cache.get(sdk.package, config.version)
     timeline = Timeline()
     labels = [s.label or s.describe() for s in scenario.steps]
@@ -102,7 +102,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     executable, browser_kind, mode, mode_note = _browser_for(config)
     driver = BrowserDriver(timeline, DriverOptions(
         executable=executable, mode=mode, headless=config.headless, slowmo=config.slowmo,
-        mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=("__session", "__session_*"),
+        mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=sdk.watch_cookies,
         init_scripts=(sdk.init_script,), tracing=config.tracing and config.reports_dir is not None))
     server.start()  # bad input (a port in use) fails here, before any output is written
     try:

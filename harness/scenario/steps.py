@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from harness.errors import HarnessError
 from harness.mock.faults import Fault
+from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
 DEFAULT_TIMEOUT = 20.0
@@ -30,7 +31,7 @@ class RunContext:
     timeline: Timeline
     driver: Any  # harness.browser.driver.BrowserDriver
     server: Any  # harness.mock.server.MockAuthServer
-    sdk: Any  # harness.sdks.clerk.ClerkSdk
+    sdk: SdkAdapter
     faults: dict[str, Fault] = field(default_factory=dict)
     # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
     _step_started_at: float = field(default=0.0, repr=False)

@@ -36,6 +36,7 @@ class ClerkSdk:
     name = "clerk"
     package = PACKAGE
     session_cookies = SESSION_COOKIES
+    watch_cookies = ("__session", "__session_*")
     user_id = USER_ID
     session_id = SESSION_ID
 
@@ -70,6 +71,10 @@ class ClerkSdk:
                     " return {token: t || null}; } catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
 
     init_script = (Path(__file__).parent / "sdk_probe.js").read_text()
+
+    @property
+    def revoked(self) -> bool:
+        return self.state.revoked
 
     def revoke(self) -> None:
         self.state.revoked = True
