@@ -70,9 +70,10 @@ class Step:
     def describe(self) -> str:
         if not self.args:
             return self.name
-        if list(self.args) == ["value"]:
-            return f"{self.name} {self.args['value']}"
-        return f"{self.name} " + " ".join(f"{k}={v}" for k, v in self.args.items())
+        # The main argument reads as it is written (`wait_for cookie_removed`), the others as key=value.
+        main = [str(self.args["value"])] if "value" in self.args else []
+        rest = [f"{k}={v}" for k, v in self.args.items() if k != "value"]
+        return " ".join([self.name, *main, *rest])
 
 
 class _ScenarioFields(BaseModel):
