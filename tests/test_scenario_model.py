@@ -57,9 +57,21 @@ def test_a_valid_scenario_loads_into_typed_steps():
     assert s.expected("6.1.0") == "survived" and s.expected("6.40.0") == "survived"
 
 
-def test_first_matching_range_wins_and_uncovered_versions_have_no_claim():
+def test_uncovered_versions_have_no_claim():
     s = parse_scenario(scenario_with("wait: 1").replace('">=6.1.0": survived', '"6.1.0": survived'))
     assert s.expected("6.2.0") is None
+
+
+@pytest.mark.parametrize("ranges,overlap", [
+    (('"*": survived', '">=6.1.0": reproduced'), "6.1.0"),
+    (('"<=6.1.0": reproduced', '">=6.1.0": survived'), "6.1.0"),
+    (('"<6.1.0": reproduced', '">=6.0.5": survived'), "6.0.5"),
+])
+def test_overlapping_ranges_are_refused_so_no_claim_goes_unchecked(ranges, overlap):
+    text = scenario_with("wait: 1").replace('"<6.1.0": reproduced', ranges[0]).replace('">=6.1.0": survived',
+                                                                                       ranges[1])
+    message = error_of(text, Path("x.yaml"))
+    assert message.startswith("x.yaml:") and f"both cover {overlap}" in message and "disjoint" in message
 
 
 @pytest.mark.parametrize("step,name,args", [

@@ -26,6 +26,7 @@ argument) or a mapping of its arguments; ``label`` and ``timeout`` may sit besid
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -101,7 +102,7 @@ class Scenario:
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict, repr=False)
 
     def expected(self, version: str) -> Outcome | None:
-        """The outcome the file claims for ``version`` (the first matching range), or None if no range covers it."""
+        """The outcome the file claims for ``version`` (ranges are disjoint), or None if no range covers it."""
         parsed = semantic_version.Version(version)
         for spec, outcome in self.verdicts.items():
             if parsed in semantic_version.NpmSpec(spec):
@@ -143,6 +144,7 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
         except ValueError:
             raise ScenarioError(f"{where}:{lines.get(('verdicts', spec), 1)}: verdicts: {spec!r} is not an npm version "
                                 "range (e.g. '<6.1.0', '>=6.1.0 <7', '5.x || 6.0.0', '*')") from None
+    _check_disjoint(fields.verdicts, where, lines)
     steps = [_parse_step(raw, i, where, lines, STEPS) for i, raw in enumerate(fields.steps)]
     return Scenario(id=fields.id, title=fields.title, refs=fields.refs, description=fields.description,
                     setup=fields.setup, steps=steps, verdicts=fields.verdicts, path=path, lines=lines)
@@ -157,6 +159,29 @@ def _field_list() -> str:
 def _did_you_mean(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.7)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_disjoint(verdicts: dict[str, str], where: str, lines: dict) -> None:
+    """Two ranges that cover one version would leave the second claim unchecked for it (the first match wins):
+    refuse them. Probed at every version a range names and its neighbours, which is where ranges meet."""
+    specs = [(text, semantic_version.NpmSpec(text)) for text in verdicts]
+    probes = {semantic_version.Version("0.0.0"), semantic_version.Version("9999.0.0")}
+    for text in verdicts:
+        for found in re.findall(r"\d+\.\d+\.\d+", text):
+            v = semantic_version.Version(found)
+            probes |= {v, v.next_patch(), v.next_minor(), v.next_major()}
+            if v.patch:
+                probes.add(semantic_version.Version(major=v.major, minor=v.minor, patch=v.patch - 1))
+            elif v.minor:
+                probes.add(semantic_version.Version(major=v.major, minor=v.minor - 1, patch=999))
+            elif v.major:
+                probes.add(semantic_version.Version(major=v.major - 1, minor=999, patch=999))
+    for version in sorted(probes):
+        covering = [text for text, spec in specs if version in spec]
+        if len(covering) > 1:
+            raise ScenarioError(f"{where}:{lines.get(('verdicts', covering[1]), 1)}: verdicts: {covering[0]!r} and "
+                                f"{covering[1]!r} both cover {version}; make the ranges disjoint so every claim is "
+                                "checked")
 
 
 def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -> Step:
