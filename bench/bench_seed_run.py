@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.browser.discovery import find_browser
+from harness.browser.driver import choose_browser
 from harness.scenario.model import load_scenario
 from harness.scenario.runner import RunConfig, run_scenario
 from harness.sdks.npm import NpmBundleCache
@@ -26,9 +26,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     scenario = load_scenario(ROOT / "scenarios" / "offline-refresh-due.yaml")
-    browser = find_browser()
+    choice = choose_browser("real")  # what `harness repro` uses by default
+    browser = choice.info
     cache = NpmBundleCache()
-    print(f"browser: {browser.kind} {browser.path}")
+    print(f"browser: {browser.kind} {browser.path}, mode {choice.mode}")
     with tempfile.TemporaryDirectory() as tmp:
         for version in args.versions:
             cache.get("@clerk/clerk-js", version)
@@ -36,7 +37,8 @@ def main() -> None:
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 result = run_scenario(scenario, RunConfig(version=version, executable=browser.path,
-                                                          browser_kind=browser.kind, reports_dir=Path(tmp),
+                                                          browser_kind=browser.kind, mode=choice.mode,
+                                                          reports_dir=Path(tmp),
                                                           tracing=True, cache=cache))
                 walls.append(time.perf_counter() - started)
                 attempt = next((e["t"] for e in result.events if e["kind"] == "sdk.token.end"), None)
