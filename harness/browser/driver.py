@@ -627,8 +627,13 @@ class BrowserDriver:
         hit = self.wait_for_event(seen, timeout, since=since)
         if hit is None:
             what = kind + "".join(f":{v}" for v in want.values())
+            hint = ""
+            if not self.options.headless and action in ("minimise", "restore"):
+                # Window states are the window manager's job: a bare X server (xvfb-run) has none to minimise.
+                hint = "; a headed window can only be minimised under a window manager (not bare xvfb-run): " \
+                       "run this scenario headless"
             raise HarnessError(f"{action}: tab {tab} did not report `{what}` within {timeout:g} s "
-                               f"({self.options.mode} mode)")
+                               f"({self.options.mode} mode){hint}")
         return hit
 
     def _require_running(self, action: str) -> None:
