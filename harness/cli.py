@@ -18,7 +18,7 @@ from typing import Sequence
 
 from harness.errors import HarnessError
 from harness.report.progress import Progress
-from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED
+from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SEED_SCENARIO = "offline-refresh-due"
@@ -120,6 +120,9 @@ def _on_ctrl_c(signum: int, frame: object) -> None:
         time.sleep(INTERRUPT_GRACE_S)
         print("interrupted: clean-up did not finish; leaving (unfinished result folders are marked INCOMPLETE)",
               file=sys.stderr, flush=True)
+        from harness.browser.real_chromium import kill_all
+
+        kill_all()  # os._exit skips atexit, where this would otherwise run: no Chromium may outlive us
         os._exit(130)
 
     threading.Thread(target=leave, name="interrupt-grace", daemon=True).start()
@@ -163,7 +166,6 @@ def _browser(args: argparse.Namespace) -> int:
 
 
 def _bundle(args: argparse.Namespace) -> int:
-    from harness.sdks.clerk import PACKAGE
     from harness.sdks.npm import NpmBundleCache
 
     cache = NpmBundleCache()
@@ -202,8 +204,6 @@ def _run(args: argparse.Namespace) -> int:
         browsers.choose(scenario.setup.browser_mode)
     cache = NpmBundleCache()
     for version in versions:  # fail on an unknown version before any browser starts
-        from harness.sdks.clerk import PACKAGE
-
         cache.get(PACKAGE, version)
     width = max(len(v) for v in versions)
     results = []
