@@ -6,6 +6,8 @@ PYTHON   ?= python3
 VENV     ?= .venv
 BIN      := $(VENV)/bin
 VERSIONS ?= 6.0.0 6.1.0
+# Several test processes at once (pytest-xdist; `auto` = two per core, see harness/pytest_plugin.py).
+PYTEST_JOBS ?= auto
 PYTEST_ARGS ?=
 STAMP    := $(VENV)/.installed
 
@@ -35,7 +37,7 @@ repro: setup
 	$(BIN)/harness repro $(VERSIONS)
 
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

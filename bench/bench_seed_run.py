@@ -14,7 +14,8 @@ from pathlib import Path
 
 from harness.browser.driver import choose_browser
 from harness.scenario.model import load_scenario
-from harness.scenario.runner import RunConfig, run_scenario
+from harness.engine import RunOptions
+from harness.scenario.runner import run_scenario
 from harness.sdks.npm import NpmBundleCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,10 +37,8 @@ def main() -> None:
             walls, to_attempt = [], []
             for _ in range(args.repeat):
                 started = time.perf_counter()
-                result = run_scenario(scenario, RunConfig(version=version, executable=browser.path,
-                                                          browser_kind=browser.kind, mode=choice.mode,
-                                                          reports_dir=Path(tmp),
-                                                          tracing=True, cache=cache))
+                result = run_scenario(scenario, version, RunOptions(reports_dir=Path(tmp)), browser=choice,
+                                      cache=cache)
                 walls.append(time.perf_counter() - started)
                 attempt = next((e["t"] for e in result.events if e["kind"] == "sdk.token.end"), None)
                 if attempt is not None:

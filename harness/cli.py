@@ -37,11 +37,42 @@ def _browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slowmo", type=float, default=0, metavar="MS", help="slow every browser action by MS ms")
     parser.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                         help="where result folders go (default: reports/)")
-    parser.add_argument("--no-trace", action="store_true", help="do not record a Playwright trace")
+    parser.add_argument("--no-trace", action="store_true", help="do not record a Playwright trace (= --trace off)")
+    parser.add_argument("--trace", choices=["on", "off", "retain-on-failure"], default=None,
+                        help="record a Playwright trace of each run: on (default), off, or retain-on-failure (kept "
+                             "only for runs that broke or whose outcome differs from the file's claim)")
     parser.add_argument("--webdriver", choices=["masked", "exposed"], default=None,
                         help="override the scenario's setup.webdriver: exposed keeps Playwright's navigator.webdriver "
                              "= true (clerk-js then treats any failed request as offline); the result says which")
-    parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port)")
+    parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port; a "
+                        "fixed port allows only --jobs 1)")
+    _engine_options(parser)
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", default="auto", metavar="N",
+                        help="runs played at once (default: auto, two per CPU core, at most 8; 1 = one after another)")
+    parser.add_argument("--repeat", type=_positive_int, default=1, metavar="N",
+                        help="play each scenario x version N times and report verdict counts and the flake rate")
+    parser.add_argument("--shard", metavar="I/N", help="play only shard I of N (stable on every machine: a hash of "
+                        "scenario, version and repeat), e.g. --shard 1/2 on one CI machine and --shard 2/2 on another")
+    parser.add_argument("--cdp-endpoint", action="append", metavar="URL",
+                        help="drive a Chromium started elsewhere with --remote-debugging-port (ws:// or http:// URL), "
+                             "in its default context, one run at a time; repeat for several browsers")
+    parser.add_argument("--mock-host", metavar="ADDR", help="address the mock binds (default 127.0.0.1; another "
+                        "address only for a remote browser that cannot reach loopback)")
+    parser.add_argument("--public-host", metavar="HOST", help="host the browser uses to reach the mock (default: the "
+                        "--mock-host address)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
 INTERRUPT_GRACE_S = 10.0
 
 
-def _on_ctrl_c(signum: int, frame: object) -> None:
+class _Stop(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM: both stop a command the same way; ``signum`` decides the exit status."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__()
+        self.signum = signum
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
     def leave() -> None:
         time.sleep(INTERRUPT_GRACE_S)
         print("interrupted: clean-up did not finish; leaving (unfinished result folders are marked INCOMPLETE)",
@@ -123,16 +162,18 @@ def _on_ctrl_c(signum: int, frame: object) -> None:
         from harness.browser.real_chromium import kill_all
 
         kill_all()  # os._exit skips atexit, where this would otherwise run: no Chromium may outlive us
-        os._exit(130)
+        os._exit(128 + signum)
 
     threading.Thread(target=leave, name="interrupt-grace", daemon=True).start()
-    raise KeyboardInterrupt
+    raise _Stop(signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous: dict[int, object] = {}
     if threading.current_thread() is threading.main_thread() and args.command != "serve":
-        signal.signal(signal.SIGINT, _on_ctrl_c)  # `serve` stops on Ctrl-C its own way
+        for sig in (signal.SIGINT, signal.SIGTERM):  # `serve` stops on Ctrl-C its own way
+            previous[sig] = signal.signal(sig, _on_stop_signal)
     try:
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve}[args.command](args)
@@ -143,9 +184,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f" {err.filename}" if err.filename else ""
         print(f"error: cannot write{where}: {err.strerror or err}; pick another path", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print("interrupted: result folders of unfinished runs are marked INCOMPLETE", file=sys.stderr)
-        return 130
+        return 143 if getattr(err, "signum", None) == signal.SIGTERM else 130
+    finally:
+        for sig, handler in previous.items():  # a library caller keeps the handlers it had
+            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _browser(args: argparse.Namespace) -> int:
@@ -181,47 +225,48 @@ def _repro(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from harness.engine import Engine, Interrupted, expand, in_shard, options_from_args
     from harness.scenario.model import find_scenarios, load_scenario
-    from harness.scenario.runner import RunConfig, run_scenario
-    from harness.sdks.npm import NpmBundleCache
 
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
+    options = options_from_args(args)
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
-    if args.webdriver:
+    if options.webdriver:
         for scenario in scenarios:
-            if scenario.setup.webdriver != args.webdriver:
+            if scenario.setup.webdriver != options.webdriver:
                 # The file's claims were made for its own setting; under another one they are not claims at all.
-                scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
+                scenario.setup = scenario.setup.model_copy(update={"webdriver": options.webdriver})
                 scenario.verdicts = {}
     versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
-    from harness.browser.driver import BrowserChooser
-
-    browsers = BrowserChooser(args.chromium, args.browser_mode,
-                              explicit_source="--chromium" if args.chromium else None,
-                              on_note=lambda note: print(f"warning: {note}", file=sys.stderr, flush=True))
-    for scenario in scenarios:  # find (and warn about) the browsers before any run starts
-        browsers.choose(scenario.setup.browser_mode)
-    cache = NpmBundleCache()
-    for version in versions:  # fail on an unknown version before any browser starts
-        cache.get(PACKAGE, version)
+    plans = expand(scenarios, versions, options.repeat)
+    if options.shard:
+        plans = in_shard(plans, *options.shard)
+        if not plans:
+            print(f"shard {options.shard[0]}/{options.shard[1]} holds none of these {len(scenarios) * len(versions)} "
+                  "runs; nothing to do", file=sys.stderr)
+            return 0
     width = max(len(v) for v in versions)
-    results = []
-    try:
-        with Progress(len(scenarios) * len(versions)) as progress:
-            for scenario in scenarios:
-                for version in versions:
-                    progress.start(f"{scenario.id} on {version}")
-                    browser = browsers.choose(scenario.setup.browser_mode)
-                    result = run_scenario(scenario, RunConfig(
-                        version=version, executable=browser.info.path, browser_kind=browser.info.kind,
-                        mode=browser.mode, mode_note=browser.note,
-                        headless=not args.headed, slowmo=args.slowmo, reports_dir=args.reports,
-                        tracing=not args.no_trace, port=args.port, cache=cache))
-                    results.append(result)
-                    progress.done(_line(result, width, several=len(scenarios) > 1))
-    finally:  # an interrupted command still reports the runs that finished
-        _write_reports(results, args.html or args.reports / "report.html", args.junit)
+    several = len(scenarios) > 1
+    results: list = []
+    interrupted: Interrupted | None = None
+    with Engine(options, on_note=lambda note: print(f"warning: {note}", file=sys.stderr, flush=True)) as engine:
+        engine.prepare(plans)  # unknown versions and missing browsers fail here, before any run starts
+        jobs = options.jobs_for(len(plans))
+        if len(plans) > 1:
+            print(f"{len(plans)} runs, {jobs} at a time", file=sys.stderr, flush=True)
+        with Progress(len(plans)) as progress:
+            try:
+                results = engine.play(plans, on_start=lambda p: progress.start(p.key, p.label),
+                                      on_done=lambda p, r: progress.done(p.key, _line(r, width, several)))
+            except Interrupted as stop:
+                results, interrupted = stop.results, stop
+            finally:  # an interrupted command still reports the runs that finished
+                _write_reports(results, args.html or args.reports / "report.html", args.junit)
+    if options.repeat > 1:
+        _print_repeat_summary(results)
+    if interrupted is not None:
+        raise interrupted
     # `run` checks each file's claim: exit 1 when an outcome differs from it (an error counts as differing).
     # `repro` demonstrates the bug: 0 whenever every run completed, whatever the verdicts; 1 if one broke.
     if args.command == "run" and any(r.matches_expectation is False for r in results):
@@ -229,6 +274,16 @@ def _run(args: argparse.Namespace) -> int:
     if any(r.outcome == "error" for r in results):
         return 1
     return 0
+
+
+def _print_repeat_summary(results: list) -> None:
+    from harness.report.repeats import repeat_rows
+
+    print("\nrepeats (verdict counts per scenario x version):")
+    for row in repeat_rows(results):
+        flake = f"flake rate {row.flake_rate:.0%}" if row.runs > 1 else ""
+        print(f"  {row.scenario}  {row.version}  {row.counts_text}  {flake}"
+              f"{'  (expected ' + row.expected + ')' if row.expected else ''}")
 
 
 def _write_reports(results: list, html_path: Path, junit_path: Path | None) -> None:
@@ -260,10 +315,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
-    return serve(ServeOptions(version=args.clerk_version, chromium=args.chromium, headed=args.headed,
-                              mode=args.browser_mode,
-                              port=args.port, panel_port=args.panel_port, token_ttl=args.token_ttl,
-                              webdriver=args.webdriver, reports_dir=args.reports))
+    from harness.engine import options_from_args
+
+    run = options_from_args(args).with_(trace="off", webdriver=args.webdriver)
+    return serve(ServeOptions(version=args.clerk_version, run=run, panel_port=args.panel_port,
+                              token_ttl=args.token_ttl))
 
 
 def _line(result, width: int, several: bool) -> str:

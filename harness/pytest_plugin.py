@@ -4,13 +4,20 @@
     pytest scenarios/ --clerk-version 5.128.0 --clerk-version 6.40.0
     pytest -k "offline-refresh-due and 6.0.0" --headed --slowmo 250
 
+    pytest -n auto                                      # pytest-xdist: several runs at once (2 per core)
+    pytest scenarios/ --shard 1/2                       # this CI machine's half of the runs
+
 An item passes when the run's outcome is the one its file claims for that version (``verdicts``), and fails with
 the verdict sentence, the checks and the timeline when it is not. The plugin is a front door like the CLI: it reads
-options and calls :func:`harness.scenario.runner.run_scenario`, nothing more.
+options (:func:`harness.engine.options_from_pytest`) and plays each item on one session-wide
+:class:`harness.engine.Engine` (its browser pool keeps the next Chromium ready), nothing more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
-``--clerk-version`` (repeatable), ``--chromium`` and ``--browser-mode``.
+``--clerk-version`` (repeatable), ``--chromium``, ``--browser-mode``, ``--harness-repeat``, ``--shard`` and
+``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per core (runs mostly wait on the SDK's
+timers); each worker process has its own engine. The fixtures for timelines written in Python are in
+:mod:`harness.pytest_fixtures`.
 
 Each item carries ``item.harness_result`` (the :class:`RunResult`) after it ran, and ``user_properties``
 (scenario, sdk_version, browser -- its kind --, browser_path, browser_mode, outcome, expected) for JUnit and HTML
@@ -19,7 +26,6 @@ reports.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -43,6 +49,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=["real", "emulated", "simulated"],
                     help="tab visibility and focus for scenario runs (default: each scenario's setup.browser_mode, "
                          "else real)")
+    group.addoption("--harness-repeat", dest="harness_repeat", type=int, default=1, metavar="N",
+                    help="play each scenario x version N times (one item each)")
+    group.addoption("--shard", dest="harness_shard", metavar="I/N", default=None,
+                    help="run only shard I of N of the collected items (stable on every machine: a hash of each "
+                         "item's scenario, version and repeat, or of its node id)")
+    group.addoption("--cdp-endpoint", dest="harness_cdp_endpoint", action="append", metavar="URL", default=None,
+                    help="drive a Chromium started elsewhere (--remote-debugging-port) for scenario runs")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,6 +63,51 @@ def pytest_configure(config: pytest.Config) -> None:
                                        "-m 'not scenario')")
     config.stash[_STATE] = {}
     _check_versions(config.getoption("clerk_versions", None) or ())
+    shard = config.getoption("harness_shard", None)
+    if shard:
+        from harness.engine.options import parse_shard
+
+        try:
+            parse_shard(shard)
+        except HarnessError as err:
+            raise pytest.UsageError(str(err)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    close_session_engine(config)
+
+
+def close_session_engine(config: pytest.Config) -> None:
+    """Close the session's engine (its spare browsers end); a later scenario item would start a new one."""
+    engine = config.stash.get(_STATE, {}).pop("engine", None)
+    if engine is not None:
+        engine.close()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: as many workers as ``--jobs auto`` plays runs (two per core, at most 8)."""
+    from harness.engine.options import auto_jobs
+
+    return auto_jobs()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--shard I/N``: keep only this shard's items (every item lands in exactly one shard)."""
+    shard = config.getoption("harness_shard", None)
+    if not shard:
+        return
+    from harness.engine.options import parse_shard
+    from harness.engine.plan import shard_of
+
+    index, count = parse_shard(shard)
+    keep, drop = [], []
+    for item in items:
+        key = item.plan.key if isinstance(item, ScenarioItem) else item.nodeid
+        (keep if shard_of(key, count) == index else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def _check_versions(versions: Any) -> None:
@@ -74,12 +132,16 @@ class ScenarioFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         from harness.scenario.model import load_scenario
 
+        from harness.engine.plan import RunPlan
+
         scenario = load_scenario(self.path)
+        repeat = max(1, int(self.config.getoption("harness_repeat", 1) or 1))
         for version in self.config.getoption("clerk_versions") or DEFAULT_VERSIONS:
-            item = ScenarioItem.from_parent(self, name=f"{scenario.id}[{version}]", scenario=scenario,
-                                            version=version)
-            item.add_marker("scenario")
-            yield item
+            for n in range(1, repeat + 1):
+                name = f"{scenario.id}[{version}]" if repeat == 1 else f"{scenario.id}[{version}#{n}]"
+                item = ScenarioItem.from_parent(self, name=name, plan=RunPlan(scenario, version, n))
+                item.add_marker("scenario")
+                yield item
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, HarnessError):
@@ -92,30 +154,26 @@ class OutcomeMismatch(Exception):
 
 
 class ScenarioItem(pytest.Item):
-    def __init__(self, *, scenario: Any, version: str, **kwargs: Any) -> None:
+    def __init__(self, *, plan: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.scenario = scenario
-        self.version = version
+        self.plan = plan
+        self.scenario = plan.scenario
+        self.version = plan.version
         self.harness_result: Any = None
 
     def runtest(self) -> None:
-        from harness.scenario.runner import run_scenario
-
         expected = self.scenario.expected(self.version)
         if expected is None:
             pytest.skip(f"{self.path.name} claims no verdict for {self.version}; add a range under `verdicts`")
-        config = _run_config(self.config, self.scenario, self.version)
-        result = run_scenario(self.scenario, config)
+        result = session_engine(self.config).play_here(self.plan)
         self.harness_result = result
         self.user_properties.extend([
             ("scenario", self.scenario.id), ("sdk_version", self.version),
             # the same names and values as harness.report.junit.run_properties (the CLI's --junit)
-            ("browser", str(result.browser.get("kind", config.browser_kind))),
-            ("browser_path", str(result.browser.get("path", config.executable))),
-            ("browser_mode", result.browser.get("mode", config.mode)), ("outcome", result.outcome),
+            ("browser", str(result.browser.get("kind"))), ("browser_path", str(result.browser.get("path"))),
+            ("browser_mode", result.browser.get("mode")), ("outcome", result.outcome),
             ("expected", expected)])
         passed = result.outcome == expected
-        _keep_trace(self.config, result, passed)
         if not passed:
             raise OutcomeMismatch(result)
 
@@ -130,42 +188,15 @@ class ScenarioItem(pytest.Item):
         return self.path, 0, f"{self.scenario.id} on {self.version}"
 
 
-def _run_config(config: pytest.Config, scenario: Any, version: str) -> Any:
-    """The runner's options from pytest's (and pytest-playwright's) command line. The browser mode is
-    ``--browser-mode``, else the scenario's ``setup.browser_mode``, else real (as for ``harness run``); the browser
-    for each mode and the bundle cache are found once per session."""
-    from harness.browser.driver import BrowserChooser
-    from harness.scenario.runner import RunConfig
-    from harness.sdks.npm import NpmBundleCache
+def session_engine(config: pytest.Config) -> Any:
+    """The pytest session's engine (options from the command line, translated once; the browser for each mode
+    found once; a pool keeping the next Chromium ready), created on first use and closed at the end."""
+    from harness.engine import Engine, options_from_pytest
 
     state = config.stash[_STATE]
-    if "browsers" not in state:
-        chromium = config.getoption("harness_chromium")
-        state["browsers"] = BrowserChooser(chromium, config.getoption("harness_browser_mode"),
-                                           explicit_source="--chromium" if chromium else None)
-        state["cache"] = NpmBundleCache()
-    choice = state["browsers"].choose(scenario.setup.browser_mode)
-    tracing = config.getoption("tracing", "off") or "off"
-    return RunConfig(
-        version=version, executable=choice.info.path, browser_kind=choice.info.kind, mode=choice.mode,
-        mode_note=choice.note, headless=not config.getoption("headed", False),
-        slowmo=float(config.getoption("slowmo", 0) or 0),
-        reports_dir=Path(config.getoption("output", None) or "reports"), tracing=tracing != "off",
-        cache=state["cache"])
-
-
-def _keep_trace(config: pytest.Config, result: Any, passed: bool) -> None:
-    """``--tracing retain-on-failure``: drop the trace of a run that matched its verdict."""
-    if not passed or config.getoption("tracing", "off") != "retain-on-failure":
-        return
-    trace = result.artifacts.pop("trace", None)
-    if trace:
-        Path(trace).unlink(missing_ok=True)
-        saved = result.artifacts.get("result")
-        if saved:
-            from harness.report.artifacts import write_atomic
-
-            write_atomic(Path(saved), json.dumps(result.to_dict(), indent=2, default=str))
+    if "engine" not in state:
+        state["engine"] = Engine(options_from_pytest(config))
+    return state["engine"]
 
 
 # -- what a failure prints ----------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ panel and the mock.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import queue
 import signal
@@ -31,38 +32,42 @@ import yaml
 from aiohttp import web
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.browser.driver import BrowserDriver, DriverOptions
+from harness.browser.driver import BrowserChoice, choose_browser
+from harness.engine.options import RunOptions
+from harness.engine.result import reproduce_command
+from harness.engine.run import Run, RunResources, StepFailed
 from harness.errors import HarnessError, one_line
-from harness.mock.server import PAGES, MockAuthServer
+from harness.mock.server import PAGES
 from harness.mock.threaded import ThreadedApp
-from harness.oracles import judge
 from harness.report import view
-from harness.report.artifacts import RunFolder, content_clip, write_atomic
-from harness.scenario.model import Step, load_scenario
-from harness.scenario.runner import SCREENSHOT_AFTER, reproduce_command
-from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
-from harness.sdks.clerk import KNOWN_BUGGY, ClerkSdk
+from harness.report.artifacts import RunFolder, write_atomic
+from harness.scenario.model import Scenario, Setup, Step, load_scenario
+from harness.sdks.clerk import KNOWN_BUGGY
 from harness.sdks.npm import NpmBundleCache
-from harness.timeline import Timeline
 
 PANEL_PATH = "/__harness/panel"
 
 
 @dataclass
 class ServeOptions:
+    """``serve``'s own choices; everything a run needs comes from ``run`` (the engine's options, one set of
+    defaults: real tabs where the browser allows, a masked navigator.webdriver, any free port)."""
+
     version: str = KNOWN_BUGGY
-    chromium: str | None = None  # a path, else the browser discovery's choice
-    executable: Path | None = None  # an already-resolved browser (tests pass the session's)
-    browser_kind: str = "explicit"
-    mode: str | None = None  # real tabs where the browser allows (else simulated, with a note); or as asked
-    headed: bool = False
-    port: int = 0
+    run: RunOptions = field(default_factory=lambda: RunOptions(reports_dir=Path("reports"), trace="off"))
+    browser: BrowserChoice | None = None  # an already-resolved browser (tests pass the session's); else discovery
     panel_port: int = 0
     token_ttl: float = 60.0
-    webdriver: str = "masked"
-    reports_dir: Path | None = Path("reports")
     cache: NpmBundleCache | None = None
     open_panel: bool | None = None  # open the panel in its own browser window (default: when headed)
+
+    @property
+    def reports_dir(self) -> Path | None:
+        return self.run.reports_dir
+
+    @property
+    def webdriver(self) -> str:
+        return self.run.webdriver or "masked"
 
 
 @dataclass(frozen=True)
@@ -101,73 +106,90 @@ class ServeSession:
 
     def __init__(self, options: ServeOptions) -> None:
         self.options = options
-        self.timeline = Timeline()
-        self.sdk = ClerkSdk(token_ttl=options.token_ttl)
-        self.server: MockAuthServer | None = None
-        self.driver: BrowserDriver | None = None
-        self.ctx: RunContext | None = None
-        self.steps: list[dict[str, Any]] = []  # what was done, as the runner records steps
+        self.run: Run | None = None
         self._queue: "queue.Queue[tuple[str, Future]]" = queue.Queue()
         self._owner = threading.get_ident()
         self._busy: str | None = None
         self._panel = _PanelServer(self, options.panel_port)
         self._panel_context: Any = None
         self._saved: Path | None = None
-        self._shots: list[tuple[str, bytes]] = []
         self._stopped = False
+
+    # -- what the session is made of: one engine Run, whose steps come from the panel --------------------------
+
+    @property
+    def timeline(self) -> Any:
+        assert self.run is not None
+        return self.run.timeline
+
+    @property
+    def driver(self) -> Any:
+        return self.run.driver if self.run is not None else None
+
+    @property
+    def server(self) -> Any:
+        return self.run.server if self.run is not None else None
+
+    @property
+    def sdk(self) -> Any:
+        assert self.run is not None
+        return self.run.sdk
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return self.run.steps_done if self.run is not None else []
+
+    @property
+    def mode(self) -> str:
+        return self.run.mode if self.run is not None else (self.options.run.browser_mode or "real")
 
     # -- life cycle (main thread) -----------------------------------------------------------------------------
 
     @property
     def app_url(self) -> str:
-        assert self.server is not None
-        return self.server.url + "/"
+        assert self.run is not None
+        return self.run.app_url
 
     @property
     def panel_url(self) -> str:
         return self._panel.url + PANEL_PATH
 
     def start(self) -> "ServeSession":
-        from harness.sdks.clerk import PACKAGE
-
         opts = self.options
-        cache = opts.cache or NpmBundleCache()
-        bundle = cache.get(PACKAGE, opts.version)
-        executable = opts.executable
-        if executable is None:
-            from harness.browser.driver import choose_browser
-
-            choice = choose_browser(opts.mode or "real", opts.chromium, strict=opts.mode == "real",
-                                    explicit_source="--chromium" if opts.chromium else None)
-            if choice.note:
-                print(f"warning: {choice.note}", file=sys.stderr, flush=True)
-            executable, opts.browser_kind, opts.mode = choice.info.path, choice.info.kind, choice.mode
-        opts.mode = opts.mode or "emulated"
-        opts.executable = executable
-        self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=opts.version,
-                                     port=opts.port)
-        self.driver = BrowserDriver(self.timeline, DriverOptions(
-            executable=executable, mode=opts.mode, headless=not opts.headed,  # type: ignore[arg-type]
-            mask_webdriver=opts.webdriver == "masked", watch_cookies=self.sdk.watch_cookies,
-            init_scripts=(self.sdk.init_script,)))
+        choice = opts.browser or self._choose_browser()
+        manual = Scenario(id="manual", title=f"Manual session (harness serve) on {opts.version}", refs=[],
+                          description=None, setup=Setup(token_ttl=opts.token_ttl, webdriver=opts.webdriver),
+                          steps=[], verdicts={})
+        # The folder is written when the session is saved; until then screenshots are kept in memory (Ctrl-C may
+        # take the browser down before saving).
+        self.run = Run(manual, opts.version, opts.run.with_(reports_dir=None, trace="off"),
+                       RunResources(choice, opts.cache or NpmBundleCache()), keep_shots_in_memory=True)
         try:
-            self.server.start()
+            self.run.start()
+            if self.run.error:
+                raise HarnessError(self.run.error)
             self._panel.start()
-            self.driver.start()
-            self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk)
             self._run_step("signed_in", {}, "signed_in")
-            if opts.open_panel if opts.open_panel is not None else opts.headed:
+            if opts.open_panel if opts.open_panel is not None else not opts.run.headless:
                 self._open_panel_window()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _choose_browser(self) -> BrowserChoice:
+        run = self.options.run
+        choice = choose_browser(run.browser_mode or "real", run.chromium, strict=run.browser_mode == "real",
+                                explicit_source=run.chromium_source)
+        if choice.note:
+            print(f"warning: {choice.note}", file=sys.stderr, flush=True)
+        return choice
+
     def _open_panel_window(self) -> None:
         """The panel in its own browser context: the app's context goes offline, the panel's must not."""
         assert self.driver is not None
         # Only beside Playwright's own page lifecycle: with real tabs, a new window would take the app's focus.
-        if self.driver.browser is None or self.options.mode != "emulated":
+        if self.driver.browser is None or self.mode != "emulated":
             return
         self._panel_context = self.driver.browser.new_context(viewport={"width": 900, "height": 900})
         self._panel_context.new_page().goto(self.panel_url)
@@ -201,8 +223,7 @@ class ServeSession:
                 break
             fut.set_exception(HarnessError("the session is stopping"))
         for closer in (lambda: self._panel_context and self._panel_context.close(),
-                       lambda: self.driver and self.driver.close(), lambda: self.server and self.server.stop(),
-                       self._panel.stop):
+                       lambda: self.run and self.run.finish(), self._panel.stop):
             try:
                 closer()
             except Exception:  # closing must reach the end: no Chromium left behind
@@ -232,7 +253,7 @@ class ServeSession:
             self._busy = name
             try:
                 fut.set_result(self.run_command(name))
-            except (HarnessError, PlaywrightError) as err:
+            except (StepFailed, HarnessError, PlaywrightError) as err:
                 fut.set_exception(HarnessError(one_line(err)))
             except Exception as err:  # a bug must reach the panel, not kill the session
                 fut.set_exception(err)
@@ -254,44 +275,27 @@ class ServeSession:
         out = {}
         for name, cmd in COMMANDS.items():
             ok, note = True, ""
-            if name in TAB_COMMANDS and self.options.mode == "emulated":
+            if name in TAB_COMMANDS and self.mode == "emulated":
                 ok, note = False, ("Playwright keeps the page visible and focused in the emulated browser mode; "
                                    "start serve with --browser-mode real (or simulated) to hide and show the tab")
             out[name] = {"enabled": ok, "label": cmd.label, "note": note}
         return out
 
     def _run_step(self, step_name: str, args: dict[str, Any], label: str) -> None:
-        assert self.ctx is not None and self.driver is not None
-        from harness.scenario.runner import _cross_check_jar
+        assert self.run is not None
+        self.run.step(Step(step_name, dict(args), line=0), label=label)  # every panel command is a registered step
+        self.steps[-1].update(args=dict(args), at=self._step_start(len(self.steps)))
 
-        index = len(self.steps) + 1
-        self.steps.append({"index": index, "name": step_name, "label": label, "line": None, "args": dict(args),
-                           "at": self.timeline.now()})
-        start = self.timeline.emit("runner", "step.start", index=index, name=step_name, label=label, line=None)
-        self.ctx.step_started_at = start.at
-        try:
-            spec = STEPS[step_name]  # every panel command is a registered step (tests/test_serve.py checks)
-            spec.run(self.ctx, spec.args.model_validate(args), DEFAULT_TIMEOUT)
-        except (HarnessError, PlaywrightError) as err:
-            self.timeline.emit("runner", "step.error", index=index, error=f"step {index} `{label}`: {one_line(err)}")
-            raise
-        self.timeline.emit("runner", "step.end", index=index)
-        _cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
-        if step_name in SCREENSHOT_AFTER and self.driver.page is not None:
-            try:  # kept in memory until the session is saved: Ctrl-C may take the browser down first
-                shot = self.driver.page.screenshot(type="png", clip=content_clip(self.driver.page))
-            except PlaywrightError:
-                return
-            file = f"step-{index:02d}-{step_name}.png"
-            self._shots.append((file, shot))
-            self.timeline.emit("runner", "screenshot", file=file, label=f"after step {index}")
+    def _step_start(self, index: int) -> float:
+        return next((e.at for e in self.timeline.events("step.start") if e.data.get("index") == index),
+                    self.timeline.now())
 
     # -- the live view (any thread: reads the timeline only) ---------------------------------------------------
 
     def state(self) -> dict[str, Any]:
+        assert self.run is not None
         events = self.timeline.to_list()
-        labels = [s["label"] for s in self.steps]
-        verdict = judge(self.timeline, labels, self.sdk.session_cookies)
+        verdict = self.run.verdict()
         checks = [c.to_dict() for c in verdict.checks]
         # The first loss is the verdict's (its failed cookie-never-removed check), as in the saved report.
         strip = view.strip({"events": events, "checks": checks,
@@ -316,35 +320,23 @@ class ServeSession:
         """Write the session so far as a result folder (result.json, request log, console, screenshot, a scenario
         file replaying the steps) plus ``report.html`` in it; returns the report's path."""
         from harness.report.html import write_report
-        from harness.scenario.runner import RunResult
 
-        if self.options.reports_dir is None or not self.steps:
+        if self.options.reports_dir is None or not self.steps or self.run is None:
             return None
-        assert self.driver is not None
+        run = self.run
         folder = RunFolder.create(self.options.reports_dir, "manual", self.options.version)
-        for file, data in self._shots:
+        for file, data in run.shots:
             write_atomic(folder.path / file, data)
-            folder.add(f"screenshot:{file}", file)
-        if self.driver.page is not None and not self.driver.page.is_closed():
+            folder.add(f"screenshot:{file.rsplit('.', 1)[0]}", file)
+        if self.driver is not None and self.driver.page is not None and not self.driver.page.is_closed():
             file = folder.screenshot(self.driver.page, "final")
             if file:
                 self.timeline.emit("runner", "screenshot", file=file, label="when saved")
         scenario = folder.path / "scenario.yaml"
         write_atomic(scenario, self.scenario_yaml())
         folder.add("scenario", scenario.name)
-        labels = [s["label"] for s in self.steps]
-        verdict = judge(self.timeline, labels, self.sdk.session_cookies)
-        result = RunResult(
-            scenario="manual", title=f"Manual session (harness serve) on {self.sdk.package} {self.options.version}",
-            scenario_path=str(scenario), sdk=self.sdk.package, version=self.options.version,
-            browser={"path": str(self.options.executable), "kind": self.options.browser_kind,
-                     "mode": self.options.mode, "headless": not self.options.headed,
-                     "webdriver": self.options.webdriver},
-            outcome=verdict.outcome, expected=None, sentence=verdict.sentence,
-            checks=[c.to_dict() for c in verdict.checks],
-            steps=[{k: s[k] for k in ("index", "name", "label", "line")} for s in self.steps],
-            events=self.timeline.to_list(), started_at=self.timeline.started_at,
-            duration=self.timeline.now() - self.timeline.started_at,
+        result = dataclasses.replace(
+            run.snapshot(), scenario_path=str(scenario),
             reproduce=reproduce_command(load_scenario(scenario), self.options.version))
         folder.finish(result)
         self._saved = write_report([result], folder.path / "report.html",
@@ -361,12 +353,13 @@ class ServeSession:
             steps.append({s["name"]: s["args"]} if s["args"] else s["name"])
             end = next((e.at for e in self.timeline.events("step.end") if e.data.get("index") == s["index"]), s["at"])
             previous_end = end
-        verdict = judge(self.timeline, [s["label"] for s in self.steps], self.sdk.session_cookies)
+        assert self.run is not None
+        verdict = self.run.verdict()
         doc: dict[str, Any] = {
             "id": f"manual-{time.strftime('%Y%m%d-%H%M%S')}",
             "title": f"Replay of a manual session on {self.options.version}",
             "setup": {"token_ttl": self.options.token_ttl, "webdriver": self.options.webdriver,
-                      "browser_mode": self.options.mode},
+                      "browser_mode": self.mode},
             "steps": steps}
         if verdict.outcome in ("survived", "reproduced", "signed-out", "stuck"):
             doc["verdicts"] = {self.options.version: verdict.outcome}

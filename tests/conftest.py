@@ -13,7 +13,9 @@ from harness.browser.discovery import BrowserInfo
 from harness.browser.driver import BrowserChoice, choose_browser
 from harness.browser.real_chromium import kill_all, marked_processes
 from harness.scenario.model import Scenario, load_scenario, parse_scenario
-from harness.scenario.runner import RunConfig, RunResult, run_scenario
+from harness.engine import RunOptions, RunResult
+from harness.pytest_plugin import close_session_engine
+from harness.scenario.runner import run_scenario
 from harness.sdks.npm import NpmBundleCache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,9 +26,11 @@ RunFactory = Callable[..., RunResult]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_chromium_left_behind():
-    """After the suite: no process of a Chromium the harness launched itself may still be running."""
+def no_chromium_left_behind(pytestconfig):
+    """After the suite: no process of a Chromium the harness launched itself may still be running (once the
+    session's engine -- which keeps the next browser ready -- has closed)."""
     yield
+    close_session_engine(pytestconfig)
     left = marked_processes(launched_by=os.getpid())
     if left:
         kill_all()
@@ -62,11 +66,9 @@ def run(browser_choice: BrowserChoice, bundle_cache: NpmBundleCache, tmp_path: P
         elif isinstance(scenario, (str, Path)):
             path = Path(scenario)
             scenario = load_scenario(path if path.suffix == ".yaml" else SCENARIOS / f"{scenario}.yaml")
-        chromium = browser_choice.info
-        options = dict(version=version, executable=chromium.path, browser_kind=chromium.kind,
-                       mode=scenario.setup.browser_mode or browser_choice.mode, mode_note=browser_choice.note,
-                       reports_dir=tmp_path / "reports", tracing=False, cache=bundle_cache)
-        options.update(overrides)
-        return run_scenario(scenario, RunConfig(**options))
+        mode = overrides.pop("mode", None) or scenario.setup.browser_mode or browser_choice.mode
+        choice = BrowserChoice(browser_choice.info, mode, mode, browser_choice.note)
+        options = RunOptions(reports_dir=tmp_path / "reports", trace="off").with_(**overrides)
+        return run_scenario(scenario, version, options, browser=choice, cache=bundle_cache)
 
     return go

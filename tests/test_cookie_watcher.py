@@ -6,7 +6,7 @@ import pytest
 
 from harness.browser.driver import BrowserDriver, DriverOptions
 from harness.mock.server import MockAuthServer
-from harness.scenario.runner import _cross_check_jar
+from harness.engine.run import cross_check_jar as _cross_check_jar
 from harness.sdks.clerk import ClerkSdk
 from harness.timeline import Timeline
 

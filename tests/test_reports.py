@@ -24,23 +24,23 @@ from harness.report.artifacts import MARKER, PARTIAL, RunFolder, write_atomic
 from harness.report.progress import Progress
 from harness.report.results import load_results
 from harness.scenario.model import load_scenario
-from harness.scenario.runner import RunConfig, RunResult, run_scenario
+from harness.engine import RunOptions, RunResult
+from harness.scenario.runner import run_scenario
 from harness.scenario.steps import STEPS
 
 pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="module")
-def seed_runs(chromium, bundle_cache, tmp_path_factory) -> dict[str, RunResult]:
+def seed_runs(browser_choice, bundle_cache, tmp_path_factory) -> dict[str, RunResult]:
     """The seed scenario on the buggy and the fixed version, with traces, saved under one reports folder (the
     ``run`` fixture's settings, once for the whole module: each run takes a browser several seconds)."""
     reports = tmp_path_factory.mktemp("reports")
     scenario = load_scenario(SCENARIOS / "offline-refresh-due.yaml")
     out = {}
     for version in (BUGGY, FIXED):
-        out[version] = run_scenario(scenario, RunConfig(
-            version=version, executable=chromium.path, browser_kind=chromium.kind, reports_dir=reports,
-            tracing=True, cache=bundle_cache))
+        out[version] = run_scenario(scenario, version, RunOptions(reports_dir=reports, trace="on"),
+                                    browser=browser_choice, cache=bundle_cache)
     assert out[BUGGY].outcome == "reproduced", out[BUGGY].sentence
     assert out[FIXED].outcome == "survived", out[FIXED].sentence
     return out
@@ -54,8 +54,9 @@ def test_every_run_writes_a_complete_result_folder(seed_runs):
         names = {p.name for p in folder.iterdir()}
         assert MARKER not in names
         assert not [n for n in names if n.startswith(".") or n.endswith(PARTIAL)], names
-        assert {"result.json", "requests.json", "console.json", "trace.zip", "final.png",
-                "step-01-signed_in.png", "step-06-reload.png"} <= names
+        # The last step is a reload, whose screenshot is the end state: no separate final.png.
+        assert {"result.json", "requests.json", "console.json", "trace.zip",
+                "step-01-signed_in.png", "step-06-reload.png"} <= names and "final.png" not in names
         # The trace has one group per scenario step.
         with zipfile.ZipFile(folder / "trace.zip") as z:
             trace = z.read("trace.trace").decode()
@@ -71,7 +72,7 @@ def test_every_run_writes_a_complete_result_folder(seed_runs):
         console = json.loads((folder / "console.json").read_text())
         assert len(console) == len([e for e in saved["events"] if e["kind"] in ("console", "pageerror")])
         shots = [e["data"]["file"] for e in saved["events"] if e["kind"] == "screenshot"]
-        assert shots == ["step-01-signed_in.png", "step-06-reload.png", "final.png"]
+        assert shots == ["step-01-signed_in.png", "step-06-reload.png"]
     # The buggy version's token request died in the offline browser; that is in its request log.
     failed = [r for r in json.loads((Path(seed_runs[BUGGY].artifacts["folder"]) / "requests.json").read_text())
               if r["where"] == "browser"]
@@ -84,7 +85,7 @@ def test_an_interrupted_run_leaves_an_incomplete_folder_and_no_partial_file(run,
 
     monkeypatch.setitem(STEPS, "online", dataclasses.replace(STEPS["online"], run=interrupted))
     with pytest.raises(KeyboardInterrupt):
-        run("offline-refresh-due", FIXED, reports_dir=tmp_path / "reports", tracing=True)
+        run("offline-refresh-due", FIXED, reports_dir=tmp_path / "reports", trace="on")
     [folder] = list((tmp_path / "reports").iterdir())
     names = sorted(p.name for p in folder.iterdir())
     assert MARKER in names and "result.json" not in names, names
@@ -203,7 +204,7 @@ def test_html_report_shows_matrix_timeline_strip_and_makes_no_request(seed_runs,
     assert bug["strip"]["absent"] >= 1 and bug["strip"]["loss"] and bug["strip"]["loss"][0].startswith("first loss t=")
     assert ok["strip"]["absent"] == 0 and ok["strip"]["loss"] == [] and ok["strip"]["present"] >= 1
     # Screenshots are embedded and decode; the console, reproduce command and trace hint are there.
-    assert [s["file"] for s in bug["shots"]] == ["step-01-signed_in.png", "step-06-reload.png", "final.png"]
+    assert [s["file"] for s in bug["shots"]] == ["step-01-signed_in.png", "step-06-reload.png"]
     assert bug["shots"][0]["w"] > 0  # embedded and decoded
     # The others are embedded too, or said to look exactly like an earlier one.
     assert all(s["w"] or "looked exactly as in" in s["text"] for s in bug["shots"])

@@ -22,7 +22,9 @@ import pytest
 from conftest import BUGGY, FIXED, ROOT
 
 from harness.scenario.model import load_scenario
-from harness.scenario.runner import RunConfig, reproduce_command, run_scenario
+from harness.browser.driver import BrowserChoice
+from harness.engine import RunOptions
+from harness.scenario.runner import reproduce_command, run_scenario
 from harness.scenario.steps import STEPS
 from harness.serve import COMMANDS, ServeOptions, ServeSession
 
@@ -77,8 +79,8 @@ def by_hand(base: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("version, outcome", [(BUGGY, "reproduced"), (FIXED, "survived")])
 def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundle_cache, tmp_path):
-    session = ServeSession(ServeOptions(version=version, executable=chromium.path, browser_kind=chromium.kind,
-                                        reports_dir=tmp_path, cache=bundle_cache)).start()
+    session = ServeSession(ServeOptions(version=version, browser=BrowserChoice(chromium, "emulated", "emulated"),
+                                        run=RunOptions(reports_dir=tmp_path), cache=bundle_cache)).start()
     try:
         states = drive(session, by_hand)
         saved = session.save()
@@ -117,8 +119,7 @@ def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundl
     assert [s.name for s in replay.steps if s.name != "wait"] == ["signed_in", "offline", "clear_token_cache",
                                                                    "wait_for", "online", "reload"]
     if outcome == "reproduced":  # the replay is a scripted run of what was done by hand, and it agrees
-        again = run_scenario(replay, RunConfig(version=version, executable=chromium.path, browser_kind=chromium.kind,
-                                               reports_dir=None, tracing=False, cache=bundle_cache))
+        again = run_scenario(replay, version, RunOptions(reports_dir=None, trace="off"), cache=bundle_cache)
         assert again.outcome == outcome and again.matches_expectation, again.sentence
 
 
@@ -128,8 +129,8 @@ def test_panel_hides_and_shows_the_tab_with_real_tabs(bundle_cache, tmp_path):
     choice = choose_browser("real")
     if choice.mode != "real":
         pytest.skip(choice.note or "no full Chromium for real tabs")
-    session = ServeSession(ServeOptions(version=FIXED, executable=choice.info.path, browser_kind=choice.info.kind,
-                                        mode="real", reports_dir=None, cache=bundle_cache)).start()
+    session = ServeSession(ServeOptions(version=FIXED, browser=choice, run=RunOptions(reports_dir=None),
+                                        cache=bundle_cache)).start()
 
     def script(base: str) -> list[dict[str, Any]]:
         seen = []

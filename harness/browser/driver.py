@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.discovery import ENV_VAR, BrowserInfo, find_browser, is_headless_shell_name
+from harness.browser.pool import Reaper
 from harness.browser.real_chromium import RealChromium
 from harness.browser.tabs import FIRST_TAB_JS, SIMULATED_TABS_JS, RealTabs, SimulatedTabs
 from harness.errors import BrowserNotFound, HarnessError, one_line
@@ -118,12 +119,35 @@ class DriverOptions:
     viewport: dict[str, int] = field(default_factory=lambda: {"width": 1000, "height": 700})
 
 
+@dataclass
+class BrowserSource:
+    """Where a run's browser comes from, when not from the driver itself (the run engine supplies these so that
+    launching and closing stay off the run's critical path). Every field is optional; an empty source means: start
+    Playwright, launch a browser, and close both at the end, as a bare driver does.
+
+    * ``playwright`` -- the calling thread's Playwright (the driver leaves it running at close);
+    * ``chromium`` -- real mode: a spawned, fresh Chromium from a :class:`~harness.browser.pool.ChromiumPool`;
+      the driver connects to it, and at close hands it to ``reaper`` (or kills it);
+    * ``browser`` -- emulated/simulated mode: a launched browser shared by the runs of one thread; the run gets a
+      new context in it (its own cookies and storage) and closes only that context;
+    * ``cdp_endpoint`` -- a Chromium started elsewhere (``--remote-debugging-port``), driven in its default context
+      (real tab visibility): left as found at close (extra tabs closed, cookies cleared), never killed.
+    """
+
+    playwright: Playwright | None = None
+    chromium: RealChromium | None = None
+    browser: Browser | None = None
+    cdp_endpoint: str | None = None
+    reaper: Reaper | None = None
+
+
 class BrowserDriver:
     """Launches Chromium, owns the context and pages, and turns what the browser does into timeline events."""
 
-    def __init__(self, timeline: Timeline, options: DriverOptions) -> None:
+    def __init__(self, timeline: Timeline, options: DriverOptions, source: BrowserSource | None = None) -> None:
         self.timeline = timeline
         self.options = options
+        self.source = source or BrowserSource()
         self._pw: Playwright | None = None
         self.browser: Browser | None = None
         self.context: BrowserContext | None = None
@@ -141,7 +165,7 @@ class BrowserDriver:
 
     def start(self) -> "BrowserDriver":
         try:
-            self._pw = sync_playwright().start()
+            self._pw = self.source.playwright or sync_playwright().start()
             self.context = self._open_context()
         except PlaywrightError as err:
             self.close()
@@ -187,19 +211,39 @@ class BrowserDriver:
         assert self._pw is not None
         if self.options.mode not in BROWSER_MODES:
             raise HarnessError(f"unknown browser mode {self.options.mode!r}; use one of {', '.join(BROWSER_MODES)}")
+        if self.source.cdp_endpoint:
+            return self._remote_context(self.source.cdp_endpoint)
         if self.options.mode == "real":
             if is_headless_shell_name(self.options.executable):
                 raise HarnessError(f"{self.options.executable} is an old-headless shell, which has no real tabs; "
                                    f"point {ENV_VAR} at a full Chromium, or use browser mode simulated")
-            width, height = self.options.viewport["width"], self.options.viewport["height"]
-            self.real = RealChromium(self.options.executable, headless=self.options.headless,
-                                     window_size=(width, height))
-            self.browser = self.real.launch(self._pw, slow_mo=self.options.slowmo)
+            if self.source.chromium is not None:
+                self.real = self.source.chromium
+                self.browser = self.real.connect(self._pw, slow_mo=self.options.slowmo)
+            else:
+                width, height = self.options.viewport["width"], self.options.viewport["height"]
+                self.real = RealChromium(self.options.executable, headless=self.options.headless,
+                                         window_size=(width, height))
+                self.browser = self.real.launch(self._pw, slow_mo=self.options.slowmo)
             # The default context: a new_context() would bring Playwright's focus emulation back.
             return self.browser.contexts[0]
+        if self.source.browser is not None:
+            return self.source.browser.new_context(viewport=self.options.viewport)
         self.browser = self._pw.chromium.launch(executable_path=str(self.options.executable),
                                                 headless=self.options.headless, slow_mo=self.options.slowmo)
         return self.browser.new_context(viewport=self.options.viewport)
+
+    def _remote_context(self, endpoint: str) -> BrowserContext:
+        """A browser started elsewhere, in its default context (real tab visibility, as in real mode), emptied of
+        what an earlier run may have left: extra tabs, cookies."""
+        assert self._pw is not None
+        self.browser = self._pw.chromium.connect_over_cdp(endpoint, no_defaults=True,
+                                                          slow_mo=self.options.slowmo or None)
+        if not self.browser.contexts:
+            raise HarnessError(f"the browser at {endpoint} has no default context to drive")
+        context = self.browser.contexts[0]
+        _reset_context(context)
+        return context
 
     def close(self, trace_path: Path | None = None) -> None:
         try:
@@ -207,11 +251,7 @@ class BrowserDriver:
                 self.context.tracing.stop(path=str(trace_path))
         except Exception:
             pass
-        real = self.real
-        # Real mode: disconnecting leaves the process running, so RealChromium kills its whole process group.
-        closers: list[Callable[[], Any]] = [real.close] if real is not None else [
-            lambda: self.context and self.context.close(), lambda: self.browser and self.browser.close()]
-        closers.append(lambda: self._pw and self._pw.stop())
+        closers = self._closers()
         interrupted: BaseException | None = None
         for closer in closers:  # closing must always get to the end: no Chromium left behind
             try:
@@ -220,12 +260,30 @@ class BrowserDriver:
                 pass
             except BaseException as err:  # Ctrl-C while closing: finish closing first, then let it through
                 interrupted = interrupted or err
-                if real is not None:
-                    real.kill()
+                if self.real is not None:
+                    self.real.kill()
         self.context = self.browser = self._pw = None
         self.tabs = None
         if interrupted is not None:
             raise interrupted
+
+    def _closers(self) -> list[Callable[[], Any]]:
+        """What to close, in order, by where the browser came from (see :class:`BrowserSource`)."""
+        real, source = self.real, self.source
+        closers: list[Callable[[], Any]]
+        if source.cdp_endpoint:  # someone else's browser: leave it as found, only disconnect
+            closers = [lambda: self.context and _reset_context(self.context),
+                       lambda: self.browser and self.browser.close()]
+        elif real is not None:  # disconnecting leaves the process running: end its whole process group
+            reaper = source.reaper if source.chromium is not None else None
+            closers = [real.disconnect, (lambda: reaper.reap(real)) if reaper is not None else real.kill]
+        elif source.browser is not None:  # a shared browser: only this run's context goes
+            closers = [lambda: self.context and self.context.close()]
+        else:
+            closers = [lambda: self.context and self.context.close(), lambda: self.browser and self.browser.close()]
+        if source.playwright is None:
+            closers.append(lambda: self._pw and self._pw.stop())
+        return closers
 
     def __enter__(self) -> "BrowserDriver":
         return self.start()
@@ -284,6 +342,18 @@ class BrowserDriver:
             time.sleep(max(seconds, 0))
             return
         page.wait_for_timeout(max(seconds, 0) * 1000)  # a client-side timer: fine on a frozen page too
+
+    def flush(self, settle: float = 0.05) -> None:
+        """Deliver what the pages have already reported: a round trip to each running page (its earlier binding
+        calls -- cookie writes, events -- arrive before the answer), then ``settle`` seconds for the rest."""
+        for page in self.pages:
+            if page.is_closed() or page in self._frozen or not page.url.startswith("http"):
+                continue
+            try:
+                page.evaluate("0")
+            except PlaywrightError:
+                pass  # navigating or crashed: nothing more will come from it
+        self.pump(settle)
 
     def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float, since: float | None = None) -> Event | None:
         return self.timeline.wait_for(predicate, timeout, since=since, pump=self.pump)
@@ -640,6 +710,16 @@ class BrowserDriver:
         if self.page is not None and self.page in self._frozen:
             raise HarnessError(f"{action}: tab {self.tab_number()} is frozen and runs no script; add a `resume` "
                                "step first")
+
+
+def _reset_context(context: BrowserContext) -> None:
+    """One blank tab and an empty cookie jar: a reused default context as a fresh profile would have it."""
+    pages = list(context.pages)
+    keep = pages[0] if pages else context.new_page()
+    for page in pages[1:]:
+        page.close()
+    keep.goto("about:blank")
+    context.clear_cookies()
 
 
 def _path(url: str) -> str:

@@ -108,6 +108,12 @@ class RealChromium:
 
     def launch(self, playwright: Playwright, slow_mo: float = 0, timeout: float = STARTUP_TIMEOUT) -> Browser:
         """Spawn Chromium, wait for its DevTools port, and connect Playwright to it without default overrides."""
+        self.spawn(timeout)
+        return self.connect(playwright, slow_mo=slow_mo, timeout=timeout)
+
+    def spawn(self, timeout: float = STARTUP_TIMEOUT) -> "RealChromium":
+        """Start the process and wait for its DevTools port; no Playwright call, so any thread may do it (a pool
+        does it ahead of time). PDEATHSIG is bound to the calling thread: it must outlive the browser."""
         if self.process is not None:
             raise RuntimeError("this RealChromium was already launched")
         _sweep_orphaned_workdirs()
@@ -130,6 +136,16 @@ class RealChromium:
                                    "check the path, or set HARNESS_CHROMIUM") from None
         try:
             self.endpoint = self._wait_for_endpoint(profile / "DevToolsActivePort", log_path, timeout)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def connect(self, playwright: Playwright, slow_mo: float = 0, timeout: float = STARTUP_TIMEOUT) -> Browser:
+        """Connect Playwright (of the calling thread) to the spawned browser, without default overrides."""
+        if self.endpoint is None or not self.running:
+            raise HarnessError(f"Chromium at {self.executable} is not running (it exited before the run began)")
+        try:
             self.browser = playwright.chromium.connect_over_cdp(self.endpoint, no_defaults=True, is_local=True,
                                                                 slow_mo=slow_mo or None, timeout=timeout * 1000)
         except BaseException as err:
@@ -138,6 +154,15 @@ class RealChromium:
                 raise HarnessError(f"could not connect to Chromium at {self.executable}: {one_line(err)}") from None
             raise
         return self.browser
+
+    def disconnect(self) -> None:
+        """Drop the Playwright connection only (the calling thread must be the one that connected)."""
+        browser, self.browser = self.browser, None
+        if browser is not None:
+            try:
+                browser.close()  # for a CDP connection this only disconnects
+            except Exception:
+                pass
 
     def _wait_for_endpoint(self, port_file: Path, log_path: Path, timeout: float) -> str:
         # Chromium writes "<port>\n<browser target path>" once its DevTools server listens; poll for the file, and
@@ -163,12 +188,7 @@ class RealChromium:
     def close(self) -> None:
         """Disconnect, end every process of the group, and remove the temporary profile. Safe to call twice, from
         a signal handler, or after the connection broke."""
-        browser, self.browser = self.browser, None
-        if browser is not None:
-            try:
-                browser.close()  # for a CDP connection this only disconnects
-            except Exception:
-                pass
+        self.disconnect()
         self.kill()
 
     def kill(self) -> None:
@@ -334,6 +354,12 @@ def _on_signal(signum: int, frame: Any) -> None:
     elif previous == signal.SIG_DFL:
         signal.signal(signum, signal.SIG_DFL)
         os.kill(os.getpid(), signum)
+
+
+def install_signal_guards() -> None:
+    """Install the SIGINT/SIGTERM/SIGHUP guards now (main thread only): a pool that spawns browsers on another
+    thread calls this first, since handlers cannot be set from there."""
+    _install_guards()
 
 
 def _install_guards() -> None:

@@ -32,8 +32,10 @@ class MockAuthServer(ThreadedApp):
     label = "the mock server"
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
-                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js") -> None:
-        super().__init__(host=host, port=port)
+                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js",
+                 public_host: str | None = None) -> None:
+        # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
+        super().__init__(host=host, port=port, public_host=public_host, allow_non_loopback=host != "127.0.0.1")
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version

@@ -20,6 +20,18 @@ from harness.errors import HarnessError
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8 (all of it is loopback on Linux), ::1, or localhost."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class ThreadedApp:
     """Serve :meth:`build_app` on ``host:port`` (0: any free port) from a daemon thread."""
 
@@ -27,11 +39,14 @@ class ThreadedApp:
     label = "the server"
     port_option = "--port"
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        if host not in LOOPBACK:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, public_host: str | None = None,
+                 allow_non_loopback: bool = False) -> None:
+        if not allow_non_loopback and not is_loopback(host):
             raise HarnessError(f"{self.label} only listens on loopback, not {host!r}")
         self.host = host
         self.port = port
+        # The host a browser uses to reach it (a remote browser cannot use 127.0.0.1); default: the bound address.
+        self.public_host = public_host
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -43,7 +58,8 @@ class ThreadedApp:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = self.public_host or self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def start(self) -> "ThreadedApp":
         self._thread = threading.Thread(target=self._serve, name=type(self).__name__, daemon=True)

@@ -20,6 +20,7 @@ import semantic_version
 from markupsafe import Markup
 
 from harness.report import view
+from harness.report.repeats import repeat_rows
 from harness.report.artifacts import write_atomic
 from harness.report.results import Entry, entry_of
 
@@ -44,7 +45,7 @@ def render(results: Sequence[Any], title: str = "Session survival report") -> st
               "unclaimed": sum(1 for r in runs if r["match"] == "unclaimed")}
     return env.get_template("report.html").render(
         title=title, generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"), runs=runs, matrix=_matrix(runs),
-        counts=counts, trace_port=TRACE_PORT)
+        counts=counts, trace_port=TRACE_PORT, repeats=_repeats(runs))
 
 
 def write_report(results: Sequence[Any], path: Path, title: str = "Session survival report") -> Path:
@@ -135,6 +136,12 @@ def _matrix(runs: list[dict[str, Any]]) -> dict[str, Any]:
             scenarios.append(row)
         row["cells"][r["version"]].append(r)
     return {"versions": versions, "scenarios": scenarios}
+
+
+def _repeats(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Verdict counts and flake rate per scenario x version, when any pair was played more than once."""
+    rows = repeat_rows(runs)
+    return [r.to_dict() | {"counts_text": r.counts_text} for r in rows] if any(r.runs > 1 for r in rows) else []
 
 
 def _strip_svg(strip: view.Strip) -> dict[str, Any]:

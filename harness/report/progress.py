@@ -1,8 +1,9 @@
-"""Progress of a command that plays several runs: which one, how many are left, how long it has taken.
+"""Progress of a command that plays several runs: which are in flight, how many are done, how long it has taken.
 
-On stderr only, so stdout keeps one result line per run. On a terminal, one status line is redrawn in place every
-half second by a small thread (a run blocks the main thread for seconds); elsewhere (CI logs, pipes) each run gets
-one plain line when it starts. A dozen lines of ANSI are cheaper than a dependency (rich, tqdm) for this.
+On stderr only, so stdout keeps one result line per run, printed as each run finishes (with ``--jobs`` they finish
+out of order). On a terminal, one status line is redrawn in place every half second by a small thread; elsewhere
+(CI logs, pipes) each run gets one plain line when it starts. Safe to call from any thread (workers report their
+own runs). A dozen lines of ANSI are cheaper than a dependency (rich, tqdm) for this.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Callable, TextIO
 
 
 class Progress:
-    """``with Progress(total) as p: p.start(label); ...; p.done(line)`` for each run."""
+    """``with Progress(total) as p: p.start(key, label); ...; p.done(key, line)`` for each run, from any thread.
+    ``key`` tells concurrent runs apart; with one run at a time it may be omitted (the label is the key)."""
 
     def __init__(self, total: int, stream: TextIO | None = None, out: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic, interval: float = 0.5) -> None:
@@ -24,11 +26,11 @@ class Progress:
         self.clock = clock
         self.interval = interval
         self.live = total > 1 and _isatty(self.stream)
-        self.index = 0
-        self.label = ""
+        self.started = 0
+        self.finished = 0
+        self.running: dict[str, tuple[str, float]] = {}  # key -> (label, when it began)
         self.began = clock()
-        self.run_began = self.began
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._drawn = False
@@ -47,35 +49,50 @@ class Progress:
             self._clear()
 
     def status(self) -> str:
-        """The live status line: the current run, how long it has taken, how many are left, total elapsed."""
+        """The live status line: the runs in flight (oldest first, with their time so far), what is left, elapsed."""
         now = self.clock()
-        left = self.total - self.index
-        return (f"[{self.index}/{self.total}] {self.label} · {_mmss(now - self.run_began)} this run · "
-                f"{left} left after it · {_mmss(now - self.began)} elapsed")
+        left = self.total - self.started
+        if len(self.running) == 1:
+            label, began = next(iter(self.running.values()))
+            return (f"[{self.started}/{self.total}] {label} · {_mmss(now - began)} this run · "
+                    f"{left} left after it · {_mmss(now - self.began)} elapsed")
+        flight = ", ".join(f"{label} {_mmss(now - began)}" for label, began in self.running.values())
+        return (f"[{self.finished}/{self.total} done] {len(self.running)} running: {flight} · {left} waiting · "
+                f"{_mmss(now - self.began)} elapsed")
 
-    def plain(self) -> str:
+    def plain(self, label: str) -> str:
         """The line logged when a run starts, where nothing can be redrawn."""
-        left = self.total - self.index
-        return f"[{self.index}/{self.total}] {self.label} ({left} left after it, {_mmss(self.clock() - self.began)} elapsed)"
+        left = self.total - self.started
+        flight = f", {len(self.running)} running" if len(self.running) > 1 else ""
+        return (f"[{self.started}/{self.total}] {label} ({left} left after it{flight}, "
+                f"{_mmss(self.clock() - self.began)} elapsed)")
 
-    def start(self, label: str) -> None:
+    def start(self, key: str, label: str | None = None) -> None:
         """A run begins."""
+        label = label or key
         with self._lock:
-            self.index += 1
-            self.label = label
-            self.run_began = self.clock()
+            self.started += 1
+            self.running[key] = (label, self.clock())
             if self.total <= 1:
                 return
             if self.live:
                 self._draw()
             else:
-                print(self.plain(), file=self.stream, flush=True)
+                print(self.plain(label), file=self.stream, flush=True)
 
-    def done(self, line: str) -> None:
-        """A run ended: print its result line on stdout, above the status line."""
+    def done(self, key_or_line: str, line: str | None = None) -> None:
+        """A run ended: print its result line on stdout, above the status line. ``done(line)`` ends the only run."""
         with self._lock:
+            if line is None:
+                key, line = next(iter(self.running), ""), key_or_line
+            else:
+                key = key_or_line
+            self.running.pop(key, None)
+            self.finished += 1
             self._clear()
-            print(line, file=self.out, flush=True)  # the next start() draws the status line again
+            print(line, file=self.out, flush=True)
+            if self.live and self.running:
+                self._draw()
 
     def _tick(self) -> None:
         while not self._stop.wait(self.interval):

@@ -1,0 +1,48 @@
+"""The engine as pytest fixtures: a user's own test file writes a timeline in Python, with no conftest of ours."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+USER_TEST = '''
+import pytest
+
+@pytest.mark.parametrize("version, outcome", [("6.0.0", "reproduced"), ("6.1.0", "survived")])
+def test_offline_refresh(harness_run, version, outcome):
+    run = harness_run(version=version, setup={"token_ttl": 60}, expect={"<6.1.0": "reproduced", ">=6.1.0": "survived"})
+    run.signed_in()
+    run.offline()
+    run.clear_token_cache()
+    run.wait_for("token_attempt", timeout=15)
+    run.online()
+    run.reload()
+    result = run.finish()
+    assert result.outcome == outcome, result.sentence
+    assert result.matches_expectation
+
+def test_a_step_that_fails_ends_the_run_in_error(harness_run):
+    run = harness_run(version="6.1.0")
+    with pytest.raises(Exception, match="step 1 `show`"):
+        run.show()  # the tab is on show already: a scenario mistake, not a no-op
+    assert run.finish().outcome == "error"
+'''
+
+
+def test_a_user_test_file_writes_a_timeline_in_python(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(test_user=USER_TEST)
+    out = tmp_path / "results"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--output", str(out), "-q")
+    result.assert_outcomes(passed=3)
+    saved = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
+    assert sorted(r["outcome"] for r in saved) == ["error", "reproduced", "survived"]
+    # The same result folder as a YAML scenario's: the timeline, the checks, the verdict sentence.
+    bug = next(r for r in saved if r["outcome"] == "reproduced")
+    assert bug["version"] == "6.0.0" and bug["expected"] == "reproduced"
+    assert any(c["name"] == "cookie-never-removed" and not c["passed"] for c in bug["checks"])
+    assert [s["name"] for s in bug["steps"]] == ["signed_in", "offline", "clear_token_cache", "wait_for", "online",
+                                                 "reload"]
