@@ -303,6 +303,7 @@ class BrowserDriver:
         page.on("pageerror", lambda err: self.timeline.emit("browser", "pageerror", tab=tab, text=str(err)[:500]))
         page.on("requestfailed", lambda req: self._on_request_failed(tab, req))
         page.on("close", lambda _: self._on_tab_closed(page, tab))
+        page.on("crash", lambda _: self.timeline.emit("browser", "page.crashed", tab=tab))
 
     def _on_tab_closed(self, page: Page, tab: int) -> None:
         self.timeline.emit("browser", "tab.closed", tab=tab)

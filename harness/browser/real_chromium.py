@@ -204,11 +204,11 @@ class RealChromium:
                 except (ProcessLookupError, PermissionError):
                     pass
         _LIVE.discard(self)
-        if self.workdir is not None:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-            if self.workdir.exists():  # a straggler wrote into it while we removed it
-                shutil.rmtree(self.workdir, ignore_errors=True)
-            self.workdir = None
+        workdir, self.workdir = self.workdir, None  # two threads may kill at once (a watchdog, the closer)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+            if workdir.exists():  # a straggler wrote into it while we removed it
+                shutil.rmtree(workdir, ignore_errors=True)
         if not _LIVE:
             _restore_signal_handlers()
 

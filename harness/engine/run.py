@@ -46,6 +46,9 @@ SCREENSHOT_AFTER = frozenset({"signed_in", "reload", "navigate", "check_sdk"})
 # sending) are given this long to arrive -- after the final screenshot, and after a round trip to every page (which
 # delivers every binding call the page made before it) -- before the timeline is judged.
 SETTLE_S = 0.05
+# A step still running this long after its own timeout is hung (a page script that never returns, a browser that
+# stopped answering): the watchdog ends the browser, so the blocked call fails and the run ends in `error`.
+HANG_GRACE_S = 15.0
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Run:
         self.folder: artifacts.RunFolder | None = None
         self.ctx: RunContext | None = None
         self._finished: RunResult | None = None
+        self._watchdog = _Watchdog(self)
 
     # -- life cycle ---------------------------------------------------------------------------------------------
 
@@ -166,27 +170,55 @@ class Run:
         label = label or step.label or step.describe()
         self.steps_done.append({"index": index, "name": step.name, "label": label, "line": step.line or None})
         spec = STEPS[step.name]
+        timeout = step.timeout or DEFAULT_TIMEOUT
         start = self.timeline.emit("runner", "step.start", index=index, name=step.name, label=label,
                                    line=step.line or None)
         self.ctx.step_started_at = start.at
+        where = f"step {index} `{label}`" + (f" (line {step.line})" if step.line else "")
         grouped = self.driver.context is not None and self.options.tracing
-        if grouped:
-            self.driver.context.tracing.group(f"{index}. {label}")
+        watch = self._watchdog.arm(index, where, timeout)
         try:
-            spec.run(self.ctx, spec.args.model_validate(step.args), step.timeout or DEFAULT_TIMEOUT)
+            if grouped:
+                self.driver.context.tracing.group(f"{index}. {label}")
+            spec.run(self.ctx, spec.args.model_validate(step.args), timeout)
+            problem = self.harness_problem()
+            if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
+                raise HarnessError(problem)
+            self.timeline.emit("runner", "step.end", index=index)
+            cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
+            if step.name in SCREENSHOT_AFTER:
+                self._screenshot(f"step-{index:02d}-{step.name}", f"after step {index}")
         except (HarnessError, PlaywrightError) as err:
-            where = f" (line {step.line})" if step.line else ""
-            error = f"step {index} `{label}`{where}: {one_line(err)}"
+            problem = self.harness_problem()
+            error = f"{where}: {problem}" if problem else f"{where}: {one_line(err)}"
             self.timeline.emit("runner", "step.error", index=index, error=error)
-            self._screenshot(f"step-{index:02d}-error", f"when step {index} failed")
+            if not problem:
+                self._screenshot(f"step-{index:02d}-error", f"when step {index} failed")
             raise StepFailed(error) from None
         finally:
+            watch.disarm()
             if grouped and self.driver.context is not None:
-                self.driver.context.tracing.group_end()
-        self.timeline.emit("runner", "step.end", index=index)
-        cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
-        if step.name in SCREENSHOT_AFTER:
-            self._screenshot(f"step-{index:02d}-{step.name}", f"after step {index}")
+                try:
+                    self.driver.context.tracing.group_end()
+                except PlaywrightError:
+                    pass
+
+    def harness_problem(self) -> str | None:
+        """What broke on the harness's side, if anything: then the run is `error`, whatever the SDK did."""
+        hung = self.timeline.events("step.hung")
+        if hung:
+            return hung[-1].data["why"]
+        if self.server is not None and not self.server.alive:
+            return "the mock server stopped answering (its thread or loop is gone), so no verdict can be drawn"
+        crashed = self.timeline.events("page.crashed")
+        if crashed:
+            return f"the page of tab {crashed[-1].data.get('tab')} crashed (its renderer process is gone)"
+        driver = self.driver
+        if driver is not None and driver.real is not None and driver.context is not None and not driver.real.running:
+            return "the browser process exited (killed or crashed) in the middle of the run"
+        if driver is not None and driver.browser is not None and not driver.browser.is_connected():
+            return "the connection to the browser was lost in the middle of the run"
+        return None
 
     def verdict(self) -> Judgement:
         """The oracles' answer on the timeline so far (live, for ``serve``; final after :meth:`finish`)."""
@@ -207,6 +239,7 @@ class Run:
                 if not self._last_step_photographed():
                     self._screenshot("final", "at the end")
                 self.driver.flush(SETTLE_S)
+            self.error = self.error or self.harness_problem()
             verdict = self.verdict()
         except (HarnessError, PlaywrightError) as err:
             self.error = self.error or one_line(err)
@@ -214,9 +247,15 @@ class Run:
             self._close(keep_trace=self._keeps_trace(verdict))
         if verdict is None:
             verdict = self.verdict()
+        self._watchdog.stop()
         result = self._result(verdict, last_step_end)
         if self.folder is not None and not (self.cancelled is not None and self.cancelled.is_set()):
-            self.folder.finish(result)
+            try:
+                self.folder.finish(result)
+            except OSError as err:  # the folder keeps its INCOMPLETE marker; the run is an error, not a verdict
+                self.error = self.error or f"could not write the result folder {self.folder.path} " \
+                                           f"({err.strerror or err})"
+                result = self._result(verdict, last_step_end)
         self._finished = result
         return result
 
@@ -293,7 +332,12 @@ class Run:
         if driver is None or driver.page is None:
             return
         if self.folder is not None:
-            file = self.folder.screenshot(driver.page, name)
+            try:
+                file = self.folder.screenshot(driver.page, name)
+            except OSError as err:  # the disk refused: the run goes on, but it cannot end in a verdict
+                self.error = self.error or f"could not write the result folder {self.folder.path} " \
+                                           f"({err.strerror or err})"
+                return
         elif self.keep_shots_in_memory:
             file = self._shot_in_memory(name)
         else:
@@ -315,6 +359,40 @@ class Run:
 
     def __exit__(self, *exc: Any) -> None:
         self.finish()
+
+
+class _Watchdog:
+    """Ends the browser when a step overruns its timeout by :data:`HANG_GRACE_S` (a call that never returns): the
+    blocked Playwright call then fails, and the run ends in `error` naming the hung step. Kills only what needs no
+    Playwright call (the self-launched Chromium's process group), so it may act from its own thread."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._timer: threading.Timer | None = None
+
+    def arm(self, index: int, where: str, timeout: float) -> "_Watchdog":
+        self.disarm()
+        limit = timeout + HANG_GRACE_S
+        self._timer = threading.Timer(limit, self._fire, args=(where, timeout))
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def _fire(self, where: str, timeout: float) -> None:
+        why = (f"the step did not return within its timeout ({timeout:g} s, plus {HANG_GRACE_S:g} s of grace), so "
+               "the harness ended the browser")
+        self.run.timeline.emit("runner", "step.hung", why=why, step=where)
+        driver = self.run.driver
+        if driver is not None and driver.real is not None:
+            driver.real.kill()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def stop(self) -> None:
+        self.disarm()
 
 
 def cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Timeline) -> None:

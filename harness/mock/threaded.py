@@ -75,6 +75,13 @@ class ThreadedApp:
             raise HarnessError(f"{self.label} did not start within 15 s")
         return self
 
+    @property
+    def alive(self) -> bool:
+        """Serving: its thread runs and its loop turns (False once stopped, or if the thread died)."""
+        loop = self._loop
+        return (self._thread is not None and self._thread.is_alive() and loop is not None and loop.is_running()
+                and not loop.is_closed())
+
     def stop(self) -> None:
         if self._loop is None or self._thread is None or self._loop.is_closed():
             return
