@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import multiprocessing
+import os
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -116,6 +118,40 @@ def test_a_folder_is_incomplete_until_finished(tmp_path):
     folder = RunFolder.create(tmp_path, "some scenario", "6.0.0")
     assert (folder.path / MARKER).exists()
     assert folder.path.name.endswith("some-scenario-6.0.0")
+
+
+def _create_folders(root: str, start, count: int, queue) -> None:
+    """One creator process: wait for the others, then create ``count`` folders as fast as it can."""
+    start.wait()
+    names = []
+    for _ in range(count):
+        folder = RunFolder.create(Path(root), "same scenario", "6.0.0")
+        (folder.path / "owner").write_text(str(os.getpid()))  # a second creator would overwrite it
+        names.append(folder.path.name)
+    queue.put((os.getpid(), names))
+
+
+def test_concurrent_creators_never_share_a_folder(tmp_path, monkeypatch):
+    # Every creator writes "in the same second": the folder name is the same for all until a suffix is added.
+    monkeypatch.setattr("harness.report.artifacts._stamp", lambda: "20260101-000000")
+    context = multiprocessing.get_context("fork")  # the patched stamp goes along into the children
+    creators, each = 6, 15
+    start, queue = context.Barrier(creators), context.Queue()
+    procs = [context.Process(target=_create_folders, args=(str(tmp_path), start, each, queue))
+             for _ in range(creators)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+    assert [proc.exitcode for proc in procs] == [0] * creators  # a creator that crashed on a taken name fails here
+    made = dict(queue.get(timeout=5) for _ in procs)
+    names = [name for batch in made.values() for name in batch]
+    assert len(names) == len(set(names)) == creators * each
+    folders = sorted(p for p in tmp_path.iterdir())
+    assert [p.name for p in folders] == sorted(names)  # nothing else left behind (no staging folder)
+    for pid, batch in made.items():
+        for name in batch:
+            assert (tmp_path / name / MARKER).exists() and (tmp_path / name / "owner").read_text() == str(pid)
 
 
 # -- the HTML report ---------------------------------------------------------------------------------------------
