@@ -5,7 +5,8 @@
     pytest -k "offline-refresh-due and 6.0.0" --headed --slowmo 250
 
 An item passes when the run's outcome is the one its file claims for that version (``verdicts``), and fails with
-the verdict sentence, the checks and the timeline when it is not. The plugin is a front door like the CLI: it reads
+the verdict sentence, the checks and the timeline when it is not. A run that broke (outcome ``error``) is an *error*
+of the item (the run happens in its setup phase), never a failure: pytest's ``--junitxml`` then writes ``<error>``. The plugin is a front door like the CLI: it reads
 options and calls :func:`harness.scenario.runner.run_scenario`, nothing more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
@@ -98,14 +99,19 @@ class ScenarioItem(pytest.Item):
         self.version = version
         self.harness_result: Any = None
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
+        """The run itself. A run that broke (outcome ``error``, or bad input such as no browser) is a pytest *error*
+        of this item, like a fixture that cannot be set up, not a failure: no verdict was reached to compare."""
         from harness.scenario.runner import run_scenario
 
         expected = self.scenario.expected(self.version)
         if expected is None:
             pytest.skip(f"{self.path.name} claims no verdict for {self.version}; add a range under `verdicts`")
-        config = _run_config(self.config, self.scenario, self.version)
-        result = run_scenario(self.scenario, config)
+        try:
+            config = _run_config(self.config, self.scenario, self.version)
+            result = run_scenario(self.scenario, config)
+        except HarnessError as err:
+            pytest.fail(f"error: {err}", pytrace=False)
         self.harness_result = result
         self.user_properties.extend([
             ("scenario", self.scenario.id), ("sdk_version", self.version),
@@ -114,7 +120,14 @@ class ScenarioItem(pytest.Item):
             ("browser_path", str(result.browser.get("path", config.executable))),
             ("browser_mode", result.browser.get("mode", config.mode)), ("outcome", result.outcome),
             ("expected", expected)])
-        passed = result.outcome == expected
+        if result.outcome == "error":
+            _keep_trace(self.config, result, passed=False)
+            pytest.fail(failure_text(result), pytrace=False)
+
+    def runtest(self) -> None:
+        """The verdict against the file's claim: a difference is a failure of this item."""
+        result = self.harness_result
+        passed = result.outcome == result.expected
         _keep_trace(self.config, result, passed)
         if not passed:
             raise OutcomeMismatch(result)
@@ -178,8 +191,9 @@ _MAX_ROWS = 150
 def failure_text(result: Any) -> str:
     """The verdict sentence, the checks, and a compact table of what happened, for a mismatched run."""
     expected = result.expected or "no claim"
-    lines = [f"{result.scenario} on {result.sdk} {result.version}: expected {expected}, got {result.outcome}",
-             f"  {result.sentence}", "", "checks:"]
+    head = f"the run broke (expected {expected})" if result.outcome == "error" else \
+        f"expected {expected}, got {result.outcome}"
+    lines = [f"{result.scenario} on {result.sdk} {result.version}: {head}", f"  {result.sentence}", "", "checks:"]
     for check in result.checks:
         when = f" t={check['t']:.2f}" if check.get("t") is not None else ""
         lines.append(f"  {'ok  ' if check['passed'] else 'FAIL'} {check['name']}{when}: {check['detail']}")

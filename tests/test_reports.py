@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import junitparser
 import pytest
 from conftest import BUGGY, FIXED, SCENARIOS
 from playwright.sync_api import sync_playwright
@@ -415,17 +416,23 @@ def test_junit_carries_the_run_as_properties(seed_runs):
     assert "REMOVED" in out and "OFFLINE" in out and "harness run" in out
 
 
-def test_junit_fails_a_mismatch_and_an_error(seed_runs):
+def test_junit_marks_a_broken_run_an_error_and_a_mismatch_a_failure(seed_runs, tmp_path):
     wrong = seed_runs[FIXED].to_dict() | {"expected": "reproduced"}
     broken = seed_runs[BUGGY].to_dict() | {"outcome": "error", "sentence": "step 2 `offline`: boom"}
     unclaimed = seed_runs[FIXED].to_dict() | {"expected": None}
-    root = ET.fromstring(junit.render([wrong, broken, unclaimed]).split("?>", 1)[1])
-    assert root.get("failures") == "2"
-    mismatch, error, free = root.findall(".//testcase")
-    assert mismatch.find("failure").get("type") == "verdict-mismatch"
-    assert "expected reproduced, got survived" in mismatch.find("failure").get("message")
-    assert error.find("failure").get("type") == "error" and "boom" in error.find("failure").get("message")
-    assert free.find("failure") is None
+    path = junit.write_junit([wrong, broken, unclaimed, seed_runs[BUGGY]], tmp_path / "junit.xml")
+    # Read as a CI server would, by a JUnit consumer: counts and each case's result.
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    [suite] = list(xml)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 1, 1)
+    results = [case.result for case in suite]
+    [mismatch], [error], free, fine = results
+    assert isinstance(mismatch, junitparser.Failure) and mismatch.type == "verdict-mismatch"
+    assert "expected reproduced, got survived" in mismatch.message
+    assert isinstance(error, junitparser.Error) and error.type == "harness-error" and "boom" in error.message
+    assert free == [] and fine == []
+    root = ET.parse(path).getroot()
+    assert (root.get("failures"), root.get("errors")) == ("1", "1")
 
 
 # -- pytest --------------------------------------------------------------------------------------------------
