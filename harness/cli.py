@@ -131,8 +131,17 @@ def _on_ctrl_c(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = None
     if threading.current_thread() is threading.main_thread() and args.command != "serve":
-        signal.signal(signal.SIGINT, _on_ctrl_c)  # `serve` stops on Ctrl-C its own way
+        previous = signal.signal(signal.SIGINT, _on_ctrl_c)  # `serve` stops on Ctrl-C its own way
+    try:
+        return _dispatch(args)
+    finally:
+        if previous is not None:  # a caller's (a test's, an embedding program's) own handler is theirs again
+            signal.signal(signal.SIGINT, previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve}[args.command](args)

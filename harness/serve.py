@@ -9,8 +9,8 @@ a scenario file replaying what was done.
 
 Threads: Playwright's sync API may only be called from the thread that started it. The panel's HTTP handlers run in
 their own thread (aiohttp, its own loop); they put commands on a queue and wait for a future. The main thread loops:
-pump the page (so browser events arrive), run queued commands. Ctrl-C stops the loop and closes the browser, the
-panel and the mock.
+pump the page (so browser events arrive), run queued commands. Ctrl-C or SIGTERM stops the loop, saves the session
+and closes the browser, the panel and the mock.
 """
 
 from __future__ import annotations
@@ -433,38 +433,54 @@ class _PanelServer(ThreadedApp):
         return web.json_response({"ok": True, "took": round(time.monotonic() - started, 3), **result})
 
 
+# What a stop signal makes ``harness serve`` exit with, shells' convention (128 + the signal's number).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def serve(options: ServeOptions, out: Callable[[str], None] = print) -> int:
-    """The ``harness serve`` command: start, print the URLs, serve until Ctrl-C, save the session, stop."""
-    session = ServeSession(options)
-    session.start()
+    """The ``harness serve`` command: start, print the URLs, serve until Ctrl-C or SIGTERM (a CI runner, ``timeout``,
+    a container stop), save the session, stop. Either signal saves exactly the same; the exit status is 130 for
+    SIGINT, 143 for SIGTERM, 0 when the browser went away on its own."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_stop_signal(signum: int, frame: Any) -> None:
+        # Ask the loop to stop instead of raising KeyboardInterrupt inside Playwright's dispatcher, which can
+        # leave it waiting forever; a second Ctrl-C interrupts at once.
+        received.append(signum)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    # Installed before anything starts: a stop signal during start-up still ends in a saved session, and never
+    # kills the process before it has closed the browser.
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     try:
-        stop = threading.Event()
-
-        def on_ctrl_c(signum: int, frame: Any) -> None:
-            # Ask the loop to stop instead of raising KeyboardInterrupt inside Playwright's dispatcher, which can
-            # leave it waiting forever; a second Ctrl-C interrupts at once.
-            stop.set()
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-        # Installed before the URLs are printed: whoever reads them may press Ctrl-C at once.
-        previous = signal.signal(signal.SIGINT, on_ctrl_c)
-        out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
-        out(f"panel:  {session.panel_url}")
-        out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
-        sys.stdout.flush()
+        session = ServeSession(options)
+        session.start()
         try:
-            session.serve_forever(stop)
-        except KeyboardInterrupt:
-            pass
+            out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
+            out(f"panel:  {session.panel_url}")
+            out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
+            sys.stdout.flush()
+            try:
+                session.serve_forever(stop)
+            except KeyboardInterrupt:
+                received.append(signal.SIGINT)
+            _save(session, out)
         finally:
-            signal.signal(signal.SIGINT, previous)
-        try:
-            saved = session.save()
-        except (HarnessError, PlaywrightError, OSError) as err:
-            print(f"could not save the session: {one_line(err)}", file=sys.stderr)
-            saved = None
-        if saved:
-            out(f"report: {saved}")
+            session.stop()
     finally:
-        session.stop()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + received[0] if received else 0
+
+
+def _save(session: ServeSession, out: Callable[[str], None]) -> None:
+    """Save the session as a result folder; a failure to save is one line on stderr, never a traceback."""
+    try:
+        saved = session.save()
+    except (HarnessError, PlaywrightError, OSError) as err:
+        print(f"could not save the session: {one_line(err)}", file=sys.stderr)
+        return
+    if saved:
+        out(f"report: {saved}")
