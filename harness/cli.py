@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SEED_SCENARIO = "offline-refresh-due"
 
 
@@ -196,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
-    scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
+    scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, resources.library_dir())]
     if args.webdriver:
         for scenario in scenarios:
             if scenario.setup.webdriver != args.webdriver:

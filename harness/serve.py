@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import secrets
 import signal
 import sys
 import threading
@@ -32,8 +33,10 @@ from aiohttp import web
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.driver import BrowserDriver, DriverOptions
+from harness import resources
 from harness.errors import HarnessError, one_line
-from harness.mock.server import PAGES, MockAuthServer
+from harness.mock.guard import Guard
+from harness.mock.server import MockAuthServer
 from harness.mock.threaded import ThreadedApp
 from harness.oracles import judge
 from harness.report import view
@@ -393,7 +396,10 @@ def active_faults(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class _PanelServer(ThreadedApp):
-    """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands."""
+    """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands.
+
+    Its only client is its own page, so a command (a POST) needs that page's Origin or the per-session token the
+    page carries; any request needs this server's own address in Host (:mod:`harness.mock.guard`)."""
 
     label = "the control panel"
     port_option = "--panel-port"
@@ -401,6 +407,10 @@ class _PanelServer(ThreadedApp):
     def __init__(self, session: ServeSession, port: int) -> None:
         super().__init__(port=port)
         self.session = session
+        self.token = secrets.token_urlsafe(24)
+
+    def guard(self) -> Guard:
+        return Guard(self, origin="required", token=self.token, names=self.served_as)
 
     def build_app(self) -> web.Application:
         app = web.Application()
@@ -412,8 +422,8 @@ class _PanelServer(ThreadedApp):
         raise web.HTTPFound(PANEL_PATH)
 
     async def _page(self, request: web.Request) -> web.Response:
-        return web.Response(text=(PAGES / "panel.html").read_text(), content_type="text/html",
-                            headers={"Cache-Control": "no-store"})
+        page = (resources.pages_dir() / "panel.html").read_text().replace("__HARNESS_TOKEN__", self.token)
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
     async def _state(self, request: web.Request) -> web.Response:
         state = await asyncio.get_running_loop().run_in_executor(None, self.session.state)

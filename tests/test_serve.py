@@ -28,7 +28,8 @@ from harness.serve import COMMANDS, ServeOptions, ServeSession
 
 
 def call(base: str, path: str, post: bool = False) -> tuple[int, Any]:
-    req = urllib.request.Request(base + path, method="POST" if post else "GET")
+    # A command comes from the panel's own page: its Origin is the panel's (harness/mock/guard.py).
+    req = urllib.request.Request(base + path, method="POST" if post else "GET", headers={"Origin": base})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             body = resp.read().decode()

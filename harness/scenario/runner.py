@@ -15,6 +15,7 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 
+from harness import resources
 from harness.browser.discovery import is_headless_shell_name
 from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions, choose_browser
 from harness.errors import HarnessError, one_line
@@ -214,13 +215,10 @@ def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Ti
     timeline.emit("browser", "cookie.mismatch", **{n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()})
 
 
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
-
-
 def reproduce_command(scenario: Scenario, version: str) -> str:
     """The command that replays this run, watched: by id for library scenarios, else by path."""
     path = scenario.path.resolve() if scenario.path else None
-    if path is None or path == LIBRARY / f"{scenario.id}.yaml":
+    if path is None or path == resources.library_dir().resolve() / f"{scenario.id}.yaml":
         target = scenario.id
     else:
         try:
