@@ -121,6 +121,14 @@ def test_a_folder_is_incomplete_until_finished(tmp_path):
     assert folder.path.name.endswith("some-scenario-6.0.0")
 
 
+def test_a_folder_still_being_created_is_not_a_run(tmp_path):
+    staging = tmp_path / ".20260101-000000-x-6.0.0.abc.partial"  # what RunFolder.create renames into place
+    staging.mkdir()
+    (staging / MARKER).write_text("")
+    folder = RunFolder.create(tmp_path, "x", "6.0.0")
+    assert load_results([tmp_path]) == ([], [folder.path])
+
+
 def _create_folders(root: str, start, count: int, queue) -> None:
     """One creator process: wait for the others, then create ``count`` folders as fast as it can."""
     start.wait()
