@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SEED_SCENARIO = "offline-refresh-due"
 
 
@@ -175,6 +175,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):  # `serve` stops on Ctrl-C its own way
             previous[sig] = signal.signal(sig, _on_stop_signal)
     try:
+        return _dispatch(args)
+    finally:
+        for sig, handler in previous.items():  # a caller's (a test's, an embedding program's) own handler is theirs
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    try:
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve}[args.command](args)
     except HarnessError as err:
@@ -187,9 +195,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as err:
         print("interrupted: result folders of unfinished runs are marked INCOMPLETE", file=sys.stderr)
         return 143 if getattr(err, "signum", None) == signal.SIGTERM else 130
-    finally:
-        for sig, handler in previous.items():  # a library caller keeps the handlers it had
-            signal.signal(sig, handler)  # type: ignore[arg-type]
 
 
 def _browser(args: argparse.Namespace) -> int:
@@ -231,7 +236,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
     options = options_from_args(args)
-    scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, SCENARIOS_DIR)]
+    scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, resources.library_dir())]
     if options.webdriver:
         for scenario in scenarios:
             if scenario.setup.webdriver != options.webdriver:

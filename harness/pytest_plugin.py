@@ -8,9 +8,11 @@
     pytest scenarios/ --shard 1/2                       # this CI machine's half of the runs
 
 An item passes when the run's outcome is the one its file claims for that version (``verdicts``), and fails with
-the verdict sentence, the checks and the timeline when it is not. The plugin is a front door like the CLI: it reads
-options (:func:`harness.engine.options_from_pytest`) and plays each item on one session-wide
-:class:`harness.engine.Engine` (its browser pool keeps the next Chromium ready), nothing more.
+the verdict sentence, the checks and the timeline when it is not. A run that broke (outcome ``error``) is an *error*
+of the item (the run happens in its setup phase), never a failure: pytest's ``--junitxml`` then writes ``<error>``.
+The plugin is a front door like the CLI: it reads options (:func:`harness.engine.options_from_pytest`) and plays each
+item on one session-wide :class:`harness.engine.Engine` (its browser pool keeps the next Chromium ready), nothing
+more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
@@ -161,11 +163,16 @@ class ScenarioItem(pytest.Item):
         self.version = plan.version
         self.harness_result: Any = None
 
-    def runtest(self) -> None:
+    def setup(self) -> None:
+        """The run itself. A run that broke (outcome ``error``, or bad input such as no browser) is a pytest *error*
+        of this item, like a fixture that cannot be set up, not a failure: no verdict was reached to compare."""
         expected = self.scenario.expected(self.version)
         if expected is None:
             pytest.skip(f"{self.path.name} claims no verdict for {self.version}; add a range under `verdicts`")
-        result = session_engine(self.config).play_here(self.plan)
+        try:
+            result = session_engine(self.config).play_here(self.plan)
+        except HarnessError as err:
+            pytest.fail(f"error: {err}", pytrace=False)
         self.harness_result = result
         self.user_properties.extend([
             ("scenario", self.scenario.id), ("sdk_version", self.version),
@@ -173,7 +180,13 @@ class ScenarioItem(pytest.Item):
             ("browser", str(result.browser.get("kind"))), ("browser_path", str(result.browser.get("path"))),
             ("browser_mode", result.browser.get("mode")), ("outcome", result.outcome),
             ("expected", expected)])
-        passed = result.outcome == expected
+        if result.outcome == "error":
+            pytest.fail(failure_text(result), pytrace=False)
+
+    def runtest(self) -> None:
+        """The verdict against the file's claim: a difference is a failure of this item."""
+        result = self.harness_result
+        passed = result.outcome == result.expected
         if not passed:
             raise OutcomeMismatch(result)
 
@@ -209,8 +222,9 @@ _MAX_ROWS = 150
 def failure_text(result: Any) -> str:
     """The verdict sentence, the checks, and a compact table of what happened, for a mismatched run."""
     expected = result.expected or "no claim"
-    lines = [f"{result.scenario} on {result.sdk} {result.version}: expected {expected}, got {result.outcome}",
-             f"  {result.sentence}", "", "checks:"]
+    head = f"the run broke (expected {expected})" if result.outcome == "error" else \
+        f"expected {expected}, got {result.outcome}"
+    lines = [f"{result.scenario} on {result.sdk} {result.version}: {head}", f"  {result.sentence}", "", "checks:"]
     for check in result.checks:
         when = f" t={check['t']:.2f}" if check.get("t") is not None else ""
         lines.append(f"  {'ok  ' if check['passed'] else 'FAIL'} {check['name']}{when}: {check['detail']}")

@@ -9,8 +9,8 @@ a scenario file replaying what was done.
 
 Threads: Playwright's sync API may only be called from the thread that started it. The panel's HTTP handlers run in
 their own thread (aiohttp, its own loop); they put commands on a queue and wait for a future. The main thread loops:
-pump the page (so browser events arrive), run queued commands. Ctrl-C stops the loop and closes the browser, the
-panel and the mock.
+pump the page (so browser events arrive), run queued commands. Ctrl-C or SIGTERM stops the loop, saves the session
+and closes the browser, the panel and the mock.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import json
 import queue
+import secrets
 import signal
 import sys
 import threading
@@ -32,12 +33,13 @@ import yaml
 from aiohttp import web
 from playwright.sync_api import Error as PlaywrightError
 
+from harness import resources
 from harness.browser.driver import BrowserChoice, choose_browser
 from harness.engine.options import RunOptions
 from harness.engine.result import reproduce_command
 from harness.engine.run import Run, RunResources, StepFailed
 from harness.errors import HarnessError, one_line
-from harness.mock.server import PAGES
+from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.report import view
 from harness.report.artifacts import RunFolder, write_atomic
@@ -386,7 +388,10 @@ def active_faults(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class _PanelServer(ThreadedApp):
-    """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands."""
+    """The control panel's small HTTP app, in its own thread and loop; handlers only queue commands.
+
+    Its only client is its own page, so a command (a POST) needs that page's Origin or the per-session token the
+    page carries; any request needs this server's own address in Host (:mod:`harness.mock.guard`)."""
 
     label = "the control panel"
     port_option = "--panel-port"
@@ -394,6 +399,10 @@ class _PanelServer(ThreadedApp):
     def __init__(self, session: ServeSession, port: int) -> None:
         super().__init__(port=port)
         self.session = session
+        self.token = secrets.token_urlsafe(24)
+
+    def guard(self) -> Guard:
+        return Guard(self, origin="required", token=self.token, names=self.served_as)
 
     def build_app(self) -> web.Application:
         app = web.Application()
@@ -405,8 +414,8 @@ class _PanelServer(ThreadedApp):
         raise web.HTTPFound(PANEL_PATH)
 
     async def _page(self, request: web.Request) -> web.Response:
-        return web.Response(text=(PAGES / "panel.html").read_text(), content_type="text/html",
-                            headers={"Cache-Control": "no-store"})
+        page = (resources.pages_dir() / "panel.html").read_text().replace("__HARNESS_TOKEN__", self.token)
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
     async def _state(self, request: web.Request) -> web.Response:
         state = await asyncio.get_running_loop().run_in_executor(None, self.session.state)
@@ -426,38 +435,54 @@ class _PanelServer(ThreadedApp):
         return web.json_response({"ok": True, "took": round(time.monotonic() - started, 3), **result})
 
 
+# What a stop signal makes ``harness serve`` exit with, shells' convention (128 + the signal's number).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def serve(options: ServeOptions, out: Callable[[str], None] = print) -> int:
-    """The ``harness serve`` command: start, print the URLs, serve until Ctrl-C, save the session, stop."""
-    session = ServeSession(options)
-    session.start()
+    """The ``harness serve`` command: start, print the URLs, serve until Ctrl-C or SIGTERM (a CI runner, ``timeout``,
+    a container stop), save the session, stop. Either signal saves exactly the same; the exit status is 130 for
+    SIGINT, 143 for SIGTERM, 0 when the browser went away on its own."""
+    stop = threading.Event()
+    received: list[int] = []
+
+    def on_stop_signal(signum: int, frame: Any) -> None:
+        # Ask the loop to stop instead of raising KeyboardInterrupt inside Playwright's dispatcher, which can
+        # leave it waiting forever; a second Ctrl-C interrupts at once.
+        received.append(signum)
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    # Installed before anything starts: a stop signal during start-up still ends in a saved session, and never
+    # kills the process before it has closed the browser.
+    previous = {sig: signal.signal(sig, on_stop_signal) for sig in STOP_SIGNALS}
     try:
-        stop = threading.Event()
-
-        def on_ctrl_c(signum: int, frame: Any) -> None:
-            # Ask the loop to stop instead of raising KeyboardInterrupt inside Playwright's dispatcher, which can
-            # leave it waiting forever; a second Ctrl-C interrupts at once.
-            stop.set()
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-        # Installed before the URLs are printed: whoever reads them may press Ctrl-C at once.
-        previous = signal.signal(signal.SIGINT, on_ctrl_c)
-        out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
-        out(f"panel:  {session.panel_url}")
-        out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
-        sys.stdout.flush()
+        session = ServeSession(options)
+        session.start()
         try:
-            session.serve_forever(stop)
-        except KeyboardInterrupt:
-            pass
+            out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
+            out(f"panel:  {session.panel_url}")
+            out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
+            sys.stdout.flush()
+            try:
+                session.serve_forever(stop)
+            except KeyboardInterrupt:
+                received.append(signal.SIGINT)
+            _save(session, out)
         finally:
-            signal.signal(signal.SIGINT, previous)
-        try:
-            saved = session.save()
-        except (HarnessError, PlaywrightError, OSError) as err:
-            print(f"could not save the session: {one_line(err)}", file=sys.stderr)
-            saved = None
-        if saved:
-            out(f"report: {saved}")
+            session.stop()
     finally:
-        session.stop()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 + received[0] if received else 0
+
+
+def _save(session: ServeSession, out: Callable[[str], None]) -> None:
+    """Save the session as a result folder; a failure to save is one line on stderr, never a traceback."""
+    try:
+        saved = session.save()
+    except (HarnessError, PlaywrightError, OSError) as err:
+        print(f"could not save the session: {one_line(err)}", file=sys.stderr)
+        return
+    if saved:
+        out(f"report: {saved}")

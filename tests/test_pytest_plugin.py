@@ -1,6 +1,7 @@
 """The pytest front door, end to end in a subprocess: scenario files become one item per version; a claim the run
 does not bear out fails with the verdict sentence, the checks and the timeline; items carry their result and
-user_properties. One real browser run (6.1.0, the seed timeline with a deliberately wrong claim)."""
+user_properties; a run that broke is an error of its item, in the terminal and in --junitxml. Two real browser
+runs on 6.1.0: the seed timeline with a deliberately wrong claim, and a scenario whose step times out.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+import junitparser
+
 ROOT = Path(__file__).resolve().parents[1]
+
+# A run that breaks: the page never sees a failed request while online, so the wait times out (outcome error).
+BROKEN = """id: broken-wait
+title: A wait that cannot end
+steps:
+  - signed_in
+  - wait_for: request_failed
+    timeout: 1
+verdicts:
+  ">=6.0.0": survived
+"""
 
 CONFTEST = '''
 import json, pathlib
@@ -39,12 +53,27 @@ def test_a_wrong_claim_fails_and_prints_the_timeline(tmp_path):
     wrong = seed.replace('">=6.1.0": survived', '">=6.1.0": reproduced')  # 6.1.0 keeps the cookie
     assert wrong != seed
     (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(wrong)
+    (tmp_path / "scenarios" / "broken-wait.yaml").write_text(BROKEN)
     (tmp_path / "conftest.py").write_text(CONFTEST)
+    xml = tmp_path / "junit.xml"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios",
-                           "--clerk-version", "6.1.0", "--output", str(tmp_path / "out"), "--rootdir", str(tmp_path)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+                           "--clerk-version", "6.1.0", "--output", str(tmp_path / "out"), "--rootdir", str(tmp_path),
+                           f"--junitxml={xml}"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     out = proc.stdout
     assert proc.returncode == 1, out
+    # The broken run is an error of its item, the wrong claim a failure: the terminal and a JUnit consumer agree.
+    assert "1 failed, 1 error" in out.splitlines()[-1], out
+    assert "ERROR at setup of broken-wait on 6.1.0" in out
+    assert "broken-wait on @clerk/clerk-js 6.1.0: the run broke (expected survived)" in out
+    cases = {case.name: case for suite in junitparser.JUnitXml.fromfile(str(xml)) for case in suite}
+    [broke] = cases["broken-wait[6.1.0]"].result
+    assert isinstance(broke, junitparser.Error) and "the run broke" in broke.message, broke.message
+    assert "step 2" in broke.message and "no such event within 1 s" in broke.message
+    [mismatch] = cases["offline-refresh-due[6.1.0]"].result
+    assert isinstance(mismatch, junitparser.Failure) and "expected reproduced, got survived" in mismatch.message
+    # junitparser reads properties of suites only; a case's are its <property> children.
+    props = {p.get("name"): p.get("value") for p in cases["broken-wait[6.1.0]"]._elem.iter("property")}
+    assert props["verdict"] == "error" and props["expected"] == "survived"
     assert "offline-refresh-due on @clerk/clerk-js 6.1.0: expected reproduced, got survived" in out
     assert "ok   cookie-never-removed" in out and "checks:" in out
     assert "timeline (t in seconds since start):" in out and " step.start " in out and " sdk.token.end " in out

@@ -10,10 +10,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import multiprocessing
+import os
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import junitparser
 import pytest
 from conftest import BUGGY, FIXED, SCENARIOS
 from playwright.sync_api import sync_playwright
@@ -117,6 +120,48 @@ def test_a_folder_is_incomplete_until_finished(tmp_path):
     folder = RunFolder.create(tmp_path, "some scenario", "6.0.0")
     assert (folder.path / MARKER).exists()
     assert folder.path.name.endswith("some-scenario-6.0.0")
+
+
+def test_a_folder_still_being_created_is_not_a_run(tmp_path):
+    staging = tmp_path / ".20260101-000000-x-6.0.0.abc.partial"  # what RunFolder.create renames into place
+    staging.mkdir()
+    (staging / MARKER).write_text("")
+    folder = RunFolder.create(tmp_path, "x", "6.0.0")
+    assert load_results([tmp_path]) == ([], [folder.path])
+
+
+def _create_folders(root: str, start, count: int, queue) -> None:
+    """One creator process: wait for the others, then create ``count`` folders as fast as it can."""
+    start.wait()
+    names = []
+    for _ in range(count):
+        folder = RunFolder.create(Path(root), "same scenario", "6.0.0")
+        (folder.path / "owner").write_text(str(os.getpid()))  # a second creator would overwrite it
+        names.append(folder.path.name)
+    queue.put((os.getpid(), names))
+
+
+def test_concurrent_creators_never_share_a_folder(tmp_path, monkeypatch):
+    # Every creator writes "in the same second": the folder name is the same for all until a suffix is added.
+    monkeypatch.setattr("harness.report.artifacts._stamp", lambda: "20260101-000000")
+    context = multiprocessing.get_context("fork")  # the patched stamp goes along into the children
+    creators, each = 6, 15
+    start, queue = context.Barrier(creators), context.Queue()
+    procs = [context.Process(target=_create_folders, args=(str(tmp_path), start, each, queue))
+             for _ in range(creators)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+    assert [proc.exitcode for proc in procs] == [0] * creators  # a creator that crashed on a taken name fails here
+    made = dict(queue.get(timeout=5) for _ in procs)
+    names = [name for batch in made.values() for name in batch]
+    assert len(names) == len(set(names)) == creators * each
+    folders = sorted(p for p in tmp_path.iterdir())
+    assert [p.name for p in folders] == sorted(names)  # nothing else left behind (no staging folder)
+    for pid, batch in made.items():
+        for name in batch:
+            assert (tmp_path / name / MARKER).exists() and (tmp_path / name / "owner").read_text() == str(pid)
 
 
 # -- the HTML report ---------------------------------------------------------------------------------------------
@@ -380,17 +425,23 @@ def test_junit_carries_the_run_as_properties(seed_runs):
     assert "REMOVED" in out and "OFFLINE" in out and "harness run" in out
 
 
-def test_junit_fails_a_mismatch_and_an_error(seed_runs):
+def test_junit_marks_a_broken_run_an_error_and_a_mismatch_a_failure(seed_runs, tmp_path):
     wrong = seed_runs[FIXED].to_dict() | {"expected": "reproduced"}
     broken = seed_runs[BUGGY].to_dict() | {"outcome": "error", "sentence": "step 2 `offline`: boom"}
     unclaimed = seed_runs[FIXED].to_dict() | {"expected": None}
-    root = ET.fromstring(junit.render([wrong, broken, unclaimed]).split("?>", 1)[1])
-    assert root.get("failures") == "2"
-    mismatch, error, free = root.findall(".//testcase")
-    assert mismatch.find("failure").get("type") == "verdict-mismatch"
-    assert "expected reproduced, got survived" in mismatch.find("failure").get("message")
-    assert error.find("failure").get("type") == "error" and "boom" in error.find("failure").get("message")
-    assert free.find("failure") is None
+    path = junit.write_junit([wrong, broken, unclaimed, seed_runs[BUGGY]], tmp_path / "junit.xml")
+    # Read as a CI server would, by a JUnit consumer: counts and each case's result.
+    xml = junitparser.JUnitXml.fromfile(str(path))
+    [suite] = list(xml)
+    assert (suite.tests, suite.failures, suite.errors) == (4, 1, 1)
+    results = [case.result for case in suite]
+    [mismatch], [error], free, fine = results
+    assert isinstance(mismatch, junitparser.Failure) and mismatch.type == "verdict-mismatch"
+    assert "expected reproduced, got survived" in mismatch.message
+    assert isinstance(error, junitparser.Error) and error.type == "harness-error" and "boom" in error.message
+    assert free == [] and fine == []
+    root = ET.parse(path).getroot()
+    assert (root.get("failures"), root.get("errors")) == ("1", "1")
 
 
 # -- pytest --------------------------------------------------------------------------------------------------

@@ -30,7 +30,8 @@ from harness.serve import COMMANDS, ServeOptions, ServeSession
 
 
 def call(base: str, path: str, post: bool = False) -> tuple[int, Any]:
-    req = urllib.request.Request(base + path, method="POST" if post else "GET")
+    # A command comes from the panel's own page: its Origin is the panel's (harness/mock/guard.py).
+    req = urllib.request.Request(base + path, method="POST" if post else "GET", headers={"Origin": base})
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             body = resp.read().decode()
@@ -181,7 +182,11 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="walks /proc for the browser's processes")
-def test_ctrl_c_stops_the_browser_and_saves_the_session(chromium, tmp_path):
+@pytest.mark.parametrize("how, status", [
+    ("SIGINT to the group", 130),  # Ctrl-C reaches the terminal's whole foreground group, Playwright's driver too
+    ("SIGTERM to the process", 143),  # what `timeout`, a CI runner or a container stop sends: the process only
+])
+def test_a_stop_signal_stops_the_browser_and_saves_the_session(how, status, chromium, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.cli", "serve", "--clerk-version", FIXED, "--chromium", str(chromium.path),
          "--reports", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -196,14 +201,37 @@ def test_ctrl_c_stops_the_browser_and_saves_the_session(chromium, tmp_path):
         browser = {p for p in _descendants(proc.pid) if "chrom" in Path(f"/proc/{p}/cmdline").read_bytes().decode(
             errors="replace")}
         assert browser, "no browser process under harness serve"
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, Playwright's driver included
+        if how.startswith("SIGINT"):
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    assert proc.returncode == status, err
     assert "report:" in out and "Traceback" not in err
+    # Saved exactly as for Ctrl-C: a finished result folder, its report, and the scenario that replays it.
+    [folder] = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert out.strip().endswith(str(folder / "report.html"))
+    assert {"result.json", "report.html", "scenario.yaml"} <= {p.name for p in folder.iterdir()}
+    assert not (folder / "INCOMPLETE").exists()
+    assert [s.name for s in load_scenario(folder / "scenario.yaml").steps] == ["signed_in"]
     deadline = time.monotonic() + 30
     while any(_alive(p) for p in browser) and time.monotonic() < deadline:
         time.sleep(0.1)  # process exit is asynchronous: await it
-    assert not [p for p in browser if _alive(p)], "Chromium processes left behind after Ctrl-C"
+    assert not [p for p in browser if _alive(p)], f"Chromium processes left behind after {how}"
+
+
+def test_the_command_line_gives_back_the_callers_sigint_handler(tmp_path):
+    from harness.cli import main
+
+    def mine(signum: int, frame: Any) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGINT, mine)
+    try:
+        assert main(["report", str(tmp_path / "nothing-here")]) == 2
+        assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import resources
 from harness.scenario.model import Scenario
 
 
@@ -59,13 +60,10 @@ class RunResult:
         return out
 
 
-LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
-
-
 def reproduce_command(scenario: Scenario, version: str) -> str:
     """The command that replays this run, watched: by id for library scenarios, else by path."""
     path = scenario.path.resolve() if scenario.path else None
-    if path is None or path == LIBRARY / f"{scenario.id}.yaml":
+    if path is None or path == resources.library_dir().resolve() / f"{scenario.id}.yaml":
         target = scenario.id
     else:
         try:

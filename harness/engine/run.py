@@ -108,7 +108,8 @@ class Run:
         bundle = self.resources.cache.get(self.sdk.package, self.version)
         self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=self.version,
                                      host=self.options.mock_host, port=self.options.port,
-                                     public_host=self.options.public_host)
+                                     public_host=self.options.public_host,
+                                     allow_non_loopback=self.options.mock_host != RunOptions.mock_host)
         self.server.start()  # a port in use fails here, before any output is written
         try:
             self.folder = self._create_folder()

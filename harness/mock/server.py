@@ -4,6 +4,8 @@ It runs aiohttp in its own thread with its own event loop (the pytest-httpserver
 can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
 ``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
 ``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
+A request refused by its guard (a foreign ``Host``, or a state change from another origin: see
+:mod:`harness.mock.guard`) answers 403 and is recorded as ``request.refused``, never as a ``request``.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from harness import resources
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
+from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import peek
 from harness.sdks import SdkAdapter
 from harness.timeline import Timeline
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PAGES = FIXTURES / "pages"
 
 
 class MockAuthServer(ThreadedApp):
@@ -33,9 +34,11 @@ class MockAuthServer(ThreadedApp):
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js",
-                 public_host: str | None = None) -> None:
+                 served_as: tuple[str, ...] = (), public_host: str | None = None,
+                 allow_non_loopback: bool = False) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
-        super().__init__(host=host, port=port, public_host=public_host, allow_non_loopback=host != "127.0.0.1")
+        super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
+                         allow_non_loopback=allow_non_loopback)
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
@@ -43,7 +46,7 @@ class MockAuthServer(ThreadedApp):
         self.bundle_file = bundle_file
         self.faults = FaultBook()
         sdk.issuer.on_mint = lambda jti, at: self.timeline.emit("mock", "token.minted", at=at, jti=jti)
-        self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), autoescape=True)
+        self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.pages_dir()), autoescape=True)
 
     @property
     def bundle_url(self) -> str:
@@ -56,6 +59,15 @@ class MockAuthServer(ThreadedApp):
     def stop(self) -> None:
         self.faults.clear()  # held requests are let go before the loop stops
         super().stop()
+
+    def guard(self) -> Guard:
+        # The SDK's own requests are same-origin (the proxy path), so they carry this server's Origin; clients that
+        # are not browsers (the harness's tests, curl) send none and may pass. Refusals go on the timeline.
+        return Guard(self, origin="if-present", names=self.served_as, on_refused=self._refused)
+
+    def _refused(self, request: web.Request, reason: str) -> None:
+        self.timeline.emit("mock", "request.refused", method=request.method, path=request.path,
+                           host=request.headers.get("Host"), origin=request.headers.get("Origin"), reason=reason)
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
@@ -178,7 +190,7 @@ class MockAuthServer(ThreadedApp):
 
     async def _probe_page(self, request: web.Request) -> web.Response:
         # Plain pages without any SDK, for testing the harness's own probes.
-        path = PAGES / f"probe-{request.match_info['name']}.html"
+        path = resources.pages_dir() / f"probe-{request.match_info['name']}.html"
         if not path.is_file():
             raise web.HTTPNotFound()
         return web.Response(text=path.read_text(), content_type="text/html", headers={"Cache-Control": "no-store"})

@@ -3,27 +3,29 @@
 Playwright's sync API owns the main thread, so every server the harness runs (the mock auth server, the control
 panel) answers from a thread of its own -- the pytest-httpserver model. Subclasses say what to serve by overriding
 :meth:`build_app`; this class owns the thread, the loop, the socket and a clean stop.
+
+It listens on a loopback address only (any of 127.0.0.0/8, ::1, localhost), and every application it serves is put
+behind a :class:`~harness.mock.guard.Guard` (subclasses tune it in :meth:`guard`): a request whose ``Host`` is not
+the address and port actually bound, or a state change from another origin, is refused before any handler runs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import ipaddress
 import socket
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 from aiohttp import web
 
 from harness.errors import HarnessError
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+from harness.mock.guard import Guard
 
 
 def is_loopback(host: str) -> bool:
-    """127.0.0.0/8 (all of it is loopback on Linux), ::1, or localhost."""
-    import ipaddress
-
+    """Whether ``host`` is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
     if host == "localhost":
         return True
     try:
@@ -39,14 +41,17 @@ class ThreadedApp:
     label = "the server"
     port_option = "--port"
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, public_host: str | None = None,
-                 allow_non_loopback: bool = False) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, served_as: Sequence[str] = (),
+                 public_host: str | None = None, allow_non_loopback: bool = False) -> None:
         if not allow_non_loopback and not is_loopback(host):
-            raise HarnessError(f"{self.label} only listens on loopback, not {host!r}")
+            raise HarnessError(f"{self.label} only listens on a loopback address (127.0.0.1, 127.0.0.2, ..., ::1), "
+                               f"not {host!r}")
         self.host = host
         self.port = port
         # The host a browser uses to reach it (a remote browser cannot use 127.0.0.1); default: the bound address.
         self.public_host = public_host
+        # Other host names the browser reaches it by (Host must be the bound address or one of these).
+        self.served_as = tuple(served_as) + ((public_host,) if public_host else ())
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -55,6 +60,10 @@ class ThreadedApp:
 
     def build_app(self) -> web.Application:
         raise NotImplementedError
+
+    def guard(self) -> Guard:
+        """Who may talk to this server (override to require an Origin, carry a token, record refusals)."""
+        return Guard(self, names=self.served_as)
 
     @property
     def url(self) -> str:
@@ -123,7 +132,9 @@ class ThreadedApp:
         loop.close()
 
     async def _start_site(self) -> None:
-        self._runner = web.AppRunner(self.build_app(), access_log=None, handle_signals=False, shutdown_timeout=0.5)
+        app = self.build_app()
+        app.middlewares.insert(0, self.guard().middleware())  # first: a refused request reaches nothing else
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         # Bind the socket ourselves so "port in use" is reported as such, and port 0 gives us the real port back.
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)

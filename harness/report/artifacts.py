@@ -5,16 +5,19 @@ request with its status or fault) and ``console.json`` (console messages and pag
 timeline --, ``trace.zip`` (the Playwright trace, one group per step), and a screenshot at each oracle check
 (``step-NN-<step>.png``, ``final.png``).
 
-Each file is written to a temporary name and renamed into place. The folder carries an ``INCOMPLETE`` marker from
+Each file is written to a temporary name and renamed into place; so is the folder itself, under a unique name
+(:meth:`RunFolder.create`: concurrent harness processes never collide). The folder carries an ``INCOMPLETE`` marker from
 the moment it is created until ``result.json`` is in place, so a run cut short by Ctrl-C or a crash is visibly
 incomplete rather than silently partial.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -48,15 +51,31 @@ class RunFolder:
 
     @classmethod
     def create(cls, root: Path, scenario: str, version: str) -> "RunFolder":
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        base = root / f"{stamp}-{_slug(scenario)}-{_slug(version)}"
-        path, n = base, 1
-        while path.exists():
-            n += 1
-            path = base.with_name(f"{base.name}-{n}")
-        path.mkdir(parents=True)
-        write_atomic(path / MARKER, "this run did not finish; its files may be missing\n")
-        return cls(path)
+        """A new folder ``<stamp>-<scenario>-<version>[-N]`` under ``root``, already holding its ``INCOMPLETE``
+        marker. It is built under a hidden temporary name and renamed into place: the rename fails when the name is
+        taken (by another process writing in the same second, too), and the next ``-N`` is tried, so two creators
+        never share a folder and no reader ever sees one without its marker."""
+        root.mkdir(parents=True, exist_ok=True)
+        base = f"{_stamp()}-{_slug(scenario)}-{_slug(version)}"
+        staging = Path(tempfile.mkdtemp(prefix=f".{base}.", suffix=PARTIAL, dir=root))
+        try:
+            write_atomic(staging / MARKER, "this run did not finish; its files may be missing\n")
+            os.chmod(staging, 0o755)  # mkdtemp makes it private; reports are meant to be read and attached
+            for n in range(1, 10_000):
+                path = root / (base if n == 1 else f"{base}-{n}")
+                if path.exists():  # a taken name; the rename below settles a race for a free one
+                    continue
+                try:
+                    os.rename(staging, path)
+                except OSError as err:
+                    if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise
+                    continue
+                return cls(path)
+            raise FileExistsError(errno.EEXIST, "no free result folder name", str(root / base))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
     def add(self, kind: str, name: str) -> None:
         self.files[kind] = name
@@ -126,6 +145,11 @@ def content_clip(page: Any) -> dict[str, float] | None:
     except Exception:  # mid-navigation: the whole viewport will do
         return None
     return box if box and box.get("width") and box.get("height") else None
+
+
+def _stamp() -> str:
+    """The local time to the second, the start of a result folder's name (sorts by time)."""
+    return time.strftime("%Y%m%d-%H%M%S")
 
 
 def _slug(text: str) -> str:

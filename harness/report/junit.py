@@ -1,9 +1,11 @@
 """JUnit XML for CI: one ``testcase`` per run, with the run's facts as properties.
 
 Properties: scenario, sdk, sdk_version, browser, browser_path, browser_mode, headless, webdriver, verdict (the
-observed outcome), expected, matches_expectation, and the artifact paths. A run whose outcome differs from the
-verdict its scenario file claims, or that errored, gets a ``failure`` element whose message is the verdict sentence;
-``system-out`` holds the timeline summary (:func:`harness.report.view.timeline_text`).
+observed outcome), expected, matches_expectation, and the artifact paths. A run that broke (outcome ``error``: the
+harness could not reach a verdict) gets an ``error`` element whose message says what broke; a run whose verdict
+differs from the one its scenario file claims gets a ``failure`` element whose message is the verdict sentence. The
+two are counted apart (``errors``, ``failures``), as CI servers expect; ``system-out`` holds the timeline summary
+(:func:`harness.report.view.timeline_text`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import socket
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 from harness.report.artifacts import write_atomic
 from harness.report.results import entry_of
@@ -37,12 +39,13 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
     from harness.report.view import timeline_text
 
     entries = [entry_of(r).result for r in results]
-    failures = sum(1 for r in entries if _failed(r))
-    root = ET.Element("testsuites", name=suite, tests=str(len(entries)), failures=str(failures), errors="0",
+    failures = sum(1 for r in entries if _problem(r) == "failure")
+    errors = sum(1 for r in entries if _problem(r) == "error")
+    counts = {"tests": str(len(entries)), "failures": str(failures), "errors": str(errors)}
+    root = ET.Element("testsuites", name=suite, **counts,
                       time=f"{sum(r.get('duration') or 0 for r in entries):.3f}")
-    ts = ET.SubElement(root, "testsuite", name=suite, tests=str(len(entries)), failures=str(failures), errors="0",
-                       skipped="0", time=root.get("time", "0"), hostname=socket.gethostname(),
-                       timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    ts = ET.SubElement(root, "testsuite", name=suite, **counts, skipped="0", time=root.get("time", "0"),
+                       hostname=socket.gethostname(), timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"))
     for r in entries:
         case = ET.SubElement(ts, "testcase", classname=f"scenarios.{r.get('scenario')}",
                              name=f"{r.get('scenario')}[{r.get('version')}]", time=f"{r.get('duration') or 0:.3f}")
@@ -51,15 +54,15 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
         props = ET.SubElement(case, "properties")
         for name, value in run_properties(r):
             ET.SubElement(props, "property", name=name, value=value)
-        if _failed(r):
-            if r.get("outcome") == "error":
-                message = f"the run failed: {r.get('sentence')}"
-            else:
-                message = f"expected {r.get('expected')}, got {r.get('outcome')}: {r.get('sentence')}"
-            failure = ET.SubElement(case, "failure", message=message,
-                                    type="error" if r.get("outcome") == "error" else "verdict-mismatch")
-            failure.text = "\n".join(f"{'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}"
-                                     for c in r.get("checks", []))
+        problem = _problem(r)
+        if problem == "error":
+            element = ET.SubElement(case, "error", message=f"the run broke: {r.get('sentence')}", type="harness-error")
+        elif problem == "failure":
+            element = ET.SubElement(case, "failure", type="verdict-mismatch",
+                                    message=f"expected {r.get('expected')}, got {r.get('outcome')}: {r.get('sentence')}")
+        if problem is not None:
+            element.text = "\n".join(f"{'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}"
+                                      for c in r.get("checks", []))
         out = ET.SubElement(case, "system-out")
         out.text = (f"{r.get('scenario')} on {r.get('sdk')} {r.get('version')}: {r.get('outcome')}"
                     f" (expected {r.get('expected') or 'no claim'})\n{r.get('sentence')}\n"
@@ -72,8 +75,11 @@ def write_junit(results: Sequence[Any], path: Path, suite: str = "session-harnes
     return write_atomic(Path(path), render(results, suite))
 
 
-def _failed(result: dict[str, Any]) -> bool:
-    """A mismatch with the claimed verdict, or an error; a run without a claim cannot fail."""
+def _problem(result: dict[str, Any]) -> Literal["error", "failure"] | None:
+    """``error`` for a run that broke, ``failure`` for a verdict that differs from its claim, else None (a run
+    without a claim cannot fail)."""
     if result.get("outcome") == "error":
-        return True
-    return result.get("expected") is not None and result.get("outcome") != result.get("expected")
+        return "error"
+    if result.get("expected") is not None and result.get("outcome") != result.get("expected"):
+        return "failure"
+    return None

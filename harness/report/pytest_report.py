@@ -1,7 +1,7 @@
 """pytest hooks for reports: ``--harness-report PATH`` writes the same HTML report as ``harness run``.
 
 Scenario test items (harness/pytest_plugin.py) set ``item.harness_result`` to the RunResult they produced. This
-module collects those after each test's call phase, makes sure the run's identity (scenario, SDK version, browser,
+module collects those after each test's call phase (or its setup, when the run broke there), makes sure the run's identity (scenario, SDK version, browser,
 browser mode, verdict...) is in ``item.user_properties`` so pytest's own ``--junitxml`` carries it as properties,
 and writes the HTML report when the session finishes. Registered as its own pytest11 entry point, so it stays out
 of the scenario plugin's way.
@@ -32,8 +32,10 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> None:
     # tryfirst: the properties must be on the item before pytest builds this phase's report from it.
+    # The run happens in the item's setup; its result is collected once, at the end of the call phase, or at the
+    # end of setup when the run broke there (no call phase follows).
     result = getattr(item, "harness_result", None)
-    if result is None or call.when != "call":
+    if result is None or call.when == "teardown" or (call.when == "setup" and call.excinfo is None):
         return
     item.config.stash[_RESULTS].append(result)
     data = result.to_dict() if hasattr(result, "to_dict") else result

@@ -68,7 +68,8 @@ def _result_files(path: Path) -> list[Path]:
     if (path / "result.json").is_file() or (path / MARKER).exists():
         return [path / "result.json"]
     if path.is_dir():
-        files = sorted(p / "result.json" for p in path.iterdir() if p.is_dir()
+        # Hidden folders are result folders still being created (RunFolder.create), not runs.
+        files = sorted(p / "result.json" for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")
                        and ((p / "result.json").is_file() or (p / MARKER).exists()))
         if not files:
             raise HarnessError(f"{path} holds no result folders; pass result.json files or run folders")

@@ -308,6 +308,8 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
         return f"fault {d.get('fault')} released ({d.get('outcome')})", ""
     if kind == "session.revoked":
         return "server revokes the session", "warn"
+    if kind == "request.refused":
+        return f"{d.get('method')} {d.get('path')} REFUSED by the mock: {d.get('reason')}", "bad"
     if kind == "server.view":
         if d.get("signed_in"):
             return f"server sees the user signed in on {d.get('path')}", "ok"
