@@ -63,7 +63,8 @@ def _check_versions(versions: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+    # scenarios/*.yaml and one folder down (scenarios/supabase/*.yaml: a library per SDK)
+    if file_path.suffix in (".yaml", ".yml") and "scenarios" in (file_path.parent.name, file_path.parent.parent.name):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -75,7 +76,7 @@ class ScenarioFile(pytest.File):
         from harness.scenario.model import load_scenario
 
         scenario = load_scenario(self.path)
-        for version in self.config.getoption("clerk_versions") or DEFAULT_VERSIONS:
+        for version in _versions_for(self.config, scenario.setup.sdk):
             item = ScenarioItem.from_parent(self, name=f"{scenario.id}[{version}]", scenario=scenario,
                                             version=version)
             item.add_marker("scenario")
@@ -85,6 +86,15 @@ class ScenarioFile(pytest.File):
         if isinstance(excinfo.value, HarnessError):
             return f"error: {excinfo.value}"
         return super().repr_failure(excinfo)
+
+
+def _versions_for(config: pytest.Config, sdk: str) -> tuple[str, ...]:
+    """``--clerk-version`` for Clerk scenarios; another SDK's scenarios run on its adapter's two known versions."""
+    if sdk == "clerk":
+        return tuple(config.getoption("clerk_versions") or DEFAULT_VERSIONS)
+    from harness.sdks import adapter_class
+
+    return tuple(adapter_class(sdk).known_versions)
 
 
 class OutcomeMismatch(Exception):

@@ -113,6 +113,7 @@ class DriverOptions:
     slowmo: float = 0
     mask_webdriver: bool = True
     watch_cookies: tuple[str, ...] = ("__session", "__session_*")
+    watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
     init_scripts: tuple[str, ...] = ()  # SDK-specific observation scripts (functions taking no argument)
     tracing: bool = False
     viewport: dict[str, int] = field(default_factory=lambda: {"width": 1000, "height": 700})
@@ -161,7 +162,7 @@ class BrowserDriver:
         if self.options.mode == "simulated":
             self.context.add_init_script(script=f"({SIMULATED_TABS_JS})()")
         self.context.expose_binding("__harnessEvent", self._on_page_event)
-        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps({'cookies': list(self.options.watch_cookies)})})")
+        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps({'cookies': list(self.options.watch_cookies), 'storage': list(self.options.watch_storage)})})")
         if self.options.mask_webdriver:
             self.context.add_init_script(script=MASK_WEBDRIVER_JS)
         self.context.add_init_script(script=PIN_CONNECTION_JS)
@@ -266,7 +267,7 @@ class BrowserDriver:
         at = payload.pop("at", None)
         page = source.get("page")
         payload["tab"] = self.pages.index(page) + 1 if page in self.pages else None
-        if kind == "cookie":
+        if kind in ("cookie", "storage"):  # a session store's write: label its token by iat/exp
             claims = peek(payload.get("value"))
             if claims:
                 payload["iat"], payload["exp"] = claims.get("iat"), claims.get("exp")

@@ -17,11 +17,13 @@ from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.discovery import is_headless_shell_name
 from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions, choose_browser
+from harness.browser.storage_check import cross_check_storage
 from harness.errors import HarnessError, one_line
 from harness.mock.server import MockAuthServer
 from harness.oracles import judge
 from harness.scenario.model import Scenario
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
+from harness.sdk_protocol import SessionStore
 from harness.sdks import sdk_for
 from harness.sdks.npm import NpmBundleCache
 from harness.timeline import Timeline
@@ -103,6 +105,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     driver = BrowserDriver(timeline, DriverOptions(
         executable=executable, mode=mode, headless=config.headless, slowmo=config.slowmo,
         mask_webdriver=scenario.setup.webdriver == "masked", watch_cookies=sdk.watch_cookies,
+        watch_storage=sdk.session_store.names if sdk.session_store.kind == "localStorage" else (),
         init_scripts=(sdk.init_script,), tracing=config.tracing and config.reports_dir is not None))
     server.start()  # bad input (a port in use) fails here, before any output is written
     try:
@@ -135,7 +138,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
                 if group:
                     driver.context.tracing.group_end()
             timeline.emit("runner", "step.end", index=index)
-            _cross_check_jar(driver, sdk.session_cookies, timeline)
+            _cross_check_store(driver, sdk.session_store, timeline)
             if step.name in SCREENSHOT_AFTER:
                 _screenshot(folder, driver, timeline, f"step-{index:02d}-{step.name}", f"after step {index}")
         driver.pump(0.2)  # let events already under way arrive
@@ -150,7 +153,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         if trace is not None:
             folder.adopt(trace, "trace.zip", "trace")
 
-    verdict = judge(timeline, labels, sdk.session_cookies)
+    verdict = judge(timeline, labels, sdk.session_store, user_view=sdk.user_view)
     outcome, sentence = verdict.outcome, verdict.sentence
     if error:
         outcome, sentence = "error", error
@@ -191,6 +194,14 @@ def _browser_for(config: RunConfig) -> tuple[Path, str, BrowserMode, str | None]
     explicit = str(config.executable) if config.browser_kind == "explicit" else None
     choice = choose_browser("real", explicit)
     return choice.info.path, choice.info.kind, choice.mode, choice.note or config.mode_note
+
+
+def _cross_check_store(driver: BrowserDriver, store: SessionStore, timeline: Timeline) -> None:
+    """After a step: the watcher against the browser's own record of the store the adapter names."""
+    if store.kind == "cookie":
+        _cross_check_jar(driver, store.names, timeline)
+    elif driver.context is not None:
+        cross_check_storage(driver, store.names, timeline)
 
 
 def _cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Timeline) -> None:
