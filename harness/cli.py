@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"repeatable (default: {KNOWN_BUGGY} and {KNOWN_FIXED})")
+                     help=f"repeatable (default: each scenario's SDK's two known versions; Clerk: {KNOWN_BUGGY} and "
+                          f"{KNOWN_FIXED})")
     _browser_options(run)
     _report_options(run)
 
@@ -194,8 +195,12 @@ def _run(args: argparse.Namespace) -> int:
                 # The file's claims were made for its own setting; under another one they are not claims at all.
                 scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
                 scenario.verdicts = {}
-    versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
     from harness.browser.driver import BrowserChooser
+    from harness.sdks import adapter_class
+
+    # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
+    plan = [(adapter_class(s.setup.sdk).package, args.versions or list(adapter_class(s.setup.sdk).known_versions))
+            for s in scenarios]
 
     browsers = BrowserChooser(args.chromium, args.browser_mode,
                               explicit_source="--chromium" if args.chromium else None,
@@ -203,13 +208,14 @@ def _run(args: argparse.Namespace) -> int:
     for scenario in scenarios:  # find (and warn about) the browsers before any run starts
         browsers.choose(scenario.setup.browser_mode)
     cache = NpmBundleCache()
-    for version in versions:  # fail on an unknown version before any browser starts
-        cache.get(PACKAGE, version)
-    width = max(len(v) for v in versions)
+    for package, versions in plan:  # fail on an unknown version before any browser starts
+        for version in versions:
+            cache.get(package, version)
+    width = max(len(v) for _, versions in plan for v in versions)
     results = []
     try:
-        with Progress(len(scenarios) * len(versions)) as progress:
-            for scenario in scenarios:
+        with Progress(sum(len(versions) for _, versions in plan)) as progress:
+            for scenario, (_, versions) in zip(scenarios, plan):
                 for version in versions:
                     progress.start(f"{scenario.id} on {version}")
                     browser = browsers.choose(scenario.setup.browser_mode)

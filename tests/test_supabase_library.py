@@ -17,11 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "scenarios" / "supabase").glob("*.yaml"))
 
 REQUIRED = {
-    "offline-tab-visible",          # the founding case: back to the tab while offline
-    "dropped-refresh-tab-visible",  # ... while the refresh's connection drops
-    "dropped-refresh-on-load",      # the page loads while the refresh's connection drops
-    "session-revoked",              # the negative control: a real revocation must sign out
-    "refresh-online-control",       # the positive control
+    "supabase-offline-tab-visible",          # the founding case: back to the tab while offline
+    "supabase-dropped-refresh-tab-visible",  # ... while the refresh's connection drops
+    "supabase-dropped-refresh-on-load",      # the page loads while the refresh's connection drops
+    "supabase-session-revoked",              # the negative control: a real revocation must sign out
+    "supabase-refresh-online-control",       # the positive control
 }
 
 
@@ -35,7 +35,9 @@ def test_the_library_covers_the_issue():
 
 
 def test_every_file_is_a_supabase_scenario_named_by_its_id(scenario):
+    # ids say the SDK: reports and `harness run` keep them apart from the Clerk library's (session-revoked)
     assert scenario.setup.sdk == "supabase" and scenario.id == scenario.path.stem
+    assert scenario.id.startswith("supabase-")
     assert scenario.refs and all(r.startswith("https://") for r in scenario.refs)
     assert scenario.path.read_text().startswith("# ")
 
