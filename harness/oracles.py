@@ -118,7 +118,8 @@ def judge(timeline: Timeline, steps: Sequence[str], store: SessionStore | Sequen
                                     "minted after the removal"))
     else:
         checks.append(Check("cookie-never-removed", True,
-                            f"{len(cookie_events)} writes of {'the session cookies' if store.kind == 'cookie' else store.label}, "
+                            f"{len(cookie_events)} writes of "
+                            f"{'the session cookies' if store.kind == 'cookie' else store.label}, "
                             "none removed a valid session"))
 
     # 2. The browser's own jar after the last step (catches a removal the page's watcher cannot see, e.g. by a

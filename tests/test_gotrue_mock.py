@@ -120,8 +120,8 @@ def test_logout_ends_the_session(gotrue):
 def test_the_backend_checks_signature_and_expiry(gotrue):
     server, sdk, clock = gotrue
     body = sign_in(server, sdk)[1]
-    forged = jwt.encode(jwt.decode(body["access_token"], options={"verify_signature": False}), "another-secret-of-at-least-32-bytes",
-                        algorithm="HS256")
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    forged = jwt.encode(claims, "another-secret-of-at-least-32-bytes", algorithm="HS256")
     assert call(server, sdk, "GET", "/api/me", token=forged)[1]["reason"] == "bad-signature"
     assert call(server, sdk, "GET", "/api/me")[1]["reason"] == "absent"
     short = SupabaseSdk(token_ttl=1)
@@ -133,3 +133,9 @@ def test_the_backend_checks_signature_and_expiry(gotrue):
 def test_status_faults_carry_gotrue_error_bodies():
     body = SupabaseSdk().error_body(503)
     assert body["code"] == 503 and body["msg"] and body["error_code"]
+
+
+def test_the_anon_key_is_no_user_credential(gotrue):
+    server, sdk, _ = gotrue
+    view = call(server, sdk, "GET", "/api/me", token=sdk.state.anon_key)[1]
+    assert view["signed_in"] is False and view["reason"] == "absent"

@@ -162,7 +162,8 @@ class BrowserDriver:
         if self.options.mode == "simulated":
             self.context.add_init_script(script=f"({SIMULATED_TABS_JS})()")
         self.context.expose_binding("__harnessEvent", self._on_page_event)
-        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps({'cookies': list(self.options.watch_cookies), 'storage': list(self.options.watch_storage)})})")
+        watched = {"cookies": list(self.options.watch_cookies), "storage": list(self.options.watch_storage)}
+        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps(watched)})")
         if self.options.mask_webdriver:
             self.context.add_init_script(script=MASK_WEBDRIVER_JS)
         self.context.add_init_script(script=PIN_CONNECTION_JS)

@@ -436,7 +436,7 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 
 
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
-           "Answer matching requests with an HTTP status and the SDK's error body (the adapter's shape) (``status: 429``, or "
+           "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
 _shorthand("delay", _COMMON + ("delay",), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",

@@ -68,8 +68,10 @@ class SupabaseSdk:
         return gotrue.routes(self.state)
 
     def credential(self, request: web.Request) -> str | None:
-        """What a Supabase backend verifies: the access token sent as ``Authorization: Bearer``."""
-        return gotrue.bearer(request)
+        """What a Supabase backend verifies: the access token sent as ``Authorization: Bearer``. The project's anon
+        key (what gotrue-js sends as the bearer before there is a session) carries no user: no credential."""
+        token = gotrue.bearer(request)
+        return None if token == self.state.anon_key else token
 
     def error_body(self, status: int, code: str | None = None) -> dict[str, Any]:
         return gotrue.error_body(status, code)
