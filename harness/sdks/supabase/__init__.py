@@ -85,6 +85,7 @@ class SupabaseSdk:
                 "    if (window.__harnessHookSupabase) window.__harnessHookSupabase(window.supabase);\n"
                 f"    const client = window.supabase.createClient(location.origin, {json.dumps(self.state.anon_key)},"
                 " {auth: {autoRefreshToken: true, persistSession: true}});\n"
+                "    if (window.__harnessHookSupabase) window.__harnessHookSupabase(null, client.auth);\n"
                 "    window.__harnessSupabase = client;\n"
                 "    const { data } = await client.auth.getSession();\n"
                 "    const session = data && data.session;\n"
