@@ -98,7 +98,9 @@ def judge(timeline: Timeline, steps: Sequence[str], store: SessionStore | Sequen
         if back is not None:
             fresh, how = _freshness(back, first, first_set, minted)
             detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {how}"
-        again = [e for e in early if e.data.get("name") == first.data.get("name")]
+        # another tab's `storage` event echoes a removal already counted in the tab that made it
+        again = [e for e in early if e.data.get("name") == first.data.get("name")
+                 and e.data.get("via") != "storage-event"]
         if len(again) > 1:
             detail += f"; removed {len(again)} times in all"
         checks.append(Check("cookie-never-removed", False, detail, first.t, first.step))

@@ -87,3 +87,15 @@ def test_cookie_events_do_not_count_for_a_localstorage_store():
     tl.emit("page", "cookie", name=KEY, op="set", was_present=False)
     j = judge(tl, STEPS, STORE)
     assert j.outcome == "error" and "never wrote" in j.sentence
+
+
+def test_another_tabs_echo_of_a_removal_is_not_a_second_removal():
+    clock = Clock()
+    tl = Timeline(clock=clock)
+    tl.emit("runner", "step.start", index=1, name="signed_in")
+    tl.emit("page", "storage", name=KEY, op="set", was_present=False, via="setItem")
+    clock.now += 1
+    tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="removeItem", tab=1)
+    tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="storage-event", tab=2)
+    j = judge(tl, STEPS, STORE)
+    assert j.outcome == "reproduced" and "times in all" not in j.sentence
