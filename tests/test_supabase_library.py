@@ -22,6 +22,7 @@ REQUIRED = {
     "supabase-dropped-refresh-on-load",      # the page loads while the refresh's connection drops
     "supabase-session-revoked",              # the negative control: a real revocation must sign out
     "supabase-refresh-online-control",       # the positive control
+    "supabase-two-tabs-offline-return",      # two tabs, one localStorage: the storage-event path
 }
 
 
