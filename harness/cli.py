@@ -96,7 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"repeatable (default: {KNOWN_BUGGY} and {KNOWN_FIXED})")
+                     help=f"repeatable (default: each scenario's SDK's two known versions; Clerk: {KNOWN_BUGGY} and "
+                          f"{KNOWN_FIXED})")
     _browser_options(run)
     _report_options(run)
 
@@ -243,15 +244,20 @@ def _run(args: argparse.Namespace) -> int:
                 # The file's claims were made for its own setting; under another one they are not claims at all.
                 scenario.setup = scenario.setup.model_copy(update={"webdriver": options.webdriver})
                 scenario.verdicts = {}
-    versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
-    plans = expand(scenarios, versions, options.repeat)
+    from harness.engine import RunPlan
+    from harness.sdks import adapter_class
+
+    # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
+    per_scenario = [args.versions or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
+    plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario) for v in versions
+             for n in range(1, options.repeat + 1)]
     if options.shard:
         plans = in_shard(plans, *options.shard)
         if not plans:
-            print(f"shard {options.shard[0]}/{options.shard[1]} holds none of these {len(scenarios) * len(versions)} "
-                  "runs; nothing to do", file=sys.stderr)
+            print(f"shard {options.shard[0]}/{options.shard[1]} holds none of these runs; nothing to do",
+                  file=sys.stderr)
             return 0
-    width = max(len(v) for v in versions)
+    width = max(len(v) for versions in per_scenario for v in versions)
     several = len(scenarios) > 1
     results: list = []
     interrupted: Interrupted | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
+from harness.sdk_protocol import SessionStore, cookie_store
 from harness.timeline import Event, Timeline
 
 
@@ -44,8 +45,13 @@ def _into(event: Event, timeline: Timeline) -> str:
     return f"{event.at - starts[0].at:.1f} s into " if starts else ""
 
 
-def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[str]) -> Judgement:
+def judge(timeline: Timeline, steps: Sequence[str], store: SessionStore | Sequence[str], *,
+          user_view: str = "`Clerk.user`") -> Judgement:
     """Look at the whole timeline and say what happened to the session.
+
+    ``store`` says where the session lives (a :class:`SessionStore`; a list of cookie names means cookies). The
+    check names speak of cookies for history; for a localStorage store "cookie" reads "stored session": its writes
+    are the watcher's ``storage`` events, its jar the page's own localStorage (``storage.state``).
 
     The checks, each backed by the events that decide it:
 
@@ -61,8 +67,11 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     - after ``revoke_session``: ``signed-out-after-revocation``, the browser dropped the cookie and stopped
       presenting it (else the outcome is ``stuck``).
     """
+    if not isinstance(store, SessionStore):
+        store = cookie_store(tuple(store))
+    session_cookies = store.names
     events = timeline.events()
-    cookie_events = [e for e in events if e.kind == "cookie" and e.data.get("name") in session_cookies]
+    cookie_events = [e for e in events if e.kind == store.event_kind and e.data.get("name") in session_cookies]
     revoked = next((e for e in events if e.kind == "session.revoked"), None)
     revoked_at = revoked.at if revoked else float("inf")
     first_set = next((e for e in cookie_events if e.data.get("op") == "set"), None)
@@ -89,7 +98,9 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         if back is not None:
             fresh, how = _freshness(back, first, first_set, minted)
             detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {how}"
-        again = [e for e in early if e.data.get("name") == first.data.get("name")]
+        # another tab's `storage` event echoes a removal already counted in the tab that made it
+        again = [e for e in early if e.data.get("name") == first.data.get("name")
+                 and e.data.get("via") != "storage-event"]
         if len(again) > 1:
             detail += f"; removed {len(again)} times in all"
         checks.append(Check("cookie-never-removed", False, detail, first.t, first.step))
@@ -109,20 +120,22 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
                                     "minted after the removal"))
     else:
         checks.append(Check("cookie-never-removed", True,
-                            f"{len(cookie_events)} writes of the session cookies, none removed a valid session"))
+                            f"{len(cookie_events)} writes of "
+                            f"{'the session cookies' if store.kind == 'cookie' else store.label}, "
+                            "none removed a valid session"))
 
     # 2. The browser's own jar after the last step (catches a removal the page's watcher cannot see, e.g. by a
     # Set-Cookie header).
-    jars = [e for e in events if e.kind == "cookie.jar"]
+    jars = [e for e in events if e.kind == store.state_kind]
     if jars and revoked is None:
         last = jars[-1]
         present = set(last.data.get("present", []))
         missing = [n for n in session_cookies if n not in present]
         if missing:
-            checks.append(Check("cookie-present-at-end", False, f"the browser's cookie jar had no `{missing[0]}` "
-                                f"after {_step_name(last.step, steps)}", last.t, last.step))
+            checks.append(Check("cookie-present-at-end", False, f"the browser's {store.where} had no "
+                                f"`{missing[0]}` after {_step_name(last.step, steps)}", last.t, last.step))
         else:
-            checks.append(Check("cookie-present-at-end", True, "the browser's cookie jar held the session cookies "
+            checks.append(Check("cookie-present-at-end", True, f"the browser's {store.where} held the session "
                                 "after the last step"))
 
     # 3. The server's view on each page load after sign-in.
@@ -131,7 +144,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     if bad_views:
         v = bad_views[0]
         checks.append(Check("server-sees-session", False,
-                            f"the server saw the user signed out ({v.data.get('reason')} `__session`) on "
+                            f"the server saw the user signed out ({v.data.get('reason')} {store.credential}) on "
                             f"{v.data.get('path')} during {_step_name(v.step, steps)}", v.t, v.step))
     elif views and revoked is None:
         checks.append(Check("server-sees-session", True, f"the server saw a valid session on all {len(views)} "
@@ -145,11 +158,11 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         v = lost_views[0]
         how = (f" while /v1/client answered {v.data['client_read']} (the SDK's cookie fallback found no session)"
                if _client_failed(v) else "")
-        checks.append(Check("sdk-sees-user", False, f"`Clerk.user` was null after {_step_name(v.step, steps)}{how}",
+        checks.append(Check("sdk-sees-user", False, f"{user_view} was null after {_step_name(v.step, steps)}{how}",
                             v.t, v.step))
     elif sdk_views:
         how = (f", {len(fallback)} of them with /v1/client failing (restored from the cookie)" if fallback else "")
-        checks.append(Check("sdk-sees-user", True, f"`Clerk.user` was set after all {len(sdk_views)} page "
+        checks.append(Check("sdk-sees-user", True, f"{user_view} was set after all {len(sdk_views)} page "
                             f"loads{how}"))
 
     # 5. getToken results the scenario expects.
@@ -171,19 +184,20 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
             checks.append(Check("get-token", True, f"all {len(calls)} getToken calls gave what was expected"))
 
     # 6. The watcher against the browser's own cookie jar.
-    mismatches = [e for e in events if e.kind == "cookie.mismatch"]
+    mismatches = [e for e in events if e.kind == store.mismatch_kind]
     if mismatches:
         m = mismatches[0]
-        checks.append(Check("watcher-matches-jar", False, f"the cookie jar disagreed with the watcher at "
+        checks.append(Check("watcher-matches-jar", False, f"the {store.where} disagreed with the watcher at "
                             f"t={m.t:.2f} s: {m.data}", m.t, m.step))
     elif jars:
-        checks.append(Check("watcher-matches-jar", True, "the browser's cookie jar agreed with the watcher at "
+        checks.append(Check("watcher-matches-jar", True, f"the browser's {store.where} agreed with the watcher at "
                             "every step"))
 
     if mismatches:
         # The watcher missed a write (a Set-Cookie header, the CookieStore API, an expiry): every cookie-based
         # answer above may be wrong, so the run has no verdict rather than a possibly false one.
-        return Judgement("error", checks[-1].detail + "; the cookie watcher missed a write, so no verdict", checks)
+        return Judgement("error", checks[-1].detail + f"; the {store.event_kind} watcher missed a write, so no verdict",
+                         checks)
     lost = [c for c in checks if not c.passed and c.name != "write-back-fresh"]
     if revoked is None:
         if lost:
@@ -200,7 +214,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         final_present = any(n in jars[-1].data.get("present", []) for n in session_cookies)
     if removed is None or final_present:
         checks.append(Check("signed-out-after-revocation", False, "the server ended the session but the browser "
-                            f"kept its session cookie{' (written back after its removal)' if removed else ''}"))
+                            f"kept {store.label}{' (written back after its removal)' if removed else ''}"))
         return Judgement("stuck", checks[-1].detail, checks)
     checks.append(Check("signed-out-after-revocation", True,
                         f"after the server ended the session, `{removed.data['name']}` was removed at "
@@ -209,12 +223,12 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     presented = [e for e in late_views if e.data.get("reason") != "absent"]
     if presented:
         v = presented[0]
-        checks.append(Check("browser-stops-presenting", False, f"after the removal the browser still sent a "
-                            f"`__session` ({v.data.get('reason')}) on {v.data.get('path')}", v.t, v.step))
+        checks.append(Check("browser-stops-presenting", False, f"after the removal the browser still sent "
+                            f"{store.credential} ({v.data.get('reason')}) on {v.data.get('path')}", v.t, v.step))
         return Judgement("stuck", checks[-1].detail, checks)
     if late_views:
         checks.append(Check("browser-stops-presenting", True, f"the {len(late_views)} page loads after the removal "
-                            "carried no `__session`"))
+                            f"carried no {store.credential}"))
     return Judgement("signed-out", checks[-2 if late_views else -1].detail, checks)
 
 

@@ -123,7 +123,8 @@ def _check_versions(versions: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix in (".yaml", ".yml") and file_path.parent.name == "scenarios":
+    # scenarios/*.yaml and one folder down (scenarios/supabase/*.yaml: a library per SDK)
+    if file_path.suffix in (".yaml", ".yml") and "scenarios" in (file_path.parent.name, file_path.parent.parent.name):
         return ScenarioFile.from_parent(parent, path=file_path)
     return None
 
@@ -138,7 +139,7 @@ class ScenarioFile(pytest.File):
 
         scenario = load_scenario(self.path)
         repeat = max(1, int(self.config.getoption("harness_repeat", 1) or 1))
-        for version in self.config.getoption("clerk_versions") or DEFAULT_VERSIONS:
+        for version in _versions_for(self.config, scenario.setup.sdk):
             for n in range(1, repeat + 1):
                 name = f"{scenario.id}[{version}]" if repeat == 1 else f"{scenario.id}[{version}#{n}]"
                 item = ScenarioItem.from_parent(self, name=name, plan=RunPlan(scenario, version, n))
@@ -149,6 +150,15 @@ class ScenarioFile(pytest.File):
         if isinstance(excinfo.value, HarnessError):
             return f"error: {excinfo.value}"
         return super().repr_failure(excinfo)
+
+
+def _versions_for(config: pytest.Config, sdk: str) -> tuple[str, ...]:
+    """``--clerk-version`` for Clerk scenarios; another SDK's scenarios run on its adapter's two known versions."""
+    if sdk == "clerk":
+        return tuple(config.getoption("clerk_versions") or DEFAULT_VERSIONS)
+    from harness.sdks import adapter_class
+
+    return tuple(adapter_class(sdk).known_versions)
 
 
 class OutcomeMismatch(Exception):

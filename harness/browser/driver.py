@@ -114,6 +114,7 @@ class DriverOptions:
     slowmo: float = 0
     mask_webdriver: bool = True
     watch_cookies: tuple[str, ...] = ("__session", "__session_*")
+    watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
     init_scripts: tuple[str, ...] = ()  # SDK-specific observation scripts (functions taking no argument)
     tracing: bool = False
     viewport: dict[str, int] = field(default_factory=lambda: {"width": 1000, "height": 700})
@@ -185,7 +186,8 @@ class BrowserDriver:
         if self.options.mode == "simulated":
             self.context.add_init_script(script=f"({SIMULATED_TABS_JS})()")
         self.context.expose_binding("__harnessEvent", self._on_page_event)
-        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps({'cookies': list(self.options.watch_cookies)})})")
+        watched = {"cookies": list(self.options.watch_cookies), "storage": list(self.options.watch_storage)}
+        self.context.add_init_script(script=f"({PROBE_JS})({json.dumps(watched)})")
         if self.options.mask_webdriver:
             self.context.add_init_script(script=MASK_WEBDRIVER_JS)
         self.context.add_init_script(script=PIN_CONNECTION_JS)
@@ -325,7 +327,7 @@ class BrowserDriver:
         at = payload.pop("at", None)
         page = source.get("page")
         payload["tab"] = self.pages.index(page) + 1 if page in self.pages else None
-        if kind == "cookie":
+        if kind in ("cookie", "storage"):  # a session store's write: label its token by iat/exp
             claims = peek(payload.get("value"))
             if claims:
                 payload["iat"], payload["exp"] = claims.get("iat"), claims.get("exp")

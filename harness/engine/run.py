@@ -27,6 +27,7 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.driver import BrowserChoice, BrowserDriver, BrowserSource, DriverOptions
+from harness.browser.storage_check import cross_check_storage
 from harness.engine.options import RunOptions
 from harness.engine.result import RunResult, reproduce_command
 from harness.errors import HarnessError, one_line
@@ -35,6 +36,7 @@ from harness.oracles import Judgement, judge
 from harness.report import artifacts
 from harness.scenario.model import Scenario, Step
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
+from harness.sdk_protocol import SessionStore
 from harness.sdks import SdkAdapter, sdk_for
 from harness.sdks.npm import NpmBundleCache
 from harness.timeline import Timeline
@@ -120,7 +122,9 @@ class Run:
         self.driver = BrowserDriver(self.timeline, DriverOptions(
             executable=choice.info.path, mode=choice.mode, headless=self.options.headless,
             slowmo=self.options.slowmo, mask_webdriver=self.scenario.setup.webdriver == "masked",
-            watch_cookies=self.sdk.watch_cookies, init_scripts=(self.sdk.init_script,),
+            watch_cookies=self.sdk.watch_cookies,
+            watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind == "localStorage" else (),
+            init_scripts=(self.sdk.init_script,),
             tracing=self.options.tracing), self.resources.source)
         self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk)
         try:
@@ -186,7 +190,7 @@ class Run:
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
                 raise HarnessError(problem)
             self.timeline.emit("runner", "step.end", index=index)
-            cross_check_jar(self.driver, self.sdk.session_cookies, self.timeline)
+            cross_check_store(self.driver, self.sdk.session_store, self.timeline)
             if step.name in SCREENSHOT_AFTER:
                 self._screenshot(f"step-{index:02d}-{step.name}", f"after step {index}")
         except (HarnessError, PlaywrightError) as err:
@@ -223,7 +227,8 @@ class Run:
 
     def verdict(self) -> Judgement:
         """The oracles' answer on the timeline so far (live, for ``serve``; final after :meth:`finish`)."""
-        return judge(self.timeline, [s["label"] for s in self.steps_done], self.sdk.session_cookies)
+        return judge(self.timeline, [s["label"] for s in self.steps_done], self.sdk.session_store,
+                     user_view=self.sdk.user_view)
 
     def snapshot(self) -> RunResult:
         """The result as it stands now, the browser still open (``serve`` saves a session this way)."""
@@ -394,6 +399,14 @@ class _Watchdog:
 
     def stop(self) -> None:
         self.disarm()
+
+
+def cross_check_store(driver: BrowserDriver, store: SessionStore, timeline: Timeline) -> None:
+    """After a step: the watcher against the browser's own record of the store the adapter names."""
+    if store.kind == "cookie":
+        cross_check_jar(driver, store.names, timeline)
+    elif driver.context is not None:
+        cross_check_storage(driver, store.names, timeline)
 
 
 def cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Timeline) -> None:

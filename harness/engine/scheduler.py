@@ -36,7 +36,7 @@ from harness.engine.plan import RunPlan
 from harness.engine.result import RunResult
 from harness.engine.run import Run, RunResources
 from harness.errors import HarnessError
-from harness.sdks import sdk_for
+from harness.sdks import adapter_class
 from harness.sdks.npm import NpmBundleCache
 
 OnStart = Callable[[RunPlan], None]
@@ -81,7 +81,7 @@ class Engine:
         version, no browser -- fails here, with nothing started."""
         for scenario in {id(p.scenario): p.scenario for p in plans}.values():
             self.chooser.choose(scenario.setup.browser_mode)
-        for package, version in sorted({(sdk_for(p.scenario.setup.sdk).package, p.version) for p in plans}):
+        for package, version in sorted({(adapter_class(p.scenario.setup.sdk).package, p.version) for p in plans}):
             self.cache.get(package, version)
 
     def browser_for(self, plan: RunPlan) -> BrowserChoice:

@@ -23,7 +23,7 @@ from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import peek
-from harness.sdks import SdkAdapter
+from harness.sdk_protocol import SdkAdapter
 from harness.timeline import Timeline
 
 
@@ -33,7 +33,7 @@ class MockAuthServer(ThreadedApp):
     label = "the mock server"
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
-                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js",
+                 host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
                  served_as: tuple[str, ...] = (), public_host: str | None = None,
                  allow_non_loopback: bool = False) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
@@ -43,7 +43,7 @@ class MockAuthServer(ThreadedApp):
         self.sdk = sdk
         self.sdk_version = sdk_version
         self.bundle_dist = bundle_dist
-        self.bundle_file = bundle_file
+        self.bundle_file = bundle_file or getattr(sdk, "bundle_file", "clerk.browser.js")
         self.faults = FaultBook()
         sdk.issuer.on_mint = lambda jti, at: self.timeline.emit("mock", "token.minted", at=at, jti=jti)
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.pages_dir()), autoescape=True)
@@ -136,9 +136,8 @@ class MockAuthServer(ThreadedApp):
                                status=response.status, request=req, after=fault.kind)
             return response
         if fault.kind == "status":
-            from harness.sdks.clerk.fapi import error_body  # the error shape clerk-js parses
-            self.timeline.emit("mock", "fault", **info)
-            return web.json_response(error_body(fault.status, fault.error_code), status=fault.status)
+            self.timeline.emit("mock", "fault", **info)  # the error shape the SDK parses, from its adapter
+            return web.json_response(self.sdk.error_body(fault.status, fault.error_code), status=fault.status)
         if fault.kind == "delay":
             self.timeline.emit("mock", "fault", **info)
             await asyncio.sleep(fault.delay)
@@ -166,7 +165,7 @@ class MockAuthServer(ThreadedApp):
         return web.Response(status=599)
 
     def _session_cookie(self, request: web.Request) -> str | None:
-        return request.cookies.get(self.sdk.session_cookies[0]) or None
+        return self.sdk.credential(request)  # the cookie, or a bearer token: the adapter says which
 
     def _server_view(self, request: web.Request) -> dict[str, Any]:
         """The app backend's verdict on ``__session``, as a server-side SDK would reach it."""
@@ -176,7 +175,9 @@ class MockAuthServer(ThreadedApp):
         return view
 
     async def _app_page(self, request: web.Request) -> web.Response:
-        view = self._server_view(request)
+        # An SDK whose session is not a cookie sends no credential with the page: the page calls /api/me instead.
+        view = self._server_view(request) if self.sdk.page_carries_session else \
+            {"path": request.path, "signed_in": None, "reason": "not-sent"}
         html = self._pages.get_template("app.html").render(
             sdk=self.sdk.name, version=self.sdk_version, view=view,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))

@@ -18,8 +18,8 @@ Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, d
 # Requests for the SDK bundle are part of a page load but say nothing about the session.
 _STATIC_PREFIXES = ("/sdk/",)
 # Events that repeat what a neighbouring row already says; the report hides them unless asked.
-_MINOR_KINDS = {"step.end", "network", "pageshow", "pagehide", "probe.ready", "cookie.jar", "response", "fault",
-                "fault.held", "tab.closed", "screenshot", "sdk.ready", "sdk.token.start"}
+_MINOR_KINDS = {"step.end", "network", "pageshow", "pagehide", "probe.ready", "cookie.jar", "storage.state",
+                "response", "fault", "fault.held", "tab.closed", "screenshot", "sdk.ready", "sdk.token.start"}
 
 
 def _data(event: Ev) -> dict[str, Any]:
@@ -43,11 +43,15 @@ class PageState:
                 "cookies": dict(self.cookies)}
 
 
+# Writes of the session store, whichever the SDK uses: cookies, or a localStorage key (shown the same way).
+_STORE_WRITES = ("cookie", "storage")
+
+
 def cookie_names(events: Iterable[Ev]) -> list[str]:
-    """The watched session cookies that appear in the run, ``__session`` first."""
+    """The watched session cookies (or localStorage keys) that appear in the run, ``__session`` first."""
     names: list[str] = []
     for e in events:
-        if e["kind"] == "cookie":
+        if e["kind"] in _STORE_WRITES:
             name = _data(e).get("name")
             if name and name not in names:
                 names.append(name)
@@ -68,7 +72,7 @@ def advance(state: PageState, event: Ev) -> set[str]:
         if "focused" in d:
             state.focused = bool(d["focused"])
     kind = event["kind"]
-    if kind == "cookie" and d.get("name"):
+    if kind in _STORE_WRITES and d.get("name"):
         state.cookies[d["name"]] = d.get("op") == "set"
     elif kind == "probe.ready":  # a fresh document: what the jar holds as the page starts
         present = set(d.get("cookies", []))
@@ -213,7 +217,7 @@ def lost_at(result: dict[str, Any]) -> float | None:
 
 
 def _is_removal(e: Ev) -> bool:
-    return e["kind"] == "cookie" and _data(e).get("op") == "removed" and bool(_data(e).get("was_present"))
+    return e["kind"] in _STORE_WRITES and _data(e).get("op") == "removed" and bool(_data(e).get("was_present"))
 
 
 def loss_event(events: Sequence[Ev], lost: float | None) -> Ev | None:
@@ -241,7 +245,7 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
         what, tone = _describe(e, labels, answers)
         if e["kind"] == "session.revoked":
             revoked = True
-        if e["kind"] == "cookie" and _data(e).get("op") == "set":
+        if e["kind"] in _STORE_WRITES and _data(e).get("op") == "set":
             signed_in = True
         if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in:
             what, tone = f"server sees no session yet on {_data(e).get('path')} (before sign-in)", ""
@@ -274,7 +278,7 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
         return f"page `{kind}`", ""
     if kind == "probe.ready":
         return f"probe ready on {d.get('url')} (jar: {', '.join(d.get('cookies', [])) or 'no session cookie'})", ""
-    if kind == "cookie":
+    if kind in _STORE_WRITES:
         name = d.get("name")
         if d.get("op") == "set":
             age = f" (token iat {e['at'] - d['iat']:.0f} s ago)" if d.get("iat") else ""
@@ -284,6 +288,10 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
         return f"`{name}` cleared (was not set)", ""
     if kind == "cookie.jar":
         return f"browser jar holds: {', '.join(d.get('present', [])) or 'no session cookie'}", ""
+    if kind == "storage.state":
+        return f"localStorage holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
+    if kind == "storage.mismatch":
+        return f"localStorage disagrees with the watcher: {json.dumps(d)}", "bad"
     if kind == "cookie.mismatch":
         return f"cookie jar disagrees with the watcher: {json.dumps(d)}", "bad"
     if kind == "request" and e["source"] == "mock":

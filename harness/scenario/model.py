@@ -33,7 +33,7 @@ from typing import Any, Literal, get_args
 
 import semantic_version
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ScenarioError
 
@@ -57,7 +57,17 @@ class Setup(BaseModel):
                           "and focused); simulated: an init-script override. Default: real where it works")
     webdriver: Literal["masked", "exposed"] = Field(
         "masked", description="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
-    sdk: Literal["clerk"] = Field("clerk", description="the auth SDK under test (harness/sdks/)")
+    sdk: str = Field("clerk", description="the auth SDK under test: a name registered in harness/sdks/ "
+                                          "(clerk, supabase)")
+
+    @field_validator("sdk")
+    @classmethod
+    def _known_sdk(cls, value: str) -> str:
+        from harness.sdks import SDKS
+
+        if value not in SDKS:
+            raise ValueError(f"must be one of {', '.join(repr(n) for n in SDKS)} (got {value!r})")
+        return value
 
 
 @dataclass

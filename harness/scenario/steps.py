@@ -105,17 +105,24 @@ class Duration(BaseModel):
 
 @step("signed_in")
 def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Open the app page and wait until the SDK has loaded with the user signed in and ``__session`` set."""
+    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored
+    (``__session`` set, or the adapter's localStorage key written). An SDK whose page starts signed out signs in
+    through its own API (Supabase: ``signInWithPassword``)."""
     since = ctx.timeline.now()
     ctx.driver.goto(ctx.app_url, wait_js=ctx.sdk.loaded_js, timeout=timeout)
     state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
+    if not state.get("user") and ctx.sdk.sign_in_js:
+        answer = ctx.driver.evaluate(ctx.sdk.sign_in_js) or {}
+        if answer.get("error"):
+            raise HarnessError(f"signing in through the SDK failed: {answer['error']}")
+        state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
     if not state.get("user"):
         raise HarnessError(f"the SDK loaded but no user is signed in (SDK state: {state})")
-    names = ctx.sdk.session_cookies
-    if not any(n in ctx.driver.jar() for n in names):
-        if ctx.driver.wait_for_event(lambda e: e.kind == "cookie" and e.data.get("op") == "set", timeout,
-                                     since=since) is None:
-            raise HarnessError(f"signed in, but the SDK never wrote {names[0]}")
+    store = ctx.sdk.session_store
+    if store.kind != "cookie" or not any(n in ctx.driver.jar() for n in store.names):
+        if ctx.driver.wait_for_event(lambda e: e.kind == store.event_kind and e.data.get("name") in store.names
+                                     and e.data.get("op") == "set", timeout, since=since) is None:
+            raise HarnessError(f"signed in, but the SDK never wrote {store.names[0]}")
 
 
 @step("revoke_session")
@@ -165,6 +172,9 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     "cookie_change": lambda e: e.kind == "cookie",
     "cookie_removed": lambda e: e.kind == "cookie" and e.data.get("op") == "removed",
     "cookie_set": lambda e: e.kind == "cookie" and e.data.get("op") == "set",
+    # The same for whichever store the SDK keeps its session in (cookies or localStorage).
+    "session_removed": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "removed",
+    "session_set": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "set",
     "client_request": lambda e: e.kind == "request" and e.data.get("path", "").endswith("/v1/client"),
     # The mock applied a fault (status, delay, drop) or started holding a request.
     "fault": lambda e: e.kind in ("fault", "fault.held"),
@@ -202,6 +212,7 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
     whatever its outcome), ``token_request`` (a token request left the browser), ``token_response``, ``request``,
     ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
+    ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
     ``online``, ``offline``, ``focus``, ``blur``,
     ``visibility``. ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n``
@@ -425,7 +436,7 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 
 
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
-           "Answer matching requests with an HTTP status and a Clerk-shaped error body (``status: 429``, or "
+           "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
 _shorthand("delay", _COMMON + ("delay",), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",

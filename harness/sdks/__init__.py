@@ -1,43 +1,43 @@
 """Auth-SDK adapters: everything the harness knows about one SDK lives in one module here.
 
 An adapter says how to obtain a version's bundle (an npm package), what the app page loads, the API routes the mock
-serves for it, which cookies mean "signed in", and the page-side snippets that read the SDK's own view. Clerk's
-browser SDK is the first (:mod:`harness.sdks.clerk`); another SDK is one more module registered in :data:`SDKS`,
+serves for it, where the session is stored (:class:`harness.sdk_protocol.SessionStore`), and the page-side snippets
+that read the SDK's own view. The protocol itself lives in :mod:`harness.sdk_protocol`, below both this package and
+the mock server. Adapters: Clerk's browser SDK (:mod:`harness.sdks.clerk`, session in cookies) and Supabase's
+(:mod:`harness.sdks.supabase`, session in localStorage); another SDK is one more module registered in :data:`SDKS`,
 selected by a scenario's ``setup.sdk``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Callable
 
-from aiohttp import web
+from harness.sdk_protocol import SdkAdapter, SessionStore
 
-from harness.mock.tokens import TokenIssuer
+__all__ = ["SDKS", "SdkAdapter", "SessionStore", "adapter_class", "sdk_for"]
 
 
-class SdkAdapter(Protocol):
-    name: str
-    package: str  # the npm package whose published versions are tested
-    session_cookies: tuple[str, ...]  # the cookies that carry the session (the oracles watch these)
-    watch_cookies: tuple[str, ...]  # patterns for the page's cookie watcher ("__session_*")
-    issuer: TokenIssuer
-    init_script: str  # observation injected before page scripts (token attempts)
-    loaded_js: str  # true once the SDK has loaded in the page
-    sdk_state_js: str  # the SDK's own view: loaded, status, user, session
-    clear_token_cache_js: str
-    get_token_js: str
+def _clerk() -> type:
+    from harness.sdks.clerk import ClerkSdk
 
-    @property
-    def revoked(self) -> bool: ...  # has the server ended the session?
+    return ClerkSdk
 
-    def routes(self) -> list[web.RouteDef]: ...
-    def page_head(self, bundle_url: str) -> str: ...
-    def revoke(self) -> None: ...
+
+def _supabase() -> type:
+    from harness.sdks.supabase import SupabaseSdk
+
+    return SupabaseSdk
+
+
+# name -> a function returning the adapter class (imported lazily: an adapter's module loads only when used).
+SDKS: dict[str, Callable[[], type]] = {"clerk": _clerk, "supabase": _supabase}
+
+
+def adapter_class(name: str) -> type:
+    """The adapter class registered as ``name`` (its class attributes: package, known versions, store)."""
+    return SDKS[name]()
 
 
 def sdk_for(name: str, **options: Any) -> SdkAdapter:
     """A fresh adapter (its own signing key and session state) for one run."""
-    from harness.sdks.clerk import ClerkSdk
-
-    adapters = {"clerk": ClerkSdk}
-    return adapters[name](**options)
+    return adapter_class(name)(**options)

@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from harness.mock.tokens import TokenIssuer
+from harness.sdk_protocol import cookie_store
 from harness.sdks.clerk import fapi
 from harness.sdks.clerk.fapi import PROXY_PATH, SESSION_ID, USER_ID, ClerkState
 
@@ -35,8 +36,14 @@ class ClerkSdk:
 
     name = "clerk"
     package = PACKAGE
+    bundle_file = BUNDLE_FILE
+    known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
     session_cookies = SESSION_COOKIES
     watch_cookies = ("__session", "__session_*")
+    session_store = cookie_store(SESSION_COOKIES, watch_cookies)
+    page_carries_session = True  # the cookie travels with every page request
+    sign_in_js = None  # the mock's client is signed in from the first load
+    user_view = "`Clerk.user`"
     user_id = USER_ID
     session_id = SESSION_ID
 
@@ -75,6 +82,13 @@ class ClerkSdk:
     @property
     def revoked(self) -> bool:
         return self.state.revoked
+
+    def credential(self, request: web.Request) -> str | None:
+        """The app backend reads ``__session`` from the request, as Clerk's server SDKs do."""
+        return request.cookies.get(SESSION_COOKIES[0]) or None
+
+    def error_body(self, status: int, code: str | None = None) -> dict:
+        return fapi.error_body(status, code)
 
     def revoke(self) -> None:
         self.state.revoked = True

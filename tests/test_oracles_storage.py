@@ -1,0 +1,101 @@
+"""The oracles on a session kept in localStorage (Supabase's store): a removal of the key counts like a removal of
+``__session``, the store's own state and the cross-check decide the end checks, and a cookie event never stands in
+for the store (nor the other way round). Hand-made timelines, no browser."""
+
+from __future__ import annotations
+
+from harness.oracles import judge
+from harness.sdk_protocol import SessionStore
+from harness.timeline import Timeline
+
+KEY = "sb-127-auth-token"
+STORE = SessionStore("localStorage", (KEY,), credential="access token")
+STEPS = ["signed_in", "hide", "offline", "show", "wait_for token_attempt", "online", "reload"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run(*writes: str, end_present: bool = True, revoke: bool = False, mismatch: bool = False,
+        views: tuple[bool, ...] = (True,)) -> tuple:
+    clock = Clock()
+    tl = Timeline(clock=clock)
+
+    def emit(source: str, kind: str, **data) -> None:
+        clock.now += 0.1
+        tl.emit(source, kind, **data)
+
+    emit("runner", "step.start", index=1, name="signed_in")
+    emit("page", "storage", name=KEY, op="set", was_present=False, via="setItem", iat=1000, exp=1008)
+    if revoke:
+        emit("mock", "session.revoked")
+    emit("runner", "step.start", index=4, name="show")
+    for op in writes:
+        emit("page", "storage", name=KEY, op=op, was_present=True, via="removeItem", online=False)
+    emit("runner", "step.start", index=7, name="reload")
+    for signed in views:
+        emit("mock", "server.view", path="/api/me", signed_in=signed, reason="ok" if signed else "absent")
+    emit("browser", "storage.state", present=[KEY] if end_present else [])
+    if mismatch:
+        emit("browser", "storage.mismatch", **{KEY: {"watcher": False, "browser": True}})
+    return judge(tl, STEPS, STORE, user_view="`getSession().session.user`")
+
+
+def test_a_kept_key_survives():
+    j = run()
+    assert j.outcome == "survived" and KEY in j.sentence
+
+
+def test_a_removed_key_reproduces_with_when_and_where():
+    j = run("removed", end_present=False, views=(False,))
+    assert j.outcome == "reproduced"
+    assert j.sentence.startswith(f"`{KEY}` removed at t=") and "step 4 `show`" in j.sentence
+    assert "browser offline" in j.sentence
+    end = next(c for c in j.checks if c.name == "cookie-present-at-end")
+    assert not end.passed and "localStorage" in end.detail
+    server = next(c for c in j.checks if c.name == "server-sees-session")
+    assert not server.passed and "absent access token" in server.detail
+
+
+def test_a_removal_undone_at_once_still_reproduces():
+    assert run("removed", "set").outcome == "reproduced"
+
+
+def test_the_store_missing_at_the_end_reproduces_even_without_a_seen_removal():
+    assert run(end_present=False).outcome == "reproduced"
+
+
+def test_a_mismatch_with_the_browsers_localstorage_is_no_verdict():
+    j = run(mismatch=True)
+    assert j.outcome == "error" and "localStorage disagreed" in j.sentence
+
+
+def test_revocation_then_removal_is_signed_out_and_a_kept_key_is_stuck():
+    assert run("removed", revoke=True, end_present=False, views=(False,)).outcome == "signed-out"
+    assert run(revoke=True).outcome == "stuck"
+
+
+def test_cookie_events_do_not_count_for_a_localstorage_store():
+    clock = Clock()
+    tl = Timeline(clock=clock)
+    tl.emit("runner", "step.start", index=1, name="signed_in")
+    tl.emit("page", "cookie", name=KEY, op="set", was_present=False)
+    j = judge(tl, STEPS, STORE)
+    assert j.outcome == "error" and "never wrote" in j.sentence
+
+
+def test_another_tabs_echo_of_a_removal_is_not_a_second_removal():
+    clock = Clock()
+    tl = Timeline(clock=clock)
+    tl.emit("runner", "step.start", index=1, name="signed_in")
+    tl.emit("page", "storage", name=KEY, op="set", was_present=False, via="setItem")
+    clock.now += 1
+    tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="removeItem", tab=1)
+    tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="storage-event", tab=2)
+    j = judge(tl, STEPS, STORE)
+    assert j.outcome == "reproduced" and "times in all" not in j.sentence
