@@ -19,6 +19,7 @@ from typing import Sequence
 from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
+from harness.sdks import SDKS
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
 
 SEED_SCENARIO = "offline-refresh-due"
@@ -86,18 +87,23 @@ def build_parser() -> argparse.ArgumentParser:
                                      "blips, in a real Chromium against the real SDK bundle.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    repro = sub.add_parser("repro", help="run the founding scenario (clerk-js PR #7912) on each version")
-    repro.add_argument("versions", nargs="*", default=[KNOWN_BUGGY, KNOWN_FIXED], metavar="VERSION",
-                       help=f"@clerk/clerk-js versions (default: {KNOWN_BUGGY} {KNOWN_FIXED})")
+    repro = sub.add_parser("repro", help="run an SDK's founding scenario (Clerk: clerk-js PR #7912) on each version")
+    repro.add_argument("versions", nargs="*", default=None, metavar="VERSION",
+                       help=f"versions of the SDK's package (default: its two known versions; Clerk: {KNOWN_BUGGY} "
+                            f"{KNOWN_FIXED})")
+    repro.add_argument("--sdk", choices=sorted(SDKS), default="clerk",
+                       help="which SDK's founding scenario (default: clerk)")
     _browser_options(repro)
     _report_options(repro)
 
     run = sub.add_parser("run", help="run scenarios (ids, paths or folders) on one or more versions; exit 1 if an "
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    run.add_argument("--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"repeatable (default: each scenario's SDK's two known versions; Clerk: {KNOWN_BUGGY} and "
-                          f"{KNOWN_FIXED})")
+    run.add_argument("--sdk-version", "--clerk-version", action="append", dest="versions", metavar="V",
+                     help=f"a version of the scenarios' SDK package; repeatable (default: each scenario's SDK's two "
+                          f"known versions; Clerk: {KNOWN_BUGGY} and {KNOWN_FIXED}). --clerk-version is an alias")
+    run.add_argument("--sdk", choices=sorted(SDKS), default=None,
+                     help="only the scenarios of this SDK (setup.sdk) among those named")
     _browser_options(run)
     _report_options(run)
 
@@ -226,7 +232,10 @@ def _bundle(args: argparse.Namespace) -> int:
 
 
 def _repro(args: argparse.Namespace) -> int:
-    args.scenarios = [SEED_SCENARIO]
+    from harness.sdks import adapter_class
+
+    args.scenarios = [adapter_class(args.sdk).seed_scenario]
+    args.versions = args.versions or None
     return _run(args)
 
 
@@ -238,6 +247,12 @@ def _run(args: argparse.Namespace) -> int:
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
     options = options_from_args(args)
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, resources.library_dir())]
+    if getattr(args, "sdk", None) and args.command == "run":
+        scenarios = [s for s in scenarios if s.setup.sdk == args.sdk]
+        if not scenarios:
+            raise HarnessError(f"none of the named scenarios is for --sdk {args.sdk} (setup.sdk); name its scenarios, "
+                               f"e.g. scenarios/{args.sdk}/" if args.sdk != "clerk" else
+                               "none of the named scenarios is for --sdk clerk")
     if options.webdriver:
         for scenario in scenarios:
             if scenario.setup.webdriver != options.webdriver:
@@ -335,7 +350,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _line(result, width: int, several: bool) -> str:
     word = result.outcome
-    when = f"cookie lost at t={result.lost_at:.2f} s" if result.lost_at is not None else "cookie kept"
+    thing = "cookie" if result.sdk == PACKAGE else "session"  # Clerk's session is a cookie; others name the store
+    when = f"{thing} lost at t={result.lost_at:.2f} s" if result.lost_at is not None else f"{thing} kept"
     if result.outcome in ("error", "signed-out", "stuck"):
         when = result.sentence  # the revocation's story, or what broke; "cookie kept" would mislead here
     elif result.lost_at is None and result.outcome == "reproduced":

@@ -87,6 +87,7 @@ class SdkAdapter(Protocol):
     package: str  # the npm package whose published versions are tested
     bundle_file: str  # the browser bundle, relative to the package's dist/
     known_versions: tuple[str, str]  # (a version with the founding bug, one without): the default runs
+    seed_scenario: str  # the library scenario id of its founding bug (`harness repro --sdk NAME`)
     session_store: SessionStore
     session_cookies: tuple[str, ...]  # the cookies that carry the session (empty for a localStorage store)
     watch_cookies: tuple[str, ...]  # patterns for the page's cookie watcher ("__session_*")

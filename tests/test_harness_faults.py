@@ -70,7 +70,7 @@ def test_the_browser_killed_mid_run(run, fault_step, tmp_path):
     fault_step(kill_soon)
     started = time.monotonic()
     result = run(TIMELINE, FIXED, reports_dir=tmp_path / "reports", mode="real")
-    _check(result, "browser process exited", "step 3", started=started)
+    _check(result, "browser went away", "step 3", started=started)
     assert (Path(result.artifacts["folder"]) / "result.json").exists()
     _no_chromium_of_ours_left()
 

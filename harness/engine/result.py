@@ -63,11 +63,13 @@ class RunResult:
 def reproduce_command(scenario: Scenario, version: str) -> str:
     """The command that replays this run, watched: by id for library scenarios, else by path."""
     path = scenario.path.resolve() if scenario.path else None
-    if path is None or path == resources.library_dir().resolve() / f"{scenario.id}.yaml":
+    library = resources.library_dir().resolve()
+    if path is None or path in (library / f"{scenario.id}.yaml", library / path.parent.name / f"{scenario.id}.yaml"):
         target = scenario.id
     else:
         try:
             target = str(path.relative_to(Path.cwd()))
         except ValueError:
             target = str(path)
-    return f"harness run {shlex.quote(target)} --clerk-version {version} --headed --slowmo 250"
+    option = "--clerk-version" if scenario.setup.sdk == "clerk" else "--sdk-version"
+    return f"harness run {shlex.quote(target)} {option} {version} --headed --slowmo 250"

@@ -219,10 +219,12 @@ class Run:
         if crashed:
             return f"the page of tab {crashed[-1].data.get('tab')} crashed (its renderer process is gone)"
         driver = self.driver
-        if driver is not None and driver.real is not None and driver.context is not None and not driver.real.running:
-            return "the browser process exited (killed or crashed) in the middle of the run"
-        if driver is not None and driver.browser is not None and not driver.browser.is_connected():
-            return "the connection to the browser was lost in the middle of the run"
+        if driver is None or driver.context is None:
+            return None
+        exited = driver.real is not None and not driver.real.running
+        if exited or (driver.browser is not None and not driver.browser.is_connected()):
+            # Which of the two is seen first is a race (the connection drops as the process dies): one sentence.
+            return "the browser went away in the middle of the run (its process exited or its connection was lost)"
         return None
 
     def verdict(self) -> Judgement:

@@ -337,8 +337,8 @@ def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
 
 
 def find_scenarios(names: list[str], root: Path) -> list[Path]:
-    """Resolve scenario ids, files or folders to files (an id is looked up as ``<root>/<id>.yaml``; a folder gives
-    every ``*.yaml`` in it)."""
+    """Resolve scenario ids, files or folders to files (an id is looked up as ``<root>/<id>.yaml``, then one folder
+    down, ``<root>/<sdk>/<id>.yaml``; a folder gives every ``*.yaml`` in it)."""
     out: list[Path] = []
     for name in names:
         candidate = Path(name)
@@ -354,8 +354,10 @@ def find_scenarios(names: list[str], root: Path) -> list[Path]:
             out.append(candidate)
             continue
         by_id = root / f"{name}.yaml"
+        if not by_id.is_file():  # an SDK's own library sits one folder down (scenarios/supabase/)
+            by_id = next(iter(sorted(root.glob(f"*/{name}.yaml"))), by_id)
         if not by_id.is_file():
-            known = sorted(p.stem for p in root.glob("*.yaml"))
+            known = sorted(p.stem for p in [*root.glob("*.yaml"), *root.glob("*/*.yaml")])
             raise ScenarioError(f"unknown scenario {name!r}{_did_you_mean(name, known)}; known: {', '.join(known)} "
                                 "(or give a path to a .yaml file)")
         out.append(by_id)

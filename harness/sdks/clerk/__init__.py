@@ -38,6 +38,7 @@ class ClerkSdk:
     package = PACKAGE
     bundle_file = BUNDLE_FILE
     known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
+    seed_scenario = "offline-refresh-due"  # the library scenario `harness repro --sdk clerk` plays
     session_cookies = SESSION_COOKIES
     watch_cookies = ("__session", "__session_*")
     session_store = cookie_store(SESSION_COOKIES, watch_cookies)

@@ -43,6 +43,7 @@ class SupabaseSdk:
     package = PACKAGE
     bundle_file = BUNDLE_FILE
     known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
+    seed_scenario = "supabase-offline-tab-visible"  # the library scenario `harness repro --sdk supabase` plays
     session_store = SessionStore("localStorage", (STORAGE_KEY,), credential="access token")
     session_cookies: tuple[str, ...] = ()
     watch_cookies: tuple[str, ...] = ()
