@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from harness import resources
 from harness.errors import HarnessError
@@ -82,10 +82,17 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--junit", type=Path, metavar="PATH", help="also write JUnit XML here")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with bad usage said in one line (and where to read more) instead of the whole usage block."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="harness", description="Reproduce auth-SDK sign-outs caused by network "
-                                     "blips, in a real Chromium against the real SDK bundle.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="harness", description="Reproduce auth-SDK sign-outs caused by network "
+                     "blips, in a real Chromium against the real SDK bundle.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     repro = sub.add_parser("repro", help="run an SDK's founding scenario (Clerk: clerk-js PR #7912) on each version")
     repro.add_argument("versions", nargs="*", default=None, metavar="VERSION",
@@ -287,6 +294,9 @@ def _run(args: argparse.Namespace) -> int:
                                       on_done=lambda p, r: progress.done(p.key, _line(r, width, several)))
             except Interrupted as stop:
                 results, interrupted = stop.results, stop
+            except HarnessError as err:  # bad input found mid-way: report the runs that finished, then say it
+                results = list(getattr(err, "finished", []))
+                raise
             finally:  # an interrupted command still reports the runs that finished
                 _write_reports(results, args.html or args.reports / "report.html", args.junit)
     if options.repeat > 1:

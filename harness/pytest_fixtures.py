@@ -98,8 +98,10 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
     def start(version: str = KNOWN_BUGGY, *, id: str | None = None, title: str | None = None,
               setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
         """Start a run on ``version``. ``setup`` takes a scenario file's ``setup`` keys; ``expect`` its
-        ``verdicts`` (ranges -> outcome), checked like a file's claims."""
-        name = id or re.sub(r"[^a-z0-9._-]+", "-", request.node.name.lower()).strip("-") or "python-timeline"
+        ``verdicts`` (ranges -> outcome), checked like a file's claims: when the test ends, a run whose outcome
+        differs from its claim (or that broke) fails the test with the verdict sentence, checks and timeline."""
+        test = getattr(request.node, "originalname", None) or request.node.name  # without the parametrize id
+        name = id or re.sub(r"[^a-z0-9._-]+", "-", test.lower()).strip("-") or "python-timeline"
         scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
                             refs=[], description=None, setup=Setup(**(setup or {})), steps=[],
                             verdicts=dict(expect or {}))
@@ -112,5 +114,12 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         return scripted
 
     yield start
+    wrong = []
     for scripted in made:
-        scripted.finish()
+        result = scripted.finish()
+        if result.expected is not None and result.outcome != result.expected:
+            wrong.append(result)
+    if wrong:  # a claim is checked as a scenario file's is: a run that differs from it fails the test
+        from harness.pytest_plugin import failure_text
+
+        pytest.fail("\n\n".join(failure_text(r) for r in wrong), pytrace=False)

@@ -35,8 +35,10 @@ def test_every_run_lands_in_exactly_one_shard_and_the_split_is_stable():
         keys = [p.key for shard in shards for p in shard]
         assert sorted(keys) == sorted(p.key for p in plans)  # all of them, none twice
     # A hash of the key alone (SHA-256, not Python's salted hash): the same on every machine and every run.
-    assert shard_of("offline-refresh-due@6.0.0#1", 2) == shard_of("offline-refresh-due@6.0.0#1", 2)
-    assert [shard_of(f"s@6.0.{i}#1", 4) for i in range(6)] == [shard_of(f"s@6.0.{i}#1", 4) for i in range(6)]
+    import hashlib
+
+    expected = int.from_bytes(hashlib.sha256(b"offline-refresh-due@6.0.0#1").digest()[:8], "big") % 2 + 1
+    assert shard_of("offline-refresh-due@6.0.0#1", 2) == expected  # the documented rule, not Python's hash()
     out = subprocess.run([sys.executable, "-c", "from harness.engine.plan import shard_of; "
                           "print([shard_of(f's@6.0.{i}#1', 4) for i in range(6)])"],
                          capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "123"})
@@ -144,8 +146,49 @@ def test_runs_on_a_chromium_reached_only_through_cdp_endpoint(chromium, tmp_path
         saved = [json.loads(p.read_text()) for p in tmp_path.glob("*/result.json")]
         assert sorted(r["outcome"] for r in saved) == ["reproduced", "survived"]
         assert all(r["browser"]["cdp_endpoint"] == remote.endpoint for r in saved)
+        # Site data does not leak from one run to the next, even on one origin (a fixed --port): Supabase keeps its
+        # session in localStorage, and its control must survive on both versions played one after the other.
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "supabase-refresh-online-control",
+                               "--port", str(port), "--cdp-endpoint", remote.endpoint, "--reports",
+                               str(tmp_path / "sb"), "--no-trace"], capture_output=True, text=True, timeout=240)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.count("(as expected)") == 2, proc.stdout
     finally:
         remote.kill()
+
+
+def test_a_bad_or_repeated_cdp_endpoint_is_bad_input(chromium, tmp_path):
+    from harness.browser.real_chromium import RealChromium
+
+    def harness(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "harness.cli", "run", "offline-refresh-due", "--reports",
+                               str(tmp_path), *args], capture_output=True, text=True, timeout=60)
+
+    for bad in ("ws://127.0.0.1:1/nothing", "notaurl"):
+        proc = harness("--cdp-endpoint", bad)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert "--cdp-endpoint" in proc.stderr
+    remote = RealChromium(chromium.path).spawn()
+    try:
+        port = remote.endpoint.split(":")[2].split("/")[0]
+        proc = harness("--cdp-endpoint", remote.endpoint, "--cdp-endpoint", f"http://127.0.0.1:{port}")
+        assert proc.returncode == 2 and "is the same browser as" in proc.stderr, proc.stderr
+    finally:
+        remote.kill()
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_usage_errors_are_one_line(tmp_path):
+    for args in (["--repeat", "0"], ["--trace", "bogus"], ["--jobs", "0"], ["--shard", "3/2"]):
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "offline-refresh-due", "--reports",
+                               str(tmp_path), *args], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
 
 
 # -- the pytest side -------------------------------------------------------------------------------------------------

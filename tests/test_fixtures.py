@@ -25,6 +25,11 @@ def test_offline_refresh(harness_run, version, outcome):
     assert result.outcome == outcome, result.sentence
     assert result.matches_expectation
 
+def test_a_wrong_claim_fails_the_test(harness_run):
+    run = harness_run(version="6.1.0", expect={"*": "reproduced"})  # 6.1.0 keeps the session: this claim is wrong
+    run.signed_in()
+    run.reload()
+
 def test_a_step_that_fails_ends_the_run_in_error(harness_run):
     run = harness_run(version="6.1.0")
     with pytest.raises(Exception, match="step 1 `show`"):
@@ -37,9 +42,11 @@ def test_a_user_test_file_writes_a_timeline_in_python(pytester: pytest.Pytester,
     pytester.makepyfile(test_user=USER_TEST)
     out = tmp_path / "results"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--output", str(out), "-q")
-    result.assert_outcomes(passed=3)
+    # The wrong claim fails at teardown, as the fixture checks what the run did against it (an error of that test).
+    result.assert_outcomes(passed=4, errors=1)
+    assert "expected reproduced, got survived" in result.stdout.str()
     saved = [json.loads(p.read_text()) for p in out.glob("*/result.json")]
-    assert sorted(r["outcome"] for r in saved) == ["error", "reproduced", "survived"]
+    assert sorted(r["outcome"] for r in saved) == ["error", "reproduced", "survived", "survived"]
     # The same result folder as a YAML scenario's: the timeline, the checks, the verdict sentence.
     bug = next(r for r in saved if r["outcome"] == "reproduced")
     assert bug["version"] == "6.0.0" and bug["expected"] == "reproduced"

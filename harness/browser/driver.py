@@ -715,14 +715,33 @@ class BrowserDriver:
                                "step first")
 
 
+STORAGE_TYPES = "local_storage,indexeddb,cache_storage,service_workers,websql,file_systems"
+
+
 def _reset_context(context: BrowserContext) -> None:
-    """One blank tab and an empty cookie jar: a reused default context as a fresh profile would have it."""
+    """One blank tab, no cookies and no site data of the origins its tabs show: a reused default context as a
+    fresh profile would have it (another run may use the same origin: a fixed --port)."""
     pages = list(context.pages)
+    origins = {_origin(p.url) for p in pages if p.url.startswith("http")}
     keep = pages[0] if pages else context.new_page()
     for page in pages[1:]:
         page.close()
     keep.goto("about:blank")
     context.clear_cookies()
+    if origins:
+        session = context.new_cdp_session(keep)  # a page target's session: the browser's answers "Internal error"
+        try:
+            for origin in origins:  # localStorage, IndexedDB, caches, service workers
+                session.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": STORAGE_TYPES})
+        finally:
+            session.detach()
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _path(url: str) -> str:

@@ -71,10 +71,11 @@ class ChromiumPool:
             self.start()
         with self._lock:
             starved = self._pending <= 0
-        if starved:  # more takers than the budget said: ask anyway rather than wait forever
-            self._ask(beyond_budget=True)
-        with self._lock:
+            if starved:  # more takers than the budget said: ask anyway rather than wait forever
+                self._pending += 1
             self._pending -= 1
+        if starved:
+            self._wanted.release()
         try:
             item = self._ready.get(timeout=timeout)
         except queue.Empty:

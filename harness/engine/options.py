@@ -88,12 +88,13 @@ class RunOptions:
     def jobs_for(self, runs: int) -> int:
         """How many runs play at once for ``runs`` runs."""
         jobs = self.jobs or auto_jobs(runs)
+        if self.cdp_endpoints:
+            jobs = min(jobs, len(self.cdp_endpoints))  # each remote browser plays one run at a time
+        jobs = max(1, min(jobs, runs))
         if self.port and jobs > 1:
             raise HarnessError(f"--port {self.port} fixes one port for every run, so only one can play at a time; "
                                "drop --port, or add --jobs 1")
-        if self.cdp_endpoints:
-            jobs = min(jobs, len(self.cdp_endpoints))  # each remote browser plays one run at a time
-        return max(1, min(jobs, runs))
+        return jobs
 
 
 def options_from_args(args: Any) -> RunOptions:

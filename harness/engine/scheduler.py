@@ -43,6 +43,34 @@ OnStart = Callable[[RunPlan], None]
 OnDone = Callable[[RunPlan, RunResult], None]
 
 
+def check_endpoints(endpoints: Sequence[str]) -> None:
+    """Every ``--cdp-endpoint`` answers as a Chromium DevTools endpoint, and no browser is named twice (two runs in
+    one default context would share its network switch and its tabs): bad input, before any run starts."""
+    import json
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    seen: dict[str, str] = {}
+    for endpoint in endpoints:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("ws", "wss", "http", "https") or not parts.hostname or not parts.port:
+            raise HarnessError(f"--cdp-endpoint {endpoint!r} is not a DevTools URL: give http://HOST:PORT (a Chromium "
+                               "started with --remote-debugging-port=PORT) or its ws:// URL")
+        scheme = "https" if parts.scheme in ("https", "wss") else "http"
+        try:
+            with urllib.request.urlopen(f"{scheme}://{parts.hostname}:{parts.port}/json/version", timeout=5) as reply:
+                browser = json.loads(reply.read().decode()).get("webSocketDebuggerUrl", "")
+        except (OSError, ValueError, urllib.error.URLError) as err:
+            reason = getattr(err, "reason", err)
+            raise HarnessError(f"no browser answers at --cdp-endpoint {endpoint} ({reason}); start Chromium with "
+                               "--remote-debugging-port, or check the URL") from None
+        if browser in seen:
+            raise HarnessError(f"--cdp-endpoint {endpoint} is the same browser as {seen[browser]}; give each browser "
+                               "once (one run at a time plays in a browser's default context)")
+        seen[browser] = endpoint
+
+
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM during :meth:`Engine.play`; ``results`` holds the runs that finished."""
 
@@ -83,6 +111,8 @@ class Engine:
             self.chooser.choose(scenario.setup.browser_mode)
         for package, version in sorted({(adapter_class(p.scenario.setup.sdk).package, p.version) for p in plans}):
             self.cache.get(package, version)
+        if self.options.cdp_endpoints:
+            check_endpoints(self.options.cdp_endpoints)
 
     def browser_for(self, plan: RunPlan) -> BrowserChoice:
         return self.chooser.choose(plan.scenario.setup.browser_mode)
@@ -140,6 +170,7 @@ class Engine:
         finally:
             restore()
         if failures:
+            failures[0].finished = [results[i] for i in sorted(results)]  # type: ignore[attr-defined]
             raise failures[0]
         return [results[i] for i in sorted(results)]
 

@@ -87,6 +87,7 @@ def _run_view(index: int, entry: Entry) -> dict[str, Any]:
     return {
         "id": f"run-{index}", "index": index, "scenario": r.get("scenario"), "title": r.get("title"),
         "scenario_path": r.get("scenario_path"), "sdk": r.get("sdk"), "version": r.get("version"),
+        "repeat": int(r.get("repeat") or 1),
         "browser": r.get("browser", {}), "outcome": r.get("outcome"), "expected": r.get("expected"),
         "match": _match(r), "sentence": r.get("sentence"), "error": r.get("error"), "checks": r.get("checks", []),
         "steps": r.get("steps", []), "duration": r.get("duration"), "started": _clock(r.get("started_at")),

@@ -48,7 +48,7 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
                        hostname=socket.gethostname(), timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"))
     for r in entries:
         case = ET.SubElement(ts, "testcase", classname=f"scenarios.{r.get('scenario')}",
-                             name=f"{r.get('scenario')}[{r.get('version')}]", time=f"{r.get('duration') or 0:.3f}")
+                             name=f"{r.get('scenario')}[{r.get('version')}{_repeat_suffix(r)}]", time=f"{r.get('duration') or 0:.3f}")
         if r.get("scenario_path"):
             case.set("file", r["scenario_path"])
         props = ET.SubElement(case, "properties")
@@ -83,3 +83,9 @@ def _problem(result: dict[str, Any]) -> Literal["error", "failure"] | None:
     if result.get("expected") is not None and result.get("outcome") != result.get("expected"):
         return "failure"
     return None
+
+
+def _repeat_suffix(result: dict) -> str:
+    """``#N`` for the N-th repetition (``--repeat``), so CI reporters keep repetitions apart."""
+    repeat = int(result.get("repeat") or 1)
+    return f"#{repeat}" if repeat > 1 else ""
