@@ -31,6 +31,7 @@ class Judgement:
     outcome: str
     sentence: str
     checks: list[Check]
+    error: str | None = None  # for ``error`` outcomes the harness caused: what failed, with its traceback
 
 
 def _step_name(step: int | None, steps: Sequence[str]) -> str:
@@ -62,6 +63,9 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
       presenting it (else the outcome is ``stuck``).
     """
     events = timeline.events()
+    failure = _mock_failure(events, steps)
+    if failure is not None:
+        return failure
     cookie_events = [e for e in events if e.kind == "cookie" and e.data.get("name") in session_cookies]
     revoked = next((e for e in events if e.kind == "session.revoked"), None)
     revoked_at = revoked.at if revoked else float("inf")
@@ -216,6 +220,20 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         checks.append(Check("browser-stops-presenting", True, f"the {len(late_views)} page loads after the removal "
                             "carried no `__session`"))
     return Judgement("signed-out", checks[-2 if late_views else -1].detail, checks)
+
+
+def _mock_failure(events: Sequence[Event], steps: Sequence[str]) -> Judgement | None:
+    """A bug in the mock (``mock.error``) answered the browser with a 500: whatever the SDK did next says nothing
+    about the SDK, so the run has no verdict."""
+    errors = [e for e in events if e.kind == "mock.error"]
+    if not errors:
+        return None
+    first = errors[0]
+    more = f" ({len(errors)} failures in all)" if len(errors) > 1 else ""
+    detail = (f"the mock server failed on {first.data.get('method')} {first.data.get('path')} at t={first.t:.2f} s "
+              f"during {_step_name(first.step, steps)}: {first.data.get('error')}{more}; a harness bug, so no verdict")
+    check = Check("mock-healthy", False, detail, first.t, first.step)
+    return Judgement("error", detail, [check], error=detail + "\n" + str(first.data.get("traceback", "")))
 
 
 def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:

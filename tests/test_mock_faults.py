@@ -290,3 +290,25 @@ def test_every_request_is_on_the_timeline_in_order(mock):
 def test_an_unknown_path_is_a_logged_404(mock):
     assert call(mock, "/no-such-page", "GET").get("status") == 404
     assert mock.timeline.events("response")[-1].data["status"] == 404
+
+
+# -- the mock's own failures -------------------------------------------------------------------------------------
+
+def test_an_exception_in_a_handler_is_a_recorded_500_not_an_unanswered_request(mock, monkeypatch):
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise KeyError("a bug in the mock")
+
+    monkeypatch.setattr("harness.sdks.clerk.fapi.client", broken)
+    answer = call(mock, CLIENT, "GET")
+    assert answer["status"] == 500 and answer["body"]["errors"][0]["code"] == "mock_server_error"
+    error = mock.timeline.events("mock.error")[-1]
+    assert error.data["path"] == CLIENT and "KeyError" in error.data["error"]
+    assert "a bug in the mock" in error.data["traceback"] and "Traceback" in error.data["traceback"]
+    assert mock.timeline.events("response")[-1].data["status"] == 500  # the request has its answer on the timeline
+
+
+def test_an_exception_in_a_delayed_answer_is_recorded_too(mock, monkeypatch):
+    monkeypatch.setattr("harness.sdks.clerk.fapi.client", lambda *a, **k: 1 / 0)
+    mock.add_fault(Fault(kind="delay", path=CLIENT, delay=0.05))
+    assert call(mock, CLIENT, "GET")["status"] == 500
+    assert "ZeroDivisionError" in mock.timeline.events("mock.error")[-1].data["error"]

@@ -238,3 +238,17 @@ def test_freshness_is_decided_by_when_the_mock_minted_the_token_not_by_iat():
                  exp=int(clock2.now) + 60, jti="tok_2", online=True)
     j2 = judge(tl2, STEPS, COOKIES)
     assert "fresh token (minted 0.5 s after the removal)" in check(j2, "cookie-never-removed").detail
+
+
+def test_a_mock_failure_is_error_with_its_traceback_never_a_verdict():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 2)
+    tl.emit("mock", "mock.error", method="GET", path="/__clerk/v1/client", error="KeyError: 'x'",
+            traceback="Traceback (most recent call last):\n  ...\nKeyError: 'x'")
+    cookie(tl, clock, "removed", online=False)  # what the SDK did after a 500 from a broken mock proves nothing
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "error"
+    assert "the mock server failed on GET /__clerk/v1/client" in j.sentence and "no verdict" in j.sentence
+    assert j.error is not None and "Traceback" in j.error
+    assert [c.name for c in j.checks] == ["mock-healthy"] and not j.checks[0].passed

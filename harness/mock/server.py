@@ -4,12 +4,16 @@ It runs aiohttp in its own thread with its own event loop (the pytest-httpserver
 can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
 ``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
 ``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
+
+A failure of the mock itself is never passed off as the SDK's: any exception a handler raises is caught, recorded as
+``mock.error`` (with its traceback), and answered with a 500; the oracles then give the run no verdict (``error``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +91,10 @@ class MockAuthServer(ThreadedApp):
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        # The bookkeeping below is the mock's own code too: a failure in it is recorded like a handler's.
+        return await self._answer(request, lambda r: self._handle(r, handler), None)
+
+    async def _handle(self, request: web.Request, handler: Any) -> web.StreamResponse:
         started = time.time()
         cookie = self._session_cookie(request)
         claims = peek(cookie)
@@ -97,7 +105,7 @@ class MockAuthServer(ThreadedApp):
         if decision.fault is not None:
             return await self._apply_fault(request, handler, decision, req.seq)
         try:
-            response = await handler(request)
+            response = await self._answer(request, handler, req.seq)
         except web.HTTPException as exc:  # e.g. a 404; logged, then raised (aiohttp deprecates returning it)
             self.timeline.emit("mock", "response", method=request.method, path=request.path, status=exc.status,
                                ms=round((time.time() - started) * 1000, 1), request=req.seq)
@@ -117,7 +125,7 @@ class MockAuthServer(ThreadedApp):
             await decision.wait.wait()
             if fault.release_outcome == "drop":
                 return self._drop(request, info | {"after": "hold"})
-            response = await handler(request)
+            response = await self._answer(request, handler, req)
             self.timeline.emit("mock", "response", method=request.method, path=request.path,
                                status=response.status, request=req, after=fault.kind)
             return response
@@ -128,7 +136,7 @@ class MockAuthServer(ThreadedApp):
         if fault.kind == "delay":
             self.timeline.emit("mock", "fault", **info)
             await asyncio.sleep(fault.delay)
-            response = await handler(request)
+            response = await self._answer(request, handler, req)
             self.timeline.emit("mock", "response", method=request.method, path=request.path,
                                status=response.status, request=req, after="delay")
             return response
@@ -143,6 +151,18 @@ class MockAuthServer(ThreadedApp):
             request.transport.close()
             return stream
         return self._drop(request, info)
+
+    async def _answer(self, request: web.Request, handler: Any, req: int | None) -> web.StreamResponse:
+        """The handler's answer; an exception in it (a bug of the mock) becomes ``mock.error`` and a 500."""
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- every failure of the mock must be recorded, whatever it is
+            self.timeline.emit("mock", "mock.error", method=request.method, path=request.path, request=req,
+                               error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            from harness.sdks.clerk.fapi import error_body
+            return web.json_response(error_body(500, "mock_server_error"), status=500)
 
     def _drop(self, request: web.Request, info: dict[str, Any]) -> web.StreamResponse:
         self.timeline.emit("mock", "fault", **info)

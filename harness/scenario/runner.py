@@ -154,6 +154,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     outcome, sentence = verdict.outcome, verdict.sentence
     if error:
         outcome, sentence = "error", error
+    error = error or verdict.error  # a failure of the mock itself, with its traceback
     result = RunResult(
         scenario=scenario.id, title=scenario.title, scenario_path=str(scenario.path) if scenario.path else None,
         sdk=sdk.package, version=config.version,
