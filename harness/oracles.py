@@ -81,7 +81,9 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
 
     # 1. Continuous: was a session cookie ever removed while the server still held the session?
     removals = [e for e in cookie_events if e.data.get("op") == "removed" and e.data.get("was_present")]
-    early = [e for e in removals if e.at < revoked_at]
+    # Removing a token that had already expired (kept through a long offline period) takes nothing from the user.
+    expired_removals = [e for e in removals if _removed_an_expired_token(e, cookie_events)]
+    early = [e for e in removals if e.at < revoked_at and e not in expired_removals]
     if early:
         first = early[0]
         detail = (f"`{first.data['name']}` removed at t={first.t:.2f} s, {_into(first, timeline)}"
@@ -92,7 +94,8 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         back = _write_back(first, cookie_events)
         if back is not None:
             fresh, how = _freshness(back, first, first_set, minted)
-            detail += f"; written back {1000 * (back.at - first.at):.0f} ms later with {how}"
+            by = " by the server (Set-Cookie)" if back.source == "mock" else ""
+            detail += f"; written back{by} {1000 * (back.at - first.at):.0f} ms later with {how}"
         again = [e for e in early if e.data.get("name") == first.data.get("name")]
         if len(again) > 1:
             detail += f"; removed {len(again)} times in all"
@@ -112,8 +115,10 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
                 checks.append(Check("write-back-fresh", True, "every write-back after a removal carried a token "
                                     "minted after the removal"))
     else:
+        note = (f" ({len(expired_removals)} removed a token that had already expired, which is no loss)"
+                if expired_removals else "")
         checks.append(Check("cookie-never-removed", True,
-                            f"{len(cookie_events)} writes of the session cookies, none removed a valid session"))
+                            f"{len(cookie_events)} writes of the session cookies, none removed a valid session{note}"))
 
     # 2. The browser's own jar after the last step (catches a removal the page's watcher cannot see, e.g. by a
     # Set-Cookie header).
@@ -129,17 +134,17 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
             checks.append(Check("cookie-present-at-end", True, "the browser's cookie jar held the session cookies "
                                 "after the last step"))
 
-    # 3. The server's view on each page load after sign-in.
-    views = [e for e in events if e.kind == "server.view" and e.at > signed_in_at]
-    bad_views = [e for e in views if not e.data.get("signed_in") and e.at < revoked_at]
-    if bad_views:
-        v = bad_views[0]
+    # 3. The server's view on each page load after sign-in: signed in, signed in after a handshake, or signed out.
+    loads = page_loads([e for e in events if e.kind == "server.view" and e.at > signed_in_at])
+    bad_loads = [load for load in loads if load.outcome == "signed-out" and load.final.at < revoked_at]
+    if bad_loads:
+        load = bad_loads[0]
+        v = load.final
         checks.append(Check("server-sees-session", False,
-                            f"the server saw the user signed out ({v.data.get('reason')} `__session`) on "
-                            f"{v.data.get('path')} during {_step_name(v.step, steps)}", v.t, v.step))
-    elif views and revoked is None:
-        checks.append(Check("server-sees-session", True, f"the server saw a valid session on all {len(views)} "
-                            "page loads after sign-in"))
+                            f"the server saw the user signed out ({_why(v)}) on {v.data.get('path')} during "
+                            f"{_step_name(v.step, steps)}", v.t, v.step))
+    elif loads and revoked is None:
+        checks.append(Check("server-sees-session", True, f"the server saw the user {_loads_summary(loads)}"))
 
     # 4. The SDK's own view after reloads / navigations (with /v1/client failing: the cookie fallback).
     sdk_views = [e for e in events if e.kind == "sdk.view" and e.at > signed_in_at and e.at < revoked_at]
@@ -189,12 +194,13 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         # answer above may be wrong, so the run has no verdict rather than a possibly false one.
         return Judgement("error", checks[-1].detail + "; the cookie watcher missed a write, so no verdict", checks)
     lost = [c for c in checks if not c.passed and c.name != "write-back-fresh"]
+    server = _server_note(loads, lost, events, steps)
     if revoked is None:
         if lost:
-            return Judgement("reproduced", lost[0].detail, checks)
-        return Judgement("survived", "the session survived: " + checks[0].detail, checks)
+            return Judgement("reproduced", lost[0].detail + server, checks)
+        return Judgement("survived", "the session survived: " + checks[0].detail + server, checks)
     if lost:
-        return Judgement("reproduced", lost[0].detail, checks)
+        return Judgement("reproduced", lost[0].detail + server, checks)
 
     # Negative control: after the server ended the session, the browser must drop the cookie and stop presenting it.
     after = [e for e in cookie_events if e.at >= revoked_at]
@@ -210,7 +216,7 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
                         f"after the server ended the session, `{removed.data['name']}` was removed at "
                         f"t={removed.t:.2f} s during {_step_name(removed.step, steps)}", removed.t, removed.step))
     late_views = [e for e in events if e.kind == "server.view" and e.at > removed.at]
-    presented = [e for e in late_views if e.data.get("reason") != "absent"]
+    presented = [e for e in late_views if e.data.get("token", e.data.get("reason")) != "absent"]
     if presented:
         v = presented[0]
         checks.append(Check("browser-stops-presenting", False, f"after the removal the browser still sent a "
@@ -220,6 +226,85 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         checks.append(Check("browser-stops-presenting", True, f"the {len(late_views)} page loads after the removal "
                             "carried no `__session`"))
     return Judgement("signed-out", checks[-2 if late_views else -1].detail, checks)
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """One page load as the server lived it: its final view, and the handshake view before it, if any."""
+
+    final: Event
+    handshake: Event | None = None
+
+    @property
+    def outcome(self) -> str:
+        """``signed-in``, ``signed-in-after-handshake`` or ``signed-out`` (also for a handshake never completed)."""
+        if self.final.data.get("decision") == "handshake" or not self.final.data.get("signed_in"):
+            return "signed-out"
+        return "signed-in-after-handshake" if self.handshake is not None else "signed-in"
+
+
+def page_loads(views: Sequence[Event]) -> list[PageLoad]:
+    """Group ``server.view`` events of documents into page loads: a handshake and the request that comes back from
+    it are one load. API requests (``document: false``) are not page loads."""
+    loads: list[PageLoad] = []
+    pending: Event | None = None
+    for view in views:
+        if not view.data.get("document", True):
+            continue
+        if view.data.get("decision") == "handshake":
+            if pending is not None:  # a handshake that never came back, then another
+                loads.append(PageLoad(pending))
+            pending = view
+            continue
+        loads.append(PageLoad(view, pending if view.data.get("after_handshake") else None))
+        if pending is not None and not view.data.get("after_handshake"):
+            loads.insert(-1, PageLoad(pending))
+        pending = None
+    if pending is not None:
+        loads.append(PageLoad(pending))
+    return loads
+
+
+def _why(view: Event) -> str:
+    token, reason = view.data.get("token"), view.data.get("reason")
+    if token is None or token == reason:
+        return f"{reason} `__session`"
+    return f"{reason}; `__session` {token}"
+
+
+def _loads_summary(loads: Sequence[PageLoad]) -> str:
+    after = [load for load in loads if load.outcome == "signed-in-after-handshake"]
+    if not after:
+        return f"signed in on all {len(loads)} page loads after sign-in"
+    why = ", ".join(sorted({str(load.handshake.data.get("reason")) for load in after if load.handshake}))
+    return (f"signed in on all {len(loads)} page loads after sign-in, {len(after)} of them after a handshake "
+            f"through the Frontend API ({why}: an extra round trip, not a sign-out)")
+
+
+def _server_note(loads: Sequence[PageLoad], lost: Sequence[Check], events: Sequence[Event],
+                 steps: Sequence[str]) -> str:
+    """What the server did on the last page load, for the verdict sentence (unless that is what the sentence says);
+    and, for the strict backend, that it was the strict one."""
+    note = ""
+    if loads and not (lost and lost[0].name == "server-sees-session"):
+        last = loads[-1]
+        what = {"signed-in": "signed in",
+                "signed-in-after-handshake": "signed in after a handshake "
+                f"({last.handshake.data.get('reason') if last.handshake else ''})",
+                "signed-out": f"signed out ({_why(last.final)})"}[last.outcome]
+        note = f"; on the last page load ({_step_name(last.final.step, steps)}) the server saw the user {what}"
+    backend = next((e for e in events if e.kind == "server.backend"), None)
+    if backend is not None and backend.data.get("backend") == "jwt":
+        note += " [backend: jwt, the strict check: an expired token is signed out, no handshake]"
+    return note
+
+
+def _removed_an_expired_token(removal: Event, cookie_events: Sequence[Event]) -> bool:
+    """Did ``removal`` take away a token whose ``exp`` had already passed (per the last write of that cookie)?"""
+    before = [e for e in cookie_events if e.at < removal.at and e.data.get("op") == "set"
+              and e.data.get("name") == removal.data.get("name")]
+    exp = before[-1].data.get("exp") if before else None
+    return isinstance(exp, (int, float)) and exp <= removal.at
 
 
 def _mock_failure(events: Sequence[Event], steps: Sequence[str]) -> Judgement | None:

@@ -34,6 +34,14 @@ def mock():
         yield server
 
 
+@pytest.fixture
+def jwt_mock():
+    """The strict backend (``setup.backend: jwt``); the default ``clerk`` one is tested in test_backend.py."""
+    server = MockAuthServer(Timeline(), ClerkSdk(token_ttl=60), bundle_dist=None, sdk_version="0.0.0", backend="jwt")
+    with server:
+        yield server
+
+
 async def _call(server: MockAuthServer, path: str, method: str = "POST", cookie: str | None = None) -> dict[str, Any]:
     """One request on a fresh connection; returns status and JSON, or how the connection failed."""
     headers = {"Cookie": f"__session={cookie}"} if cookie else {}
@@ -230,51 +238,51 @@ def _view(mock: MockAuthServer, cookie: str | None) -> dict[str, Any]:
     return body
 
 
-def test_server_view_valid_token(mock):
-    view = _view(mock, mock.sdk.issuer.mint())
+def test_server_view_valid_token(jwt_mock):
+    view = _view(jwt_mock, jwt_mock.sdk.issuer.mint())
     assert view["signed_in"] is True and view["reason"] == "ok" and view["sid"] == SESSION_ID
 
 
-def test_server_view_absent_token(mock):
-    view = _view(mock, None)
+def test_server_view_absent_token(jwt_mock):
+    view = _view(jwt_mock, None)
     assert view["signed_in"] is False and view["reason"] == "absent"
 
 
-def test_server_view_expired_token(mock):
-    issuer = mock.sdk.issuer
+def test_server_view_expired_token(jwt_mock):
+    issuer = jwt_mock.sdk.issuer
     real_clock = issuer._clock
     issuer._clock = lambda: real_clock() - 3600  # minted an hour ago, with a 60 s lifetime
     try:
         old = issuer.mint()
     finally:
         issuer._clock = real_clock
-    view = _view(mock, old)
+    view = _view(jwt_mock, old)
     assert view["signed_in"] is False and view["reason"] == "expired"
 
 
-def test_server_view_tampered_token(mock):
+def test_server_view_tampered_token(jwt_mock):
     import base64
 
-    header, payload, signature = mock.sdk.issuer.mint().split(".")
+    header, payload, signature = jwt_mock.sdk.issuer.mint().split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["exp"] += 3600  # a browser cannot extend its own token
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    view = _view(mock, f"{header}.{forged}.{signature}")
+    view = _view(jwt_mock, f"{header}.{forged}.{signature}")
     assert view["signed_in"] is False and view["reason"] == "bad-signature"
-    view = _view(mock, "not-a-jwt")
+    view = _view(jwt_mock, "not-a-jwt")
     assert view["signed_in"] is False and view["reason"] == "malformed"
 
 
-def test_server_view_after_revocation(mock):
-    token = mock.sdk.issuer.mint()
-    mock.revoke_session()
-    view = _view(mock, token)
+def test_server_view_after_revocation(jwt_mock):
+    token = jwt_mock.sdk.issuer.mint()
+    jwt_mock.revoke_session()
+    view = _view(jwt_mock, token)
     assert view["signed_in"] is False and view["reason"] == "revoked"
 
 
-def test_a_token_from_another_run_does_not_verify(mock):
+def test_a_token_from_another_run_does_not_verify(jwt_mock):
     other = ClerkSdk(token_ttl=60).issuer.mint()
-    assert _view(mock, other)["reason"] == "bad-signature"
+    assert _view(jwt_mock, other)["reason"] == "bad-signature"
 
 
 def test_every_request_is_on_the_timeline_in_order(mock):

@@ -4,6 +4,11 @@ It runs aiohttp in its own thread with its own event loop (the pytest-httpserver
 can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
 ``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
 ``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
+How the backend decides is :mod:`harness.mock.backend` (``clerk``: as ``authenticateRequest``, with a handshake on
+page loads; ``jwt``: strict). A page load that handshakes has two views: ``handshake`` (the 307 to the Frontend API)
+and, when the browser comes back with the nonce, ``after_handshake: true`` with the cookies the backend set; those
+``Set-Cookie`` writes of ``__session`` are on the timeline as ``cookie`` events (``via: Set-Cookie``), because the
+page's watcher cannot see them.
 
 A failure of the mock itself is never passed off as the SDK's: any exception a handler raises is caught, recorded as
 ``mock.error`` (with its traceback), and answered with a 500; the oracles then give the run no verdict (``error``).
@@ -20,6 +25,9 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from urllib.parse import urlencode
+
+from harness.mock.backend import AppBackend, Decision as BackendDecision, RequestFacts, backend_for, verify_token
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import peek
@@ -36,8 +44,10 @@ class MockAuthServer(ThreadedApp):
     label = "the mock server"
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
-                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js") -> None:
+                 host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js",
+                 backend: str = "clerk") -> None:
         super().__init__(host=host, port=port)
+        self.backend: AppBackend = backend_for(backend, sdk.issuer, lambda: sdk.revoked)
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
@@ -53,6 +63,7 @@ class MockAuthServer(ThreadedApp):
 
     def start(self) -> "MockAuthServer":
         super().start()
+        self.timeline.emit("mock", "server.backend", backend=self.backend.name, description=self.backend.description)
         return self
 
     def stop(self) -> None:
@@ -174,25 +185,81 @@ class MockAuthServer(ThreadedApp):
     def _session_cookie(self, request: web.Request) -> str | None:
         return request.cookies.get(self.sdk.session_cookies[0]) or None
 
-    def _server_view(self, request: web.Request) -> dict[str, Any]:
-        """The app backend's verdict on ``__session``, as a server-side SDK would reach it."""
-        check = self.sdk.issuer.check(self._session_cookie(request), revoked=self.sdk.revoked)
-        view = {"path": request.path, "signed_in": check.valid, **check.to_dict()}
+    def _facts(self, request: web.Request) -> RequestFacts:
+        return RequestFacts.from_headers(request.method, request.headers, request.cookies, self.sdk.session_cookies[0])
+
+    def _server_view(self, request: web.Request, decision: BackendDecision, facts: RequestFacts,
+                     after_handshake: bool = False) -> dict[str, Any]:
+        """Record the app backend's verdict on this request (``server.view``) and return it."""
+        view = {"path": request.path, "backend": self.backend.name, "document": facts.is_document,
+                "signed_in": decision.signed_in, "valid": decision.token == "ok", **decision.to_dict(),
+                **({"after_handshake": True} if after_handshake else {})}
         self.timeline.emit("mock", "server.view", **view)
         return view
 
+    def _resolve_handshake(self, request: web.Request, facts: RequestFacts) -> tuple[BackendDecision, str] | None:
+        """``resolveHandshake``: a page load coming back from the Frontend API with a nonce gets the cookies the
+        handshake minted; an unknown or used nonce is ignored (the request is then judged by its cookies)."""
+        nonce = request.query.get(self.sdk.handshake_nonce_param)
+        if self.backend.name != "clerk" or not nonce:
+            return None
+        token = self.sdk.take_handshake(nonce)
+        if token is None:
+            return None
+        if token == "":
+            return BackendDecision("signed-out", "session-token-missing", "absent"), token
+        state, claims = verify_token(self.sdk.issuer, token, skew=5.0, now=time.time())
+        return BackendDecision("signed-in" if state == "ok" else "signed-out", "ok" if state == "ok" else state,
+                               state, claims), token
+
+    def _set_session_cookies(self, response: web.StreamResponse, token: str, had_token: bool) -> None:
+        """The backend's ``Set-Cookie`` after a handshake, recorded as the cookie write the page cannot see."""
+        from harness.sdks.clerk.fapi import set_client_uat
+
+        name = self.sdk.session_cookies[0]
+        set_client_uat(response, self.sdk.client_uat())
+        claims = peek(token) or {}
+        if token:
+            response.set_cookie(name, token, path="/", samesite="Lax")
+            self.timeline.emit("mock", "cookie", name=name, op="set", was_present=had_token, via="Set-Cookie",
+                               iat=claims.get("iat"), exp=claims.get("exp"), jti=claims.get("jti"))
+        else:
+            response.del_cookie(name, path="/")
+            self.timeline.emit("mock", "cookie", name=name, op="removed", was_present=had_token, via="Set-Cookie")
+
+    def _handshake(self, request: web.Request, decision: BackendDecision, facts: RequestFacts) -> web.Response:
+        """``buildRedirectToHandshake``: a 307 through the same-origin Frontend API proxy, not cached, counted."""
+        query = urlencode({"redirect_url": str(request.url), "__clerk_api_version": "2025-11-10",
+                           "suffixed_cookies": "false", "__clerk_hs_reason": decision.reason, "format": "nonce"})
+        response = web.Response(status=307, headers={"Location": f"{self.sdk.handshake_path}?{query}",
+                                                     "Cache-Control": "no-store"})
+        response.set_cookie("__clerk_redirect_count", str(facts.redirect_count + 1), max_age=2, httponly=True,
+                            samesite="Lax")
+        return response
+
     async def _app_page(self, request: web.Request) -> web.Response:
-        view = self._server_view(request)
+        facts = self._facts(request)
+        resolved = self._resolve_handshake(request, facts)
+        decision = resolved[0] if resolved else self.backend.decide(facts)
+        view = self._server_view(request, decision, facts, after_handshake=resolved is not None)
+        if decision.outcome == "handshake":
+            return self._handshake(request, decision, facts)
         html = self._pages.get_template("app.html").render(
             sdk=self.sdk.name, version=self.sdk_version, view=view,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
-        return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        if resolved is not None:
+            self._set_session_cookies(response, resolved[1], had_token=facts.session_token is not None)
+        return response
 
     async def _no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
     async def _api_me(self, request: web.Request) -> web.Response:
-        return web.json_response(self._server_view(request))
+        """The app's API: the same decision, but an API route never handshakes -- not signed in is a 401."""
+        facts = self._facts(request)
+        view = self._server_view(request, self.backend.decide(facts), facts)
+        return web.json_response(view, status=200 if view["signed_in"] else 401)
 
     async def _probe_page(self, request: web.Request) -> web.Response:
         # Plain pages without any SDK, for testing the harness's own probes.

@@ -52,6 +52,17 @@ class TokenIssuer:
         # whether a token written back after a removal was minted before or after it.
         self.on_mint: Callable[[str, float], None] | None = None
 
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._public
+
+    def public_pem(self) -> str:
+        """The verification key, as ``@clerk/backend``'s ``jwtKey`` takes it (PEM, SubjectPublicKeyInfo)."""
+        from cryptography.hazmat.primitives import serialization
+
+        return self._public.public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
     def mint(self, azp: str = "http://127.0.0.1") -> str:
         minted_at = self._clock()
         now = int(minted_at)

@@ -243,7 +243,8 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
             revoked = True
         if e["kind"] == "cookie" and _data(e).get("op") == "set":
             signed_in = True
-        if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in:
+        if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in \
+                and _data(e).get("decision") != "handshake":
             what, tone = f"server sees no session yet on {_data(e).get('path')} (before sign-in)", ""
         if e is first_loss:
             what, tone = what + " — first loss", "bad loss"
@@ -309,6 +310,11 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
     if kind == "session.revoked":
         return "server revokes the session", "warn"
     if kind == "server.view":
+        if d.get("decision") == "handshake":
+            return (f"server answers {d.get('path')} with a handshake through the Frontend API "
+                    f"({d.get('reason')})", "warn")
+        if d.get("signed_in") and d.get("after_handshake"):
+            return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
         if d.get("signed_in"):
             return f"server sees the user signed in on {d.get('path')}", "ok"
         return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"

@@ -58,6 +58,11 @@ class Setup(BaseModel):
     webdriver: Literal["masked", "exposed"] = Field(
         "masked", description="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
     sdk: Literal["clerk"] = Field("clerk", description="the auth SDK under test (harness/sdks/)")
+    backend: Literal["clerk", "jwt"] = Field(
+        "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
+                             "(page loads handshake through the Frontend API when the token is missing, expired or "
+                             "outdated); jwt is a hand-written server's strict check (valid unexpired token, or "
+                             "signed out)")
 
 
 @dataclass

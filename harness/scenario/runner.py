@@ -66,6 +66,7 @@ class RunResult:
     duration: float
     error: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
+    backend: str = ""  # how the app backend decided (harness/mock/backend.py), e.g. "clerk (decides as ...)"
     reproduce: str = ""
 
     @property
@@ -98,7 +99,8 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     timeline = Timeline()
     labels = [s.label or s.describe() for s in scenario.steps]
     error: str | None = None
-    server = MockAuthServer(timeline, sdk, bundle_dist=bundle.dist, sdk_version=config.version, port=config.port)
+    server = MockAuthServer(timeline, sdk, bundle_dist=bundle.dist, sdk_version=config.version, port=config.port,
+                            backend=scenario.setup.backend)
     executable, browser_kind, mode, mode_note = _browser_for(config)
     driver = BrowserDriver(timeline, DriverOptions(
         executable=executable, mode=mode, headless=config.headless, slowmo=config.slowmo,
@@ -168,7 +170,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         steps=[{"index": i, "name": s.name, "label": labels[i - 1], "line": s.line}
                for i, s in enumerate(scenario.steps, start=1)],
         events=timeline.to_list(), started_at=timeline.started_at, duration=time.time() - timeline.started_at,
-        error=error, reproduce=reproduce_command(scenario, config.version))
+        error=error, reproduce=reproduce_command(scenario, config.version), backend=server.backend.description)
     if folder is not None:
         folder.finish(result)
     return result

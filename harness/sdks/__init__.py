@@ -26,6 +26,8 @@ class SdkAdapter(Protocol):
     sdk_state_js: str  # the SDK's own view: loaded, status, user, session
     clear_token_cache_js: str
     get_token_js: str
+    handshake_path: str  # the auth server's handshake endpoint, same-origin (the app backend redirects to it)
+    handshake_nonce_param: str  # the query parameter the handshake comes back with
 
     @property
     def revoked(self) -> bool: ...  # has the server ended the session?
@@ -33,6 +35,8 @@ class SdkAdapter(Protocol):
     def routes(self) -> list[web.RouteDef]: ...
     def page_head(self, bundle_url: str) -> str: ...
     def revoke(self) -> None: ...
+    def take_handshake(self, nonce: str) -> str | None: ...  # the token a handshake minted ("" = signed out)
+    def client_uat(self) -> int: ...  # the auth server's __client_uat for the one client (0 = signed out)
 
 
 def sdk_for(name: str, **options: Any) -> SdkAdapter:
