@@ -152,7 +152,11 @@ class ClerkBackend:
         if state == "ok":
             return Decision("signed-in", "ok", state, claims)
         if state in _HANDSHAKE_REASONS:
-            return self._maybe_handshake(facts, _HANDSHAKE_REASONS[state], state, claims)
+            reason = _HANDSHAKE_REASONS[state]
+            if state == "expired":  # it names why it did not refresh the token itself (no refresh-token cookie)
+                refresh = "non-eligible-non-get" if facts.method.upper() != "GET" else "non-eligible-no-refresh-cookie"
+                reason = f"{reason}-refresh-{refresh}"
+            return self._maybe_handshake(facts, reason, state, claims)
         return Decision("signed-out", _SIGNED_OUT_REASONS.get(state, "token-invalid"), state, claims)
 
     @staticmethod

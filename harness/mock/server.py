@@ -229,8 +229,11 @@ class MockAuthServer(ThreadedApp):
 
     def _handshake(self, request: web.Request, decision: BackendDecision, facts: RequestFacts) -> web.Response:
         """``buildRedirectToHandshake``: a 307 through the same-origin Frontend API proxy, not cached, counted."""
-        query = urlencode({"redirect_url": str(request.url), "__clerk_api_version": "2025-11-10",
-                           "suffixed_cookies": "false", "__clerk_hs_reason": decision.reason, "format": "nonce"})
+        params = {"redirect_url": str(request.url), "__clerk_api_version": "2026-05-12",
+                  "suffixed_cookies": "false", "__clerk_hs_reason": decision.reason, "format": "nonce"}
+        if facts.session_token:
+            params["__session"] = facts.session_token  # the token it had, for the Frontend API to see
+        query = urlencode(params)
         response = web.Response(status=307, headers={"Location": f"{self.sdk.handshake_path}?{query}",
                                                      "Cache-Control": "no-store"})
         response.set_cookie("__clerk_redirect_count", str(facts.redirect_count + 1), max_age=2, httponly=True,
