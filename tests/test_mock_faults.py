@@ -320,3 +320,37 @@ def test_an_exception_in_a_delayed_answer_is_recorded_too(mock, monkeypatch):
     mock.add_fault(Fault(kind="delay", path=CLIENT, delay=0.05))
     assert call(mock, CLIENT, "GET")["status"] == 500
     assert "ZeroDivisionError" in mock.timeline.events("mock.error")[-1].data["error"]
+
+
+# -- tokens as the real Frontend API mints them, and late answers with older tokens -------------------------------
+
+def test_tokens_carry_the_origin_issued_at_header_and_the_session_category(mock):
+    import jwt as pyjwt
+
+    token = call(mock)["body"]["jwt"]
+    header = pyjwt.get_unverified_header(token)
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert header["oiat"] == claims["iat"] and header["cat"] == "cl_B7d4PD111AAA" and header["typ"] == "JWT"
+    assert claims["v"] == 2 and claims["fva"] == [0, -1] and claims["sts"] == "active"
+
+
+def _serial(token: str) -> int:
+    import jwt as pyjwt
+
+    return int(pyjwt.decode(token, options={"verify_signature": False})["jti"].split("_")[1])
+
+
+@pytest.mark.parametrize("token,older", [("arrival", True), ("answer", False)])
+def test_a_held_answer_carries_the_token_minted_on_arrival_when_asked(mock, token, older):
+    mock.add_fault(Fault(kind="hold", path="*/tokens", times=1, token=token))
+
+    async def scenario() -> tuple[dict, dict]:
+        held = asyncio.create_task(_call(mock, TOKENS))
+        while not mock.timeline.events("fault.held"):
+            await asyncio.sleep(0.01)
+        fresh = await _call(mock, TOKENS)  # answered at once, while the first waits
+        mock.release()
+        return await held, fresh
+
+    late, fresh = asyncio.run(scenario())
+    assert (_serial(late["body"]["jwt"]) < _serial(fresh["body"]["jwt"])) is older

@@ -131,6 +131,8 @@ class MockAuthServer(ThreadedApp):
         info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
         if decision.dropping:
             return self._drop(request, info | {"after": "release"})
+        if fault.kind in ("hold", "delay") and fault.token == "arrival":
+            self.sdk.issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
         if decision.wait is not None:
             self.timeline.emit("mock", "fault.held", **info)
             await decision.wait.wait()

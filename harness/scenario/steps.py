@@ -358,6 +358,9 @@ _FAULT_FIELDS: dict[str, tuple[Any, Any]] = {
     "delay": (float, Field(0.0, ge=0, description="for delay: how long to wait before answering")),
     "at": (Literal["headers", "body"], Field("headers", description="for drop: close before the headers, or after "
                                                                     "the headers and part of the body")),
+    "token": (Literal["answer", "arrival"], Field("answer", description="for hold and delay: the token the late "
+                                                   "answer carries is minted when it is sent (answer) or when the "
+                                                   "request arrived (arrival: a slow response with an older token)")),
 }
 _COMMON = ("path", "method", "name", "calls", "times")
 _VALIDATORS = {"duration": field_validator("delay", check_fields=False, mode="before")(_duration_field),
@@ -374,7 +377,7 @@ def _fault_model(model_name: str, names: tuple[str, ...], **extra: Any) -> type[
                         __module__=__name__, **fields, **extra)
 
 
-FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at"),
+FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at", "token"),
                          kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
 
 
@@ -386,7 +389,7 @@ def _arm(ctx: RunContext, kind: str, args: Any) -> None:
         kind=kind, path=args.path, method=args.method,  # type: ignore[arg-type]
         calls=tuple(args.calls) if args.calls else None, times=args.times,
         status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
-        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers")))
+        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers"), token=getattr(args, "token", "answer")))
     ctx.faults[name or armed.id] = armed
 
 
@@ -427,12 +430,12 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
            "Answer matching requests with an HTTP status and a Clerk-shaped error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
-_shorthand("delay", _COMMON + ("delay",), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("delay", _COMMON + ("delay", "token"), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",
            "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
            "dropping until released: Chromium resends a POST once when a reused connection closes before any "
            "response byte, so a one-shot drop would never reach the SDK.")
-_shorthand("hold", _COMMON, "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
+_shorthand("hold", _COMMON + ("token",), "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
            "holds the next token request).")
 _shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
 
