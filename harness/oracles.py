@@ -120,6 +120,11 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
         checks.append(Check("cookie-never-removed", True,
                             f"{len(cookie_events)} writes of the session cookies, none removed a valid session{note}"))
 
+    # 1b. The session token only moves forward: no write replaces a newer token with an older one.
+    backward = _token_moves_forward([e for e in cookie_events if e.at < revoked_at], steps)
+    if backward is not None:
+        checks.append(backward)
+
     # 2. The browser's own jar after the last step (catches a removal the page's watcher cannot see, e.g. by a
     # Set-Cookie header).
     jars = [e for e in events if e.kind == "cookie.jar"]
@@ -319,6 +324,46 @@ def _mock_failure(events: Sequence[Event], steps: Sequence[str]) -> Judgement | 
               f"during {_step_name(first.step, steps)}: {first.data.get('error')}{more}; a harness bug, so no verdict")
     check = Check("mock-healthy", False, detail, first.t, first.step)
     return Judgement("error", detail, [check], error=detail + "\n" + str(first.data.get("traceback", "")))
+
+
+def _token_age_key(event: Event) -> tuple[float, int] | None:
+    """How new a written token is: its origin issue time (``oiat``, else ``iat``), then the mock's mint order."""
+    issued = event.data.get("oiat", event.data.get("iat"))
+    if not isinstance(issued, (int, float)):
+        return None
+    jti = str(event.data.get("jti", ""))
+    serial = int(jti.rsplit("_", 1)[1]) if jti.rsplit("_", 1)[-1].isdigit() and "_" in jti else 0
+    return float(issued), serial
+
+
+def _token_moves_forward(cookie_events: Sequence[Event], steps: Sequence[str]) -> Check | None:
+    """``token-moves-forward``: each write of a session cookie carries a token at least as new as the one it
+    replaces (a slow response landing late, or another tab's stale write, puts an older token back: the server then
+    sees an outdated token, which a real backend answers with a 401 on an API call)."""
+    newest: dict[str, tuple[tuple[float, int], Event]] = {}
+    writes = 0
+    for event in cookie_events:
+        if event.data.get("op") != "set":
+            continue
+        key = _token_age_key(event)
+        if key is None:
+            continue
+        writes += 1
+        name = str(event.data.get("name"))
+        before = newest.get(name)
+        if before is not None and key < before[0]:
+            older = f"{before[0][0] - key[0]:.0f} s older" if key[0] < before[0][0] else "minted earlier in the same second"
+            return Check("token-moves-forward", False,
+                         f"`{name}` went backwards at t={event.t:.2f} s during {_step_name(event.step, steps)}: the "
+                         f"token written ({event.data.get('jti') or 'iat ' + str(event.data.get('iat'))}) is {older} "
+                         f"than the one it replaced ({before[1].data.get('jti') or before[1].data.get('iat')}, "
+                         f"written at t={before[1].t:.2f} s)", event.t, event.step)
+        if before is None or key >= before[0]:
+            newest[name] = (key, event)
+    if writes < 2:
+        return None
+    return Check("token-moves-forward", True, f"all {writes} token writes moved the session token forward (by origin "
+                 "issue time, then mint order)")
 
 
 def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:

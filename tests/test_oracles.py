@@ -252,3 +252,44 @@ def test_a_mock_failure_is_error_with_its_traceback_never_a_verdict():
     assert "the mock server failed on GET /__clerk/v1/client" in j.sentence and "no verdict" in j.sentence
     assert j.error is not None and "Traceback" in j.error
     assert [c.name for c in j.checks] == ["mock-healthy"] and not j.checks[0].passed
+
+
+def _write(tl: Timeline, clock: Clock, jti: str, iat: float, oiat: float | None = None, dt: float = 0.5) -> None:
+    clock.now += dt
+    data = {"name": "__session", "op": "set", "was_present": True, "iat": int(iat), "exp": int(iat) + 60, "jti": jti}
+    if oiat is not None:
+        data["oiat"] = int(oiat)
+    tl.emit("page", "cookie", **data)
+
+
+def test_the_token_only_moves_forward_and_a_late_older_token_is_caught():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    step(tl, clock, 2)
+    _write(tl, clock, "tok_2", load + 10, oiat=load + 10)
+    _write(tl, clock, "tok_3", load + 20, oiat=load + 20)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    forward = judge(tl, STEPS, COOKIES)
+    assert forward.outcome == "survived" and check(forward, "token-moves-forward").passed
+    _write(tl, clock, "tok_2", load + 10, oiat=load + 10)  # a slow response lands late with the older token
+    back = judge(tl, STEPS, COOKIES)
+    lost = check(back, "token-moves-forward")
+    assert back.outcome == "reproduced" and not lost.passed and "10 s older" in lost.detail
+
+
+def test_tokens_of_the_same_second_are_ordered_by_mint_order():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    _write(tl, clock, "tok_7", load, oiat=load)
+    _write(tl, clock, "tok_6", load, oiat=load)
+    j = judge(tl, STEPS, COOKIES)
+    lost = check(j, "token-moves-forward")
+    assert not lost.passed and "minted earlier in the same second" in lost.detail
+
+
+def test_oiat_decides_before_iat():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    _write(tl, clock, "tok_2", load + 30, oiat=load)       # re-issued later from an older origin token
+    _write(tl, clock, "tok_3", load + 5, oiat=load + 5)    # a newer origin token, though its iat is earlier
+    assert check(judge(tl, STEPS, COOKIES), "token-moves-forward").passed

@@ -29,7 +29,7 @@ from harness.browser.discovery import ENV_VAR, BrowserInfo, find_browser, is_hea
 from harness.browser.real_chromium import RealChromium
 from harness.browser.tabs import FIRST_TAB_JS, SIMULATED_TABS_JS, RealTabs, SimulatedTabs
 from harness.errors import BrowserNotFound, HarnessError, one_line
-from harness.mock.tokens import peek
+from harness.mock.tokens import peek, peek_header
 from harness.timeline import Event, Timeline
 
 PROBE_JS = (Path(__file__).parent / "probe.js").read_text()
@@ -272,6 +272,9 @@ class BrowserDriver:
                 payload["iat"], payload["exp"] = claims.get("iat"), claims.get("exp")
                 if claims.get("jti"):
                     payload["jti"] = claims["jti"]
+                oiat = (peek_header(payload.get("value")) or {}).get("oiat")
+                if oiat is not None:
+                    payload["oiat"] = oiat  # origin issued-at: which of two tokens is the newer
             payload.pop("value", None)  # tokens stay out of reports; iat/exp identify them
         self.timeline.emit("page", kind, at=at, **payload)
 
