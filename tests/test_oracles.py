@@ -293,3 +293,32 @@ def test_oiat_decides_before_iat():
     _write(tl, clock, "tok_2", load + 30, oiat=load)       # re-issued later from an older origin token
     _write(tl, clock, "tok_3", load + 5, oiat=load + 5)    # a newer origin token, though its iat is earlier
     assert check(judge(tl, STEPS, COOKIES), "token-moves-forward").passed
+
+
+def test_a_new_check_is_one_registered_function_and_the_outcome_follows_its_role():
+    import pytest
+
+    from harness.oracles import CHECKS, Check, check
+
+    @check("api-always-answers", "loss", passes="always", fails="never, in this test")
+    def api_always_answers(facts):
+        return [Check("api-always-answers", False, "the API refused a signed-in user")]
+
+    try:
+        tl, clock = make()
+        signed_in(tl, clock)
+        tl.emit("browser", "cookie.jar", present=list(COOKIES))
+        j = judge(tl, STEPS, COOKIES)
+        assert j.outcome == "reproduced" and j.sentence.startswith("the API refused a signed-in user")
+        with pytest.raises(ValueError):
+            check("api-always-answers", "loss", passes="", fails="")(api_always_answers)
+    finally:
+        CHECKS.pop("api-always-answers")
+
+
+def test_every_registered_check_says_when_it_passes_and_why_it_can_fail():
+    from harness.oracles import CHECKS
+
+    assert list(CHECKS)[:2] == ["mock-healthy", "session-cookie-written"]  # the gates run first
+    for spec in CHECKS.values():
+        assert spec.passes and spec.fails and spec.role in ("gate", "harness", "loss", "note", "revocation")
