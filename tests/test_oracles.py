@@ -322,3 +322,35 @@ def test_every_registered_check_says_when_it_passes_and_why_it_can_fail():
     assert list(CHECKS)[:2] == ["mock-healthy", "session-cookie-written"]  # the gates run first
     for spec in CHECKS.values():
         assert spec.passes and spec.fails and spec.role in ("gate", "harness", "loss", "note", "revocation")
+
+
+def _api(tl: Timeline, clock: Clock, signed: bool, token: str = "ok", dt: float = 1.0) -> None:
+    clock.now += dt
+    tl.emit("mock", "server.view", path="/api/me", document=False, signed_in=signed, decision="signed-in" if signed
+            else "signed-out", reason="ok" if signed else "client-uat-but-no-session-token", token=token)
+
+
+def test_the_api_refusing_a_valid_session_is_reported_as_a_window():
+    tl, clock = make()
+    signed_in(tl, clock)
+    _api(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    assert check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user").passed
+    step(tl, clock, 2)
+    for _ in range(3):
+        _api(tl, clock, False, token="absent")
+    _api(tl, clock, True, dt=1.8)
+    j = judge(tl, STEPS, COOKIES)
+    lost = check(j, "api-serves-signed-in-user")
+    assert j.outcome == "reproduced" and not lost.passed
+    assert lost.detail.startswith("the app was signed out for at least 2.0 s, at most 3.8 s: the API refused 3 "
+                                  "call(s)")
+
+
+def test_an_api_refusal_of_a_merely_expired_kept_token_is_no_loss():
+    tl, clock = make()
+    signed_in(tl, clock)
+    _api(tl, clock, False, token="expired")
+    _api(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    assert check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user").passed

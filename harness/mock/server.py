@@ -45,8 +45,9 @@ class MockAuthServer(ThreadedApp):
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str = "clerk.browser.js",
-                 backend: str = "clerk") -> None:
+                 backend: str = "clerk", background_api: bool = False) -> None:
         super().__init__(host=host, port=port)
+        self.background_api = background_api  # the app page calls /api/me every second
         self.backend: AppBackend = backend_for(backend, sdk.issuer, lambda: sdk.revoked)
         self.timeline = timeline
         self.sdk = sdk
@@ -250,7 +251,7 @@ class MockAuthServer(ThreadedApp):
         if decision.outcome == "handshake":
             return self._handshake(request, decision, facts)
         html = self._pages.get_template("app.html").render(
-            sdk=self.sdk.name, version=self.sdk_version, view=view,
+            sdk=self.sdk.name, version=self.sdk_version, view=view, background_api=self.background_api,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
         response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
         if resolved is not None:

@@ -230,6 +230,48 @@ def sdk_sees_user(facts: Facts) -> Iterable[Check]:
     return []
 
 
+@check("api-serves-signed-in-user", "loss",
+       passes="every call the page made to the app's API (`api_call`, `setup.background_api`) while the session was "
+              "valid was answered signed in (a call that failed offline reached no server and is not counted; nor is "
+              "a refusal of a kept token that had merely expired)",
+       fails="the API refused the user although the session was valid (its `__session` gone or outdated): the "
+             "detail says for how long and how many calls")
+def api_serves_signed_in_user(facts: Facts) -> Iterable[Check]:
+    calls = [e for e in facts.of("server.view") if e.data.get("document") is False
+             and facts.signed_in_at < e.at < facts.revoked_at]
+    if not calls:
+        return []
+    windows = refused_windows(calls)
+    if not windows:
+        return [Check("api-serves-signed-in-user", True, f"the API answered all {len(calls)} calls from the page "
+                      "signed in")]
+    first, last, count, until = windows[0]
+    # Between the last refusal and the next signed-in answer the API's state is not known: both bounds are given.
+    bounds = (f"at least {last.at - first.at:.1f} s" + (f", at most {until.at - first.at:.1f} s" if until else
+              ", to the end of the run"))
+    more = f"; {len(windows)} such windows in all" if len(windows) > 1 else ""
+    return [Check("api-serves-signed-in-user", False,
+                  f"the app was signed out for {bounds}: the API refused {count} call(s) from t={first.t:.2f} s "
+                  f"({facts.step_name(first.step)}) to t={last.t:.2f} s ({why(first)}) though the session was valid"
+                  f"{more}", first.t, first.step)]
+
+
+def refused_windows(calls: Sequence[Event]) -> list[tuple[Event, Event, int, Event | None]]:
+    """Runs of refused API calls: (first refusal, last refusal, how many, the next call answered signed in)."""
+    windows: list[tuple[Event, Event, int, Event | None]] = []
+    run: list[Event] = []
+    for call in calls:
+        refused = not call.data.get("signed_in") and call.data.get("token") != "expired"
+        if refused:
+            run.append(call)
+        elif run:
+            windows.append((run[0], run[-1], len(run), call if call.data.get("signed_in") else None))
+            run = []
+    if run:
+        windows.append((run[0], run[-1], len(run), None))
+    return windows
+
+
 @check("get-token", "loss", passes="every `get_token` with `expect:` got that (`token`, `error` or `empty`)",
        fails="the app's own `getToken` call failed or came back empty")
 def get_token(facts: Facts) -> Iterable[Check]:

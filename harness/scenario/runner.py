@@ -100,7 +100,7 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
     labels = [s.label or s.describe() for s in scenario.steps]
     error: str | None = None
     server = MockAuthServer(timeline, sdk, bundle_dist=bundle.dist, sdk_version=config.version, port=config.port,
-                            backend=scenario.setup.backend)
+                            backend=scenario.setup.backend, background_api=scenario.setup.background_api)
     executable, browser_kind, mode, mode_note = _browser_for(config)
     driver = BrowserDriver(timeline, DriverOptions(
         executable=executable, mode=mode, headless=config.headless, slowmo=config.slowmo,

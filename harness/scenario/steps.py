@@ -171,6 +171,8 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     "held": lambda e: e.kind == "fault.held",
     # A get_token call (see `get_token` with `wait: false`) settled.
     "get_token": lambda e: e.kind == "sdk.get_token",
+    # The page's call to the app's API was answered (or failed): `api_call`, or the background calls.
+    "api_answer": lambda e: e.kind == "api.answer",
     "online": lambda e: e.kind == "online" and e.source == "page",
     "offline": lambda e: e.kind == "offline" and e.source == "page",
     "focus": lambda e: e.kind == "focus" and e.source == "page",
@@ -276,6 +278,50 @@ def navigate(ctx: RunContext, args: Navigate, timeout: float) -> None:
 def check_sdk(ctx: RunContext, args: NoArgs, timeout: float) -> None:
     """Record the SDK's own view (loaded, status, user) on the timeline."""
     ctx.timeline.emit("page", "sdk.view", **ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+
+
+# -- the app's API ---------------------------------------------------------------------------------------------------
+
+# A fetch from the page with its cookies, as a single-page app calls its backend; each answer (or the failure of the
+# fetch, offline) goes on the timeline as ``api.answer``. Repeated calls run on in the page while the steps go on.
+_API_CALL_JS = """([path, every, windowMs]) => {
+  const emit = window.__harnessEmit || (() => {});
+  const end = Date.now() + windowMs;
+  const once = async () => {
+    try { const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+          emit('api.answer', { path, status: r.status }); }
+    catch (e) { emit('api.answer', { path, error: String(e && e.message || e) }); }
+  };
+  const loop = async () => { do { await once(); if (!every) return;
+    await new Promise((r) => setTimeout(r, every)); } while (Date.now() < end); };
+  loop();
+  return true;
+}"""
+
+
+class ApiCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field("/api/me", alias="path", pattern=r"^/", description="the app's API path")
+    every: float | None = Field(None, gt=0, description="repeat every this many seconds (`500ms`, `1s`)...")
+    window: float = Field(10.0, gt=0, alias="for", description="...for this long; the steps go on meanwhile")
+
+    @field_validator("every", "window", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
+@step("api_call", ApiCall)
+def api_call(ctx: RunContext, args: ApiCall, timeout: float) -> None:
+    """Call the app's API from the page with its cookies (``api_call: /api/me``), as a single-page app does; the
+    backend answers signed-in or 401, never a handshake. One call waits for its answer; with ``every: 1s`` (and
+    ``for: 10s``) the calls repeat in the page while the next steps run. Each answer is ``api.answer``."""
+    since = ctx.timeline.now()
+    ctx.driver.evaluate(_API_CALL_JS, [args.value, int(args.every * 1000) if args.every else 0,
+                                       int(args.window * 1000)])
+    if args.every is None and ctx.driver.wait_for_event(
+            lambda e: e.kind == "api.answer" and e.data.get("path") == args.value, timeout, since=since) is None:
+        raise HarnessError(f"api_call {args.value}: no answer within {timeout:g} s")
 
 
 # -- the SDK -----------------------------------------------------------------------------------------------------
