@@ -22,6 +22,8 @@ def test_fixed_release_survives_an_expired_kept_token_with_a_handshake(run):
     assert result.outcome == "survived", result.sentence
     assert "after a handshake (session-token-expired" in result.sentence
     assert result.backend.startswith("clerk")
+    # One clock: the page's offset was measured at start and end, and the skew recorded.
+    assert {"start_offset_ms", "end_offset_ms", "skew_ms"} <= set(result.clock)
 
 
 def test_the_strict_backend_calls_the_same_timeline_a_sign_out(run):

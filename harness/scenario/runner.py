@@ -67,6 +67,7 @@ class RunResult:
     error: str | None = None
     artifacts: dict[str, str] = field(default_factory=dict)
     backend: str = ""  # how the app backend decided (harness/mock/backend.py), e.g. "clerk (decides as ...)"
+    clock: dict[str, Any] = field(default_factory=dict)  # the page clock's offset at start and end, and the skew
     reproduce: str = ""
 
     @property
@@ -137,10 +138,13 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
                 if group:
                     driver.context.tracing.group_end()
             timeline.emit("runner", "step.end", index=index)
+            if not timeline.events("clock.offset"):
+                driver.measure_clock("start")  # once the first page is up: one clock for page and server events
             _cross_check_jar(driver, sdk.session_cookies, timeline)
             if step.name in SCREENSHOT_AFTER:
                 _screenshot(folder, driver, timeline, f"step-{index:02d}-{step.name}", f"after step {index}")
         driver.pump(0.2)  # let events already under way arrive
+        driver.measure_clock("end")
         _screenshot(folder, driver, timeline, "final", "at the end")
     except (HarnessError, PlaywrightError) as err:
         error = error or one_line(err)
@@ -170,10 +174,21 @@ def run_scenario(scenario: Scenario, config: RunConfig) -> RunResult:
         steps=[{"index": i, "name": s.name, "label": labels[i - 1], "line": s.line}
                for i, s in enumerate(scenario.steps, start=1)],
         events=timeline.to_list(), started_at=timeline.started_at, duration=time.time() - timeline.started_at,
-        error=error, reproduce=reproduce_command(scenario, config.version), backend=server.backend.description)
+        error=error, reproduce=reproduce_command(scenario, config.version), backend=server.backend.description,
+        clock=_clock_summary(timeline))
     if folder is not None:
         folder.finish(result)
     return result
+
+
+def _clock_summary(timeline: Timeline) -> dict[str, Any]:
+    """The page clock's offset to the timeline's, measured at start and end (ms), and how much it drifted."""
+    offsets = {e.data["label"]: e.data["offset_ms"] for e in timeline.events("clock.offset")}
+    out: dict[str, Any] = {"base": "timeline (the mock's and the runner's wall clock)", **{
+        f"{label}_offset_ms": value for label, value in offsets.items()}}
+    if "start" in offsets and "end" in offsets:
+        out["skew_ms"] = round(offsets["end"] - offsets["start"], 3)
+    return out
 
 
 def _screenshot(folder: artifacts.RunFolder | None, driver: BrowserDriver, timeline: Timeline, name: str,
