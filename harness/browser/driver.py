@@ -281,10 +281,13 @@ class BrowserDriver:
             if best is None or sample[1] < best[1]:
                 best = sample
         assert best is not None
-        self.page_offset = best[0]
-        self.timeline.emit("browser", "clock.offset", label=label, offset_ms=round(best[0] * 1000, 3),
-                           rtt_ms=round(best[1] * 1000, 3))
-        return best[0]
+        offset, rtt = best
+        # Applied only when larger than the measurement's own uncertainty (half the round trip): a correction of
+        # noise could move a page event to before the moment a step began waiting for it.
+        self.page_offset = offset if abs(offset) > rtt / 2 else 0.0
+        self.timeline.emit("browser", "clock.offset", label=label, offset_ms=round(offset * 1000, 3),
+                           rtt_ms=round(rtt * 1000, 3), applied_ms=round(self.page_offset * 1000, 3))
+        return offset
 
     def _on_page_event(self, source: dict[str, Any], payload: dict[str, Any]) -> None:
         payload = dict(payload)

@@ -18,7 +18,7 @@ Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, d
 # Requests for the SDK bundle are part of a page load but say nothing about the session.
 _STATIC_PREFIXES = ("/sdk/",)
 # Events that repeat what a neighbouring row already says; the report hides them unless asked.
-_MINOR_KINDS = {"step.end", "network", "pageshow", "pagehide", "probe.ready", "cookie.jar", "response", "fault",
+_MINOR_KINDS = {"clock.offset", "server.backend", "step.end", "network", "pageshow", "pagehide", "probe.ready", "cookie.jar", "response", "fault",
                 "fault.held", "tab.closed", "screenshot", "sdk.ready", "sdk.token.start"}
 
 
@@ -318,6 +318,15 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
         if d.get("signed_in"):
             return f"server sees the user signed in on {d.get('path')}", "ok"
         return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"
+    if kind == "api.answer":
+        who = "background API call" if d.get("background") else "API call"
+        if d.get("error"):
+            return f"{who} {d.get('path')} failed in the browser ({d.get('error')})", ""
+        return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
+    if kind == "mock.error":
+        return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
+    if kind == "clock.offset":
+        return f"page clock {d.get('offset_ms')} ms ahead of the timeline ({d.get('label')}, rtt {d.get('rtt_ms')} ms)", ""
     if kind == "sdk.view":
         if d.get("user"):
             return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"
