@@ -320,6 +320,10 @@ class BrowserDriver:
         page.wait_for_timeout(max(seconds, 0) * 1000)  # a client-side timer: fine on a frozen page too
 
     def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float, since: float | None = None) -> Event | None:
+        # A page event caused by the action that began the wait can be stamped up to the applied clock correction
+        # before it (measure_clock): the window opens that much earlier.
+        if since is not None:
+            since -= abs(self.page_offset)
         return self.timeline.wait_for(predicate, timeout, since=since, pump=self.pump)
 
     # -- actions ----------------------------------------------------------------------------------------------
