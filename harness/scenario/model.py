@@ -2,7 +2,7 @@
 
 A scenario is a timeline to play (``steps``) and a claim about what each SDK version does under it (``verdicts``).
 The claim is checked by the run, never reported as its result: verdicts come only from what the browser and the
-server did (see harness/oracles.py).
+server did (see harness/oracles/).
 
     id: offline-poller-refresh
     title: Offline while a token refresh comes due
