@@ -109,3 +109,14 @@ class SdkAdapter(Protocol):
     def revoke(self) -> None: ...
     def credential(self, request: web.Request) -> str | None: ...  # what the app backend verifies
     def error_body(self, status: int, code: str | None = None) -> dict[str, Any]: ...  # a status fault's body
+
+
+class HandshakingAdapter(SdkAdapter, Protocol):
+    """An SDK whose app backend decides as Clerk's does (``authenticateRequest``): page loads whose token is
+    missing, expired or outdated handshake through the auth server (harness/mock/backend.py)."""
+
+    handshake_path: str  # the auth server's handshake endpoint, same-origin (the app backend redirects to it)
+    handshake_nonce_param: str  # the query parameter the handshake comes back with
+
+    def take_handshake(self, nonce: str) -> str | None: ...  # the token a handshake minted ("" = signed out)
+    def client_uat(self) -> int: ...  # the auth server's __client_uat for the one client (0 = signed out)

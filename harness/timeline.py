@@ -6,7 +6,10 @@ visibility, focus, console) all append here. Oracles and reports are views of it
 The clock is the wall clock in epoch seconds, not ``time.monotonic``: browser-side events are stamped inside the
 page with ``Date.now()``-based time and delivered to Python later, and the wall clock is the only clock the page, the
 mock server's thread and the runner share. Events are kept sorted by that stamp, so a cookie write that the page
-reports a few milliseconds late still lands where it happened.
+reports a few milliseconds late still lands where it happened. The page stamps its events with its own clock
+(``performance.timeOrigin + performance.now()``); the browser driver measures that clock's offset to this one once
+the first page is up and again at the end (``clock.offset`` events; the result's ``clock`` says the skew) and puts
+every page-stamped event on this base, so comparisons across sources (a removal before or after a revocation) hold.
 """
 
 from __future__ import annotations

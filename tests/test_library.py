@@ -31,6 +31,7 @@ REQUIRED = {
     "token-5xx",                     # 5xx from the token endpoint
     "session-revoked",               # real revocation must sign out
     "two-tabs-one-hidden",           # two tabs, one cookie jar, one hidden
+    "offline-past-token-expiry",     # issue 9: an expired kept token handshakes, it is not a sign-out
 }
 
 

@@ -34,6 +34,14 @@ def mock():
         yield server
 
 
+@pytest.fixture
+def jwt_mock():
+    """The strict backend (``setup.backend: jwt``); the default ``clerk`` one is tested in test_backend.py."""
+    server = MockAuthServer(Timeline(), ClerkSdk(token_ttl=60), bundle_dist=None, sdk_version="0.0.0", backend="jwt")
+    with server:
+        yield server
+
+
 async def _call(server: MockAuthServer, path: str, method: str = "POST", cookie: str | None = None) -> dict[str, Any]:
     """One request on a fresh connection; returns status and JSON, or how the connection failed."""
     headers = {"Cookie": f"__session={cookie}"} if cookie else {}
@@ -100,8 +108,8 @@ def test_delay_answers_normally_after_the_delay(mock):
     mock.add_fault(Fault(kind="delay", path="*/tokens", delay=0.3))
     r = call(mock)
     assert r["status"] == 200 and r["body"]["jwt"].count(".") == 2
-    kinds = [e.kind for e in mock.timeline.events() if e.source == "mock" and e.kind not in ("fault.armed",
-                                                                                            "token.minted")]
+    kinds = [e.kind for e in mock.timeline.events() if e.source == "mock"
+             and e.kind not in ("fault.armed", "server.backend", "token.minted")]
     assert kinds == ["request", "fault", "response"]
     assert mock.timeline.events("response")[0].data["after"] == "delay"
     # The answer cannot come before the delay has passed (a lower bound, not a speed measurement).
@@ -230,51 +238,51 @@ def _view(mock: MockAuthServer, cookie: str | None) -> dict[str, Any]:
     return body
 
 
-def test_server_view_valid_token(mock):
-    view = _view(mock, mock.sdk.issuer.mint())
+def test_server_view_valid_token(jwt_mock):
+    view = _view(jwt_mock, jwt_mock.sdk.issuer.mint())
     assert view["signed_in"] is True and view["reason"] == "ok" and view["sid"] == SESSION_ID
 
 
-def test_server_view_absent_token(mock):
-    view = _view(mock, None)
+def test_server_view_absent_token(jwt_mock):
+    view = _view(jwt_mock, None)
     assert view["signed_in"] is False and view["reason"] == "absent"
 
 
-def test_server_view_expired_token(mock):
-    issuer = mock.sdk.issuer
+def test_server_view_expired_token(jwt_mock):
+    issuer = jwt_mock.sdk.issuer
     real_clock = issuer._clock
     issuer._clock = lambda: real_clock() - 3600  # minted an hour ago, with a 60 s lifetime
     try:
         old = issuer.mint()
     finally:
         issuer._clock = real_clock
-    view = _view(mock, old)
+    view = _view(jwt_mock, old)
     assert view["signed_in"] is False and view["reason"] == "expired"
 
 
-def test_server_view_tampered_token(mock):
+def test_server_view_tampered_token(jwt_mock):
     import base64
 
-    header, payload, signature = mock.sdk.issuer.mint().split(".")
+    header, payload, signature = jwt_mock.sdk.issuer.mint().split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["exp"] += 3600  # a browser cannot extend its own token
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    view = _view(mock, f"{header}.{forged}.{signature}")
+    view = _view(jwt_mock, f"{header}.{forged}.{signature}")
     assert view["signed_in"] is False and view["reason"] == "bad-signature"
-    view = _view(mock, "not-a-jwt")
+    view = _view(jwt_mock, "not-a-jwt")
     assert view["signed_in"] is False and view["reason"] == "malformed"
 
 
-def test_server_view_after_revocation(mock):
-    token = mock.sdk.issuer.mint()
-    mock.revoke_session()
-    view = _view(mock, token)
+def test_server_view_after_revocation(jwt_mock):
+    token = jwt_mock.sdk.issuer.mint()
+    jwt_mock.revoke_session()
+    view = _view(jwt_mock, token)
     assert view["signed_in"] is False and view["reason"] == "revoked"
 
 
-def test_a_token_from_another_run_does_not_verify(mock):
+def test_a_token_from_another_run_does_not_verify(jwt_mock):
     other = ClerkSdk(token_ttl=60).issuer.mint()
-    assert _view(mock, other)["reason"] == "bad-signature"
+    assert _view(jwt_mock, other)["reason"] == "bad-signature"
 
 
 def test_every_request_is_on_the_timeline_in_order(mock):
@@ -290,3 +298,59 @@ def test_every_request_is_on_the_timeline_in_order(mock):
 def test_an_unknown_path_is_a_logged_404(mock):
     assert call(mock, "/no-such-page", "GET").get("status") == 404
     assert mock.timeline.events("response")[-1].data["status"] == 404
+
+
+# -- the mock's own failures -------------------------------------------------------------------------------------
+
+def test_an_exception_in_a_handler_is_a_recorded_500_not_an_unanswered_request(mock, monkeypatch):
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise KeyError("a bug in the mock")
+
+    monkeypatch.setattr("harness.sdks.clerk.fapi.client", broken)
+    answer = call(mock, CLIENT, "GET")
+    assert answer["status"] == 500 and answer["body"]["errors"][0]["code"] == "mock_server_error"
+    error = mock.timeline.events("mock.error")[-1]
+    assert error.data["path"] == CLIENT and "KeyError" in error.data["error"]
+    assert "a bug in the mock" in error.data["traceback"] and "Traceback" in error.data["traceback"]
+    assert mock.timeline.events("response")[-1].data["status"] == 500  # the request has its answer on the timeline
+
+
+def test_an_exception_in_a_delayed_answer_is_recorded_too(mock, monkeypatch):
+    monkeypatch.setattr("harness.sdks.clerk.fapi.client", lambda *a, **k: 1 / 0)
+    mock.add_fault(Fault(kind="delay", path=CLIENT, delay=0.05))
+    assert call(mock, CLIENT, "GET")["status"] == 500
+    assert "ZeroDivisionError" in mock.timeline.events("mock.error")[-1].data["error"]
+
+
+# -- tokens as the real Frontend API mints them, and late answers with older tokens -------------------------------
+
+def test_tokens_carry_the_origin_issued_at_header_and_the_session_category(mock):
+    import jwt as pyjwt
+
+    token = call(mock)["body"]["jwt"]
+    header = pyjwt.get_unverified_header(token)
+    claims = pyjwt.decode(token, options={"verify_signature": False})
+    assert header["oiat"] == claims["iat"] and header["cat"] == "cl_B7d4PD111AAA" and header["typ"] == "JWT"
+    assert claims["v"] == 2 and claims["fva"] == [0, -1] and claims["sts"] == "active"
+
+
+def _serial(token: str) -> int:
+    import jwt as pyjwt
+
+    return int(pyjwt.decode(token, options={"verify_signature": False})["jti"].split("_")[1])
+
+
+@pytest.mark.parametrize("token,older", [("arrival", True), ("answer", False)])
+def test_a_held_answer_carries_the_token_minted_on_arrival_when_asked(mock, token, older):
+    mock.add_fault(Fault(kind="hold", path="*/tokens", times=1, token=token))
+
+    async def scenario() -> tuple[dict, dict]:
+        held = asyncio.create_task(_call(mock, TOKENS))
+        while not mock.timeline.events("fault.held"):
+            await asyncio.sleep(0.01)
+        fresh = await _call(mock, TOKENS)  # answered at once, while the first waits
+        mock.release()
+        return await held, fresh
+
+    late, fresh = asyncio.run(scenario())
+    assert (_serial(late["body"]["jwt"]) < _serial(fresh["body"]["jwt"])) is older

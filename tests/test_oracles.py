@@ -238,3 +238,119 @@ def test_freshness_is_decided_by_when_the_mock_minted_the_token_not_by_iat():
                  exp=int(clock2.now) + 60, jti="tok_2", online=True)
     j2 = judge(tl2, STEPS, COOKIES)
     assert "fresh token (minted 0.5 s after the removal)" in check(j2, "cookie-never-removed").detail
+
+
+def test_a_mock_failure_is_error_with_its_traceback_never_a_verdict():
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 2)
+    tl.emit("mock", "mock.error", method="GET", path="/__clerk/v1/client", error="KeyError: 'x'",
+            traceback="Traceback (most recent call last):\n  ...\nKeyError: 'x'")
+    cookie(tl, clock, "removed", online=False)  # what the SDK did after a 500 from a broken mock proves nothing
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "error"
+    assert "the mock server failed on GET /__clerk/v1/client" in j.sentence and "no verdict" in j.sentence
+    assert j.error is not None and "Traceback" in j.error
+    assert [c.name for c in j.checks] == ["mock-healthy"] and not j.checks[0].passed
+
+
+def _write(tl: Timeline, clock: Clock, jti: str, iat: float, oiat: float | None = None, dt: float = 0.5) -> None:
+    clock.now += dt
+    data = {"name": "__session", "op": "set", "was_present": True, "iat": int(iat), "exp": int(iat) + 60, "jti": jti}
+    if oiat is not None:
+        data["oiat"] = int(oiat)
+    tl.emit("page", "cookie", **data)
+
+
+def test_the_token_only_moves_forward_and_a_late_older_token_is_caught():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    step(tl, clock, 2)
+    _write(tl, clock, "tok_2", load + 10, oiat=load + 10)
+    _write(tl, clock, "tok_3", load + 20, oiat=load + 20)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    forward = judge(tl, STEPS, COOKIES)
+    assert forward.outcome == "survived" and check(forward, "token-moves-forward").passed
+    _write(tl, clock, "tok_2", load + 10, oiat=load + 10)  # a slow response lands late with the older token
+    back = judge(tl, STEPS, COOKIES)
+    lost = check(back, "token-moves-forward")
+    assert back.outcome == "reproduced" and not lost.passed and "10 s older" in lost.detail
+
+
+def test_tokens_of_the_same_second_are_ordered_by_mint_order():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    _write(tl, clock, "tok_7", load, oiat=load)
+    _write(tl, clock, "tok_6", load, oiat=load)
+    j = judge(tl, STEPS, COOKIES)
+    lost = check(j, "token-moves-forward")
+    assert not lost.passed and "minted earlier in the same second" in lost.detail
+
+
+def test_oiat_decides_before_iat():
+    tl, clock = make()
+    load = signed_in(tl, clock)
+    _write(tl, clock, "tok_2", load + 30, oiat=load)       # re-issued later from an older origin token
+    _write(tl, clock, "tok_3", load + 5, oiat=load + 5)    # a newer origin token, though its iat is earlier
+    assert check(judge(tl, STEPS, COOKIES), "token-moves-forward").passed
+
+
+def test_a_new_check_is_one_registered_function_and_the_outcome_follows_its_role():
+    import pytest
+
+    from harness.oracles import CHECKS, Check, check
+
+    @check("api-always-answers", "loss", passes="always", fails="never, in this test")
+    def api_always_answers(facts):
+        return [Check("api-always-answers", False, "the API refused a signed-in user")]
+
+    try:
+        tl, clock = make()
+        signed_in(tl, clock)
+        tl.emit("browser", "cookie.jar", present=list(COOKIES))
+        j = judge(tl, STEPS, COOKIES)
+        assert j.outcome == "reproduced" and j.sentence.startswith("the API refused a signed-in user")
+        with pytest.raises(ValueError):
+            check("api-always-answers", "loss", passes="", fails="")(api_always_answers)
+    finally:
+        CHECKS.pop("api-always-answers")
+
+
+def test_every_registered_check_says_when_it_passes_and_why_it_can_fail():
+    from harness.oracles import CHECKS
+
+    assert list(CHECKS)[:2] == ["mock-healthy", "session-cookie-written"]  # the gates run first
+    for spec in CHECKS.values():
+        assert spec.passes and spec.fails and spec.role in ("gate", "harness", "loss", "note", "revocation")
+
+
+def _api(tl: Timeline, clock: Clock, signed: bool, token: str = "ok", dt: float = 1.0) -> None:
+    clock.now += dt
+    tl.emit("mock", "server.view", path="/api/me", document=False, signed_in=signed, decision="signed-in" if signed
+            else "signed-out", reason="ok" if signed else "client-uat-but-no-session-token", token=token)
+
+
+def test_the_api_refusing_a_valid_session_is_reported_as_a_window():
+    tl, clock = make()
+    signed_in(tl, clock)
+    _api(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    assert check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user").passed
+    step(tl, clock, 2)
+    for _ in range(3):
+        _api(tl, clock, False, token="absent")
+    _api(tl, clock, True, dt=1.8)
+    j = judge(tl, STEPS, COOKIES)
+    lost = check(j, "api-serves-signed-in-user")
+    assert j.outcome == "reproduced" and not lost.passed
+    assert lost.detail.startswith("the app was signed out for at least 2.0 s, at most 3.8 s: the API refused 3 "
+                                  "call(s)")
+
+
+def test_an_api_refusal_of_a_merely_expired_kept_token_is_no_loss():
+    tl, clock = make()
+    signed_in(tl, clock)
+    _api(tl, clock, False, token="expired")
+    _api(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    assert check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user").passed

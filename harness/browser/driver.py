@@ -30,7 +30,7 @@ from harness.browser.pool import Reaper
 from harness.browser.real_chromium import RealChromium
 from harness.browser.tabs import FIRST_TAB_JS, SIMULATED_TABS_JS, RealTabs, SimulatedTabs
 from harness.errors import BrowserNotFound, HarnessError, one_line
-from harness.mock.tokens import peek
+from harness.mock.tokens import peek, peek_header
 from harness.timeline import Event, Timeline
 
 PROBE_JS = (Path(__file__).parent / "probe.js").read_text()
@@ -159,6 +159,7 @@ class BrowserDriver:
         self._front: Page | None = None  # the tab on show in the window
         self._recent: list[Page] = []  # open tabs, the most recently brought to front last
         self._frozen: dict[Page, dict[str, Any]] = {}  # frozen tab -> its state before the freeze
+        self.page_offset = 0.0  # seconds the page's clock is ahead of the timeline's (measure_clock)
         # Whether the tab had focus when its window was minimised: restoring gives focus back only then.
         self._focus_at_minimise: dict[Page, bool] = {}
 
@@ -318,13 +319,43 @@ class BrowserDriver:
     def _on_request_failed(self, tab: int, request: Any) -> None:
         timing = request.timing or {}
         start = timing.get("startTime")
-        self.timeline.emit("browser", "request.failed", at=start / 1000 if start and start > 0 else None, tab=tab,
+        self.timeline.emit("browser", "request.failed", at=start / 1000 - self.page_offset if start and start > 0
+                           else None, tab=tab,
                            method=request.method, path=_path(request.url), error=request.failure)
+
+    # -- one clock ----------------------------------------------------------------------------------------------
+
+    def measure_clock(self, label: str) -> float | None:
+        """Measure how far the page's clock (``performance.timeOrigin + performance.now()``, which stamps every page
+        event) is ahead of the timeline's, as the midpoint of the shortest of three round trips; record it as
+        ``clock.offset`` and put page-stamped events on the timeline's base with it from now on. None when there
+        is no live page to ask (not loaded yet, frozen, closed)."""
+        page = self.page
+        if page is None or page.is_closed() or page in self._frozen or not page.url.startswith("http"):
+            return None
+        best: tuple[float, float] | None = None
+        for _ in range(3):
+            before = self.timeline.now()
+            page_now = float(page.evaluate("performance.timeOrigin + performance.now()")) / 1000
+            after = self.timeline.now()
+            sample = (page_now - (before + after) / 2, after - before)
+            if best is None or sample[1] < best[1]:
+                best = sample
+        assert best is not None
+        offset, rtt = best
+        # Applied only when larger than the measurement's own uncertainty (half the round trip): a correction of
+        # noise could move a page event to before the moment a step began waiting for it.
+        self.page_offset = offset if abs(offset) > rtt / 2 else 0.0
+        self.timeline.emit("browser", "clock.offset", label=label, offset_ms=round(offset * 1000, 3),
+                           rtt_ms=round(rtt * 1000, 3), applied_ms=round(self.page_offset * 1000, 3))
+        return offset
 
     def _on_page_event(self, source: dict[str, Any], payload: dict[str, Any]) -> None:
         payload = dict(payload)
         kind = payload.pop("kind")
         at = payload.pop("at", None)
+        if isinstance(at, (int, float)):
+            at -= self.page_offset  # onto the timeline's clock (measure_clock)
         page = source.get("page")
         payload["tab"] = self.pages.index(page) + 1 if page in self.pages else None
         if kind in ("cookie", "storage"):  # a session store's write: label its token by iat/exp
@@ -333,6 +364,9 @@ class BrowserDriver:
                 payload["iat"], payload["exp"] = claims.get("iat"), claims.get("exp")
                 if claims.get("jti"):
                     payload["jti"] = claims["jti"]
+                oiat = (peek_header(payload.get("value")) or {}).get("oiat")
+                if oiat is not None:
+                    payload["oiat"] = oiat  # origin issued-at: which of two tokens is the newer
             payload.pop("value", None)  # tokens stay out of reports; iat/exp identify them
         self.timeline.emit("page", kind, at=at, **payload)
 
@@ -359,6 +393,10 @@ class BrowserDriver:
         self.pump(settle)
 
     def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float, since: float | None = None) -> Event | None:
+        # A page event caused by the action that began the wait can be stamped up to the applied clock correction
+        # before it (measure_clock): the window opens that much earlier.
+        if since is not None:
+            since -= abs(self.page_offset)
         return self.timeline.wait_for(predicate, timeout, since=since, pump=self.pump)
 
     # -- actions ----------------------------------------------------------------------------------------------

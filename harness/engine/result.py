@@ -37,6 +37,8 @@ class RunResult:
     artifacts: dict[str, str] = field(default_factory=dict)
     reproduce: str = ""
     timing: dict[str, float] = field(default_factory=dict)
+    backend: str = ""  # how the app backend decided (harness/mock/backend.py), e.g. "clerk (decides as ...)"
+    clock: dict[str, Any] = field(default_factory=dict)  # the page clock's offset at start and end, and the skew
     repeat: int = 1  # which repetition of scenario x version this was (``--repeat``), 1-based
 
     @property

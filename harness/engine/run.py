@@ -111,7 +111,9 @@ class Run:
         self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=self.version,
                                      host=self.options.mock_host, port=self.options.port,
                                      public_host=self.options.public_host,
-                                     allow_non_loopback=self.options.mock_host != RunOptions.mock_host)
+                                     allow_non_loopback=self.options.mock_host != RunOptions.mock_host,
+                                     backend=self.scenario.setup.backend,
+                                     background_api=self.scenario.setup.background_api)
         self.server.start()  # a port in use fails here, before any output is written
         try:
             self.folder = self._create_folder()
@@ -190,6 +192,8 @@ class Run:
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
                 raise HarnessError(problem)
             self.timeline.emit("runner", "step.end", index=index)
+            if not self.timeline.events("clock.offset"):
+                self.driver.measure_clock("start")  # once the first page is up: one clock for page and server events
             cross_check_store(self.driver, self.sdk.session_store, self.timeline)
             if step.name in SCREENSHOT_AFTER:
                 self._screenshot(f"step-{index:02d}-{step.name}", f"after step {index}")
@@ -247,6 +251,7 @@ class Run:
                 if not self._last_step_photographed():
                     self._screenshot("final", "at the end")
                 self.driver.flush(SETTLE_S)
+                self.driver.measure_clock("end")
             self.error = self.error or self.harness_problem()
             verdict = self.verdict()
         except (HarnessError, PlaywrightError) as err:
@@ -301,6 +306,7 @@ class Run:
         outcome, sentence = verdict.outcome, verdict.sentence
         if self.error:
             outcome, sentence = "error", self.error
+        error = self.error or verdict.error  # a failure of the mock itself, with its traceback
         choice = self.resources.browser
         ended = time.time()
         return RunResult(
@@ -317,9 +323,23 @@ class Run:
             outcome=outcome, expected=self.scenario.expected(self.version), sentence=sentence,
             checks=[c.to_dict() for c in verdict.checks], steps=list(self.steps_done),
             events=self.timeline.to_list(), started_at=self.timeline.started_at,
-            duration=ended - self.timeline.started_at, error=self.error,
+            duration=ended - self.timeline.started_at, error=error,
             reproduce=reproduce_command(self.scenario, self.version),
-            timing=self._timing(ended, last_step_end), repeat=self.repeat)
+            timing=self._timing(ended, last_step_end), repeat=self.repeat, backend=self._backend_description(),
+            clock=self._clock_summary())
+
+    def _backend_description(self) -> str:
+        described = self.timeline.events("server.backend")
+        return described[-1].data.get("description", "") if described else ""
+
+    def _clock_summary(self) -> dict[str, Any]:
+        """The page clock's offset to the timeline's, measured at start and end (ms), and how much it drifted."""
+        offsets = {e.data["label"]: e.data["offset_ms"] for e in self.timeline.events("clock.offset")}
+        out: dict[str, Any] = {"base": "timeline (the mock's and the runner's wall clock)", **{
+            f"{label}_offset_ms": value for label, value in offsets.items()}}
+        if "start" in offsets and "end" in offsets:
+            out["skew_ms"] = round(offsets["end"] - offsets["start"], 3)
+        return out
 
     def _timing(self, ended: float, last_step_end: float | None) -> dict[str, float]:
         starts = self.timeline.events("step.start")

@@ -8,7 +8,8 @@ A :class:`Fault` matches requests by method and path glob and decides, per match
 - ``drop``: close the connection, before any response byte (``at: headers``) or after the headers and part of the
   body (``at: body``). A drop keeps applying until released: Chromium silently resends a POST once when a reused
   connection closes before any response byte, so a one-shot drop would never reach the SDK;
-- ``hold``: keep the request open until released; the release says whether it then gets its normal answer
+- ``hold``: keep the request open until released (for ``hold`` and ``delay``, ``token: arrival`` makes the late
+  answer carry the token minted when the request arrived, so a slow response can bring an older token); the release says whether it then gets its normal answer
   (``pass``) or its connection closed (``drop``). Released with ``drop``, the fault goes on closing matching requests
   (for the same reason as ``drop``) until it is released once more;
 - ``hang``: like hold, but never answered; released requests are dropped (as a hold released with ``drop``).
@@ -44,6 +45,7 @@ class Fault:
     error_code: str | None = None  # Clerk error code in the body; defaults by status
     delay: float = 0.0  # seconds, for "delay"
     at: Literal["headers", "body"] = "headers"  # where a "drop" cuts the connection
+    token: Literal["answer", "arrival"] = "answer"  # hold/delay: when the answer's token is minted
     id: str = ""
     # Book-keeping, owned by the FaultBook lock.
     seen: int = 0
@@ -66,6 +68,8 @@ class Fault:
             out["delay"] = self.delay
         if self.kind == "drop":
             out["drop_at"] = self.at  # not "at": that is an event's time stamp
+        if self.kind in ("hold", "delay") and self.token == "arrival":
+            out["token"] = "arrival"
         return out
 
 

@@ -4,28 +4,40 @@ It runs aiohttp in its own thread with its own event loop (the pytest-httpserver
 can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
 ``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
 ``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
+How the backend decides is :mod:`harness.mock.backend` (``clerk``: as ``authenticateRequest``, with a handshake on
+page loads; ``jwt``: strict). A page load that handshakes has two views: ``handshake`` (the 307 to the Frontend API)
+and, when the browser comes back with the nonce, ``after_handshake: true`` with the cookies the backend set; those
+``Set-Cookie`` writes of ``__session`` are on the timeline as ``cookie`` events (``via: Set-Cookie``), because the
+page's watcher cannot see them.
+
 A request refused by its guard (a foreign ``Host``, or a state change from another origin: see
 :mod:`harness.mock.guard`) answers 403 and is recorded as ``request.refused``, never as a ``request``.
+
+A failure of the mock itself is never passed off as the SDK's: any exception a handler raises is caught, recorded as
+``mock.error`` (with its traceback), and answered with a 500; the oracles then give the run no verdict (``error``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from aiohttp import web
 
+from urllib.parse import urlencode
+
 from harness import resources
+from harness.mock.backend import AppBackend, Decision as BackendDecision, RequestFacts, backend_for, verify_token
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import peek
 from harness.sdk_protocol import SdkAdapter
 from harness.timeline import Timeline
-
 
 class MockAuthServer(ThreadedApp):
     """One run's server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
@@ -34,11 +46,16 @@ class MockAuthServer(ThreadedApp):
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
-                 served_as: tuple[str, ...] = (), public_host: str | None = None,
-                 allow_non_loopback: bool = False) -> None:
+                 backend: str = "clerk", background_api: bool = False, served_as: tuple[str, ...] = (),
+                 public_host: str | None = None, allow_non_loopback: bool = False) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
         super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
                          allow_non_loopback=allow_non_loopback)
+        self.background_api = background_api  # the app page calls /api/me every second
+        # Clerk's backend decisions (authenticateRequest, handshake) need an adapter that has a handshake; another
+        # SDK's app backend verifies the credential its adapter names (a bearer token for Supabase).
+        self.backend: AppBackend | None = backend_for(backend, sdk.issuer, lambda: sdk.revoked) \
+            if getattr(sdk, "handshake_path", None) else None
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
@@ -54,11 +71,13 @@ class MockAuthServer(ThreadedApp):
 
     def start(self) -> "MockAuthServer":
         super().start()
+        if self.backend is not None:
+            self.timeline.emit("mock", "server.backend", backend=self.backend.name,
+                               description=self.backend.description)
+        else:
+            self.timeline.emit("mock", "server.backend", backend=self.sdk.name,
+                               description=f"the {self.sdk.name} adapter's own check of {self.sdk.session_store.credential}")
         return self
-
-    def stop(self) -> None:
-        self.faults.clear()  # held requests are let go before the loop stops
-        super().stop()
 
     def guard(self) -> Guard:
         # The SDK's own requests are same-origin (the proxy path), so they carry this server's Origin; clients that
@@ -68,6 +87,10 @@ class MockAuthServer(ThreadedApp):
     def _refused(self, request: web.Request, reason: str) -> None:
         self.timeline.emit("mock", "request.refused", method=request.method, path=request.path,
                            host=request.headers.get("Host"), origin=request.headers.get("Origin"), reason=reason)
+
+    def stop(self) -> None:
+        self.faults.clear()  # held requests are let go before the loop stops
+        super().stop()
 
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
@@ -101,6 +124,10 @@ class MockAuthServer(ThreadedApp):
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        # The bookkeeping below is the mock's own code too: a failure in it is recorded like a handler's.
+        return await self._answer(request, lambda r: self._handle(r, handler), None)
+
+    async def _handle(self, request: web.Request, handler: Any) -> web.StreamResponse:
         started = time.time()
         cookie = self._session_cookie(request)
         claims = peek(cookie)
@@ -111,7 +138,7 @@ class MockAuthServer(ThreadedApp):
         if decision.fault is not None:
             return await self._apply_fault(request, handler, decision, req.seq)
         try:
-            response = await handler(request)
+            response = await self._answer(request, handler, req.seq)
         except web.HTTPException as exc:  # e.g. a 404; logged, then raised (aiohttp deprecates returning it)
             self.timeline.emit("mock", "response", method=request.method, path=request.path, status=exc.status,
                                ms=round((time.time() - started) * 1000, 1), request=req.seq)
@@ -126,12 +153,14 @@ class MockAuthServer(ThreadedApp):
         info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
         if decision.dropping:
             return self._drop(request, info | {"after": "release"})
+        if fault.kind in ("hold", "delay") and fault.token == "arrival":
+            self.sdk.issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
         if decision.wait is not None:
             self.timeline.emit("mock", "fault.held", **info)
             await decision.wait.wait()
             if fault.release_outcome == "drop":
                 return self._drop(request, info | {"after": "hold"})
-            response = await handler(request)
+            response = await self._answer(request, handler, req)
             self.timeline.emit("mock", "response", method=request.method, path=request.path,
                                status=response.status, request=req, after=fault.kind)
             return response
@@ -141,7 +170,7 @@ class MockAuthServer(ThreadedApp):
         if fault.kind == "delay":
             self.timeline.emit("mock", "fault", **info)
             await asyncio.sleep(fault.delay)
-            response = await handler(request)
+            response = await self._answer(request, handler, req)
             self.timeline.emit("mock", "response", method=request.method, path=request.path,
                                status=response.status, request=req, after="delay")
             return response
@@ -157,6 +186,17 @@ class MockAuthServer(ThreadedApp):
             return stream
         return self._drop(request, info)
 
+    async def _answer(self, request: web.Request, handler: Any, req: int | None) -> web.StreamResponse:
+        """The handler's answer; an exception in it (a bug of the mock) becomes ``mock.error`` and a 500."""
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- every failure of the mock must be recorded, whatever it is
+            self.timeline.emit("mock", "mock.error", method=request.method, path=request.path, request=req,
+                               error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+            return web.json_response(self.sdk.error_body(500, "mock_server_error"), status=500)
+
     def _drop(self, request: web.Request, info: dict[str, Any]) -> web.StreamResponse:
         self.timeline.emit("mock", "fault", **info)
         if request.transport is not None:
@@ -167,27 +207,101 @@ class MockAuthServer(ThreadedApp):
     def _session_cookie(self, request: web.Request) -> str | None:
         return self.sdk.credential(request)  # the cookie, or a bearer token: the adapter says which
 
-    def _server_view(self, request: web.Request) -> dict[str, Any]:
-        """The app backend's verdict on ``__session``, as a server-side SDK would reach it."""
+    def _adapter_view(self, request: web.Request) -> dict[str, Any]:
+        """An SDK without Clerk's backend: the adapter's own check of the credential, as its server would."""
         check = self.sdk.issuer.check(self._session_cookie(request), revoked=self.sdk.revoked)
-        view = {"path": request.path, "signed_in": check.valid, **check.to_dict()}
+        view = {"path": request.path, "backend": self.sdk.name, "document": request.path == "/",
+                "signed_in": check.valid, **check.to_dict()}
         self.timeline.emit("mock", "server.view", **view)
         return view
 
+    def _facts(self, request: web.Request) -> RequestFacts:
+        return RequestFacts.from_headers(request.method, request.headers, request.cookies, self.sdk.session_cookies[0])
+
+    def _server_view(self, request: web.Request, decision: BackendDecision, facts: RequestFacts,
+                     after_handshake: bool = False) -> dict[str, Any]:
+        """Record the app backend's verdict on this request (``server.view``) and return it."""
+        view = {"path": request.path, "backend": self.backend.name, "document": facts.is_document,
+                "signed_in": decision.signed_in, "valid": decision.token == "ok", **decision.to_dict(),
+                **({"after_handshake": True} if after_handshake else {})}
+        self.timeline.emit("mock", "server.view", **view)
+        return view
+
+    def _resolve_handshake(self, request: web.Request, facts: RequestFacts) -> tuple[BackendDecision, str] | None:
+        """``resolveHandshake``: a page load coming back from the Frontend API with a nonce gets the cookies the
+        handshake minted; an unknown or used nonce is ignored (the request is then judged by its cookies)."""
+        nonce = request.query.get(self.sdk.handshake_nonce_param)
+        if self.backend is None or self.backend.name != "clerk" or not nonce:
+            return None
+        token = self.sdk.take_handshake(nonce)
+        if token is None:
+            return None
+        if token == "":
+            return BackendDecision("signed-out", "session-token-missing", "absent"), token
+        state, claims = verify_token(self.sdk.issuer, token, skew=5.0, now=time.time())
+        return BackendDecision("signed-in" if state == "ok" else "signed-out", "ok" if state == "ok" else state,
+                               state, claims), token
+
+    def _set_session_cookies(self, response: web.StreamResponse, token: str, had_token: bool) -> None:
+        """The backend's ``Set-Cookie`` after a handshake, recorded as the cookie write the page cannot see."""
+        from harness.sdks.clerk.fapi import set_client_uat
+
+        name = self.sdk.session_cookies[0]
+        set_client_uat(response, self.sdk.client_uat())
+        claims = peek(token) or {}
+        if token:
+            response.set_cookie(name, token, path="/", samesite="Lax")
+            self.timeline.emit("mock", "cookie", name=name, op="set", was_present=had_token, via="Set-Cookie",
+                               iat=claims.get("iat"), exp=claims.get("exp"), jti=claims.get("jti"))
+        else:
+            response.del_cookie(name, path="/")
+            self.timeline.emit("mock", "cookie", name=name, op="removed", was_present=had_token, via="Set-Cookie")
+
+    def _handshake(self, request: web.Request, decision: BackendDecision, facts: RequestFacts) -> web.Response:
+        """``buildRedirectToHandshake``: a 307 through the same-origin Frontend API proxy, not cached, counted."""
+        params = {"redirect_url": str(request.url), "__clerk_api_version": "2026-05-12",
+                  "suffixed_cookies": "false", "__clerk_hs_reason": decision.reason, "format": "nonce"}
+        if facts.session_token:
+            params["__session"] = facts.session_token  # the token it had, for the Frontend API to see
+        query = urlencode(params)
+        response = web.Response(status=307, headers={"Location": f"{self.sdk.handshake_path}?{query}",
+                                                     "Cache-Control": "no-store"})
+        response.set_cookie("__clerk_redirect_count", str(facts.redirect_count + 1), max_age=2, httponly=True,
+                            samesite="Lax")
+        return response
+
     async def _app_page(self, request: web.Request) -> web.Response:
-        # An SDK whose session is not a cookie sends no credential with the page: the page calls /api/me instead.
-        view = self._server_view(request) if self.sdk.page_carries_session else \
-            {"path": request.path, "signed_in": None, "reason": "not-sent"}
+        if self.backend is None or not self.sdk.page_carries_session:
+            # An SDK whose session is not a cookie sends no credential with the page: the page calls /api/me.
+            html = self._pages.get_template("app.html").render(
+                sdk=self.sdk.name, version=self.sdk_version, background_api=self.background_api,
+                view={"path": request.path, "signed_in": None, "reason": "not-sent"},
+                sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
+            return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        facts = self._facts(request)
+        resolved = self._resolve_handshake(request, facts)
+        decision = resolved[0] if resolved else self.backend.decide(facts)
+        view = self._server_view(request, decision, facts, after_handshake=resolved is not None)
+        if decision.outcome == "handshake":
+            return self._handshake(request, decision, facts)
         html = self._pages.get_template("app.html").render(
-            sdk=self.sdk.name, version=self.sdk_version, view=view,
+            sdk=self.sdk.name, version=self.sdk_version, view=view, background_api=self.background_api,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
-        return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+        if resolved is not None:
+            self._set_session_cookies(response, resolved[1], had_token=facts.session_token is not None)
+        return response
 
     async def _no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
     async def _api_me(self, request: web.Request) -> web.Response:
-        return web.json_response(self._server_view(request))
+        """The app's API: the same decision, but an API route never handshakes -- not signed in is a 401."""
+        if self.backend is None:
+            return web.json_response(self._adapter_view(request))
+        facts = self._facts(request)
+        view = self._server_view(request, self.backend.decide(facts), facts)
+        return web.json_response(view, status=200 if view["signed_in"] else 401)
 
     async def _probe_page(self, request: web.Request) -> web.Response:
         # Plain pages without any SDK, for testing the harness's own probes.

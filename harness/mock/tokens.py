@@ -3,10 +3,17 @@
 Signed RS256 with a key made for each run, so a token from one run never verifies in another, and verified the way a
 server-side SDK verifies ``__session`` (signature, expiry, not-before). The browser SDK never checks signatures; the
 server does, and the server is what decides whether the user still looks signed in.
+
+Tokens carry what the real Frontend API's origin-minted session tokens carry: the ``oiat`` header (origin issued-at,
+seconds; clerk-js >= 6.11 compares it to keep the fresher of two tokens and lets tokens without it through), the
+session-token category ``cat``, and the v2 claims ``v``, ``fva``, ``sts``. Every mock token is origin-minted, so
+``oiat`` is its ``iat``. A token can be minted ahead for the request being served (:meth:`TokenIssuer.pin`): a slow
+answer then carries the token minted when its request arrived, not a newer one.
 """
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 import time
 from dataclasses import dataclass
@@ -17,6 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ISSUER = "https://clerk.mock.test"
 KEY_ID = "ins_mock"
+SESSION_TOKEN_CATEGORY = "cl_B7d4PD111AAA"  # @clerk/backend's JWT_CATEGORY_SESSION_TOKEN
+# The token minted ahead for the request this asyncio task serves (each request runs in its own task).
+_PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("pinned_token", default=None)
 
 
 @dataclass(frozen=True)
@@ -52,13 +62,38 @@ class TokenIssuer:
         # whether a token written back after a removal was minted before or after it.
         self.on_mint: Callable[[str, float], None] | None = None
 
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._public
+
+    def public_pem(self) -> str:
+        """The verification key, as ``@clerk/backend``'s ``jwtKey`` takes it (PEM, SubjectPublicKeyInfo)."""
+        from cryptography.hazmat.primitives import serialization
+
+        return self._public.public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def pin(self, azp: str = "http://127.0.0.1") -> None:
+        """Mint a token now and have the next :meth:`mint` in this request's task return it (a ``hold``/``delay``
+        with ``token: arrival``)."""
+        _PINNED.set(self._mint(azp))
+
     def mint(self, azp: str = "http://127.0.0.1") -> str:
+        pinned = _PINNED.get()
+        if pinned is not None:
+            _PINNED.set(None)
+            return pinned
+        return self._mint(azp)
+
+    def _mint(self, azp: str) -> str:
         minted_at = self._clock()
         now = int(minted_at)
         jti = f"tok_{next(self._serial)}"
         claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
-                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2, "jti": jti}
-        token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": KEY_ID})
+                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2, "fva": [0, -1], "sts": "active",
+                  "jti": jti}
+        token = jwt.encode(claims, self._key, algorithm="RS256",
+                           headers={"kid": KEY_ID, "typ": "JWT", "cat": SESSION_TOKEN_CATEGORY, "oiat": now})
         if self.on_mint is not None:
             self.on_mint(jti, minted_at)
         return token
@@ -80,6 +115,16 @@ class TokenIssuer:
         if revoked or claims.get("sid") != self.session_id:
             return TokenCheck(False, "revoked", claims)
         return TokenCheck(True, "ok", claims)
+
+
+def peek_header(token: str | None) -> dict[str, Any] | None:
+    """The JWT header without checking anything (for a token's ``oiat``)."""
+    if not token:
+        return None
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return None
 
 
 def peek(token: str | None) -> dict[str, Any] | None:

@@ -18,8 +18,9 @@ Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, d
 # Requests for the SDK bundle are part of a page load but say nothing about the session.
 _STATIC_PREFIXES = ("/sdk/",)
 # Events that repeat what a neighbouring row already says; the report hides them unless asked.
-_MINOR_KINDS = {"step.end", "network", "pageshow", "pagehide", "probe.ready", "cookie.jar", "storage.state",
-                "response", "fault", "fault.held", "tab.closed", "screenshot", "sdk.ready", "sdk.token.start"}
+_MINOR_KINDS = {"clock.offset", "server.backend", "step.end", "network", "pageshow", "pagehide", "probe.ready",
+                "cookie.jar", "storage.state", "response", "fault", "fault.held", "tab.closed", "screenshot",
+                "sdk.ready", "sdk.token.start", "run.ready"}
 
 
 def _data(event: Ev) -> dict[str, Any]:
@@ -247,7 +248,8 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
             revoked = True
         if e["kind"] in _STORE_WRITES and _data(e).get("op") == "set":
             signed_in = True
-        if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in:
+        if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in \
+                and _data(e).get("decision") != "handshake":
             what, tone = f"server sees no session yet on {_data(e).get('path')} (before sign-in)", ""
         if e is first_loss:
             what, tone = what + " — first loss", "bad loss"
@@ -319,9 +321,23 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
     if kind == "request.refused":
         return f"{d.get('method')} {d.get('path')} REFUSED by the mock: {d.get('reason')}", "bad"
     if kind == "server.view":
+        if d.get("decision") == "handshake":
+            return (f"server answers {d.get('path')} with a handshake through the Frontend API "
+                    f"({d.get('reason')})", "warn")
+        if d.get("signed_in") and d.get("after_handshake"):
+            return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
         if d.get("signed_in"):
             return f"server sees the user signed in on {d.get('path')}", "ok"
         return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"
+    if kind == "api.answer":
+        who = "background API call" if d.get("background") else "API call"
+        if d.get("error"):
+            return f"{who} {d.get('path')} failed in the browser ({d.get('error')})", ""
+        return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
+    if kind == "mock.error":
+        return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
+    if kind == "clock.offset":
+        return f"page clock {d.get('offset_ms')} ms ahead of the timeline ({d.get('label')}, rtt {d.get('rtt_ms')} ms)", ""
     if kind == "sdk.view":
         if d.get("user"):
             return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"

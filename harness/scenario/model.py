@@ -2,7 +2,7 @@
 
 A scenario is a timeline to play (``steps``) and a claim about what each SDK version does under it (``verdicts``).
 The claim is checked by the run, never reported as its result: verdicts come only from what the browser and the
-server did (see harness/oracles.py).
+server did (see harness/oracles/).
 
     id: offline-poller-refresh
     title: Offline while a token refresh comes due
@@ -68,6 +68,14 @@ class Setup(BaseModel):
         if value not in SDKS:
             raise ValueError(f"must be one of {', '.join(repr(n) for n in SDKS)} (got {value!r})")
         return value
+    background_api: bool = Field(
+        False, description="the app page calls its API (/api/me) every second from load on, as a single-page app "
+                            "polls; each answer is on the timeline (api.answer) and judged by api-serves-signed-in-user")
+    backend: Literal["clerk", "jwt"] = Field(
+        "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
+                             "(page loads handshake through the Frontend API when the token is missing, expired or "
+                             "outdated); jwt is a hand-written server's strict check (valid unexpired token, or "
+                             "signed out)")
 
 
 @dataclass

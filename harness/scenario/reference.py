@@ -1,4 +1,5 @@
-"""The step and oracle reference of docs/writing-scenarios.md, generated from the step registry so it cannot drift.
+"""The step and oracle reference of docs/writing-scenarios.md, generated from the step and check registries so it
+cannot drift.
 
     python -m harness.scenario.reference            # print the generated section
     python -m harness.scenario.reference --write    # rewrite it in docs/writing-scenarios.md
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from harness.oracles import CHECKS
 from harness.scenario.model import OUTCOME_MEANING
 from harness.scenario.steps import _FAULT_FIELDS, STEPS, WAIT_EVENTS
 
@@ -71,7 +73,13 @@ def render() -> str:
         spec = STEPS[name]
         lines.append(f"| `{name}` | {_args_text(name, spec.args)} | {_one_line(spec.doc)} |")
     lines += ["", "### `wait_for` events", "", " ".join(f"`{e}`" for e in WAIT_EVENTS), "",
-              "### Outcomes", "", "| outcome | meaning |", "| --- | --- |"]
+              "### Checks", "", "In the order they run (harness/oracles/checks.py). The role decides the outcome: a "
+              "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
+              "describes; `revocation` checks tell `signed-out` from `stuck`.", "",
+              "| check | role | passes when | can fail because |", "| --- | --- | --- | --- |"]
+    for spec in CHECKS.values():
+        lines.append(f"| `{spec.name}` | {spec.role} | {_one_line(spec.passes)} | {_one_line(spec.fails)} |")
+    lines += ["", "### Outcomes", "", "| outcome | meaning |", "| --- | --- |"]
     for outcome, meaning in OUTCOME_MEANING.items():
         lines.append(f"| `{outcome}` | {meaning} |")
     lines += ["", END]

@@ -181,6 +181,8 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     "held": lambda e: e.kind == "fault.held",
     # A get_token call (see `get_token` with `wait: false`) settled.
     "get_token": lambda e: e.kind == "sdk.get_token",
+    # The page's call to the app's API was answered (or failed): `api_call`, or the background calls.
+    "api_answer": lambda e: e.kind == "api.answer",
     "online": lambda e: e.kind == "online" and e.source == "page",
     "offline": lambda e: e.kind == "offline" and e.source == "page",
     "focus": lambda e: e.kind == "focus" and e.source == "page",
@@ -289,6 +291,50 @@ def check_sdk(ctx: RunContext, args: NoArgs, timeout: float) -> None:
     ctx.timeline.emit("page", "sdk.view", **ctx.driver.evaluate(ctx.sdk.sdk_state_js))
 
 
+# -- the app's API ---------------------------------------------------------------------------------------------------
+
+# A fetch from the page with its cookies, as a single-page app calls its backend; each answer (or the failure of the
+# fetch, offline) goes on the timeline as ``api.answer``. Repeated calls run on in the page while the steps go on.
+_API_CALL_JS = """([path, every, windowMs]) => {
+  const emit = window.__harnessEmit || (() => {});
+  const end = Date.now() + windowMs;
+  const once = async () => {
+    try { const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+          emit('api.answer', { path, status: r.status }); }
+    catch (e) { emit('api.answer', { path, error: String(e && e.message || e) }); }
+  };
+  const loop = async () => { do { await once(); if (!every) return;
+    await new Promise((r) => setTimeout(r, every)); } while (Date.now() < end); };
+  loop();
+  return true;
+}"""
+
+
+class ApiCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field("/api/me", alias="path", pattern=r"^/", description="the app's API path")
+    every: float | None = Field(None, gt=0, description="repeat every this many seconds (`500ms`, `1s`)...")
+    window: float = Field(10.0, gt=0, alias="for", description="...for this long; the steps go on meanwhile")
+
+    @field_validator("every", "window", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
+@step("api_call", ApiCall)
+def api_call(ctx: RunContext, args: ApiCall, timeout: float) -> None:
+    """Call the app's API from the page with its cookies (``api_call: /api/me``), as a single-page app does; the
+    backend answers signed-in or 401, never a handshake. One call waits for its answer; with ``every: 1s`` (and
+    ``for: 10s``) the calls repeat in the page while the next steps run. Each answer is ``api.answer``."""
+    since = ctx.timeline.now()
+    ctx.driver.evaluate(_API_CALL_JS, [args.value, int(args.every * 1000) if args.every else 0,
+                                       int(args.window * 1000)])
+    if args.every is None and ctx.driver.wait_for_event(
+            lambda e: e.kind == "api.answer" and e.data.get("path") == args.value, timeout, since=since) is None:
+        raise HarnessError(f"api_call {args.value}: no answer within {timeout:g} s")
+
+
 # -- the SDK -----------------------------------------------------------------------------------------------------
 
 @step("clear_token_cache")
@@ -369,6 +415,9 @@ _FAULT_FIELDS: dict[str, tuple[Any, Any]] = {
     "delay": (float, Field(0.0, ge=0, description="for delay: how long to wait before answering")),
     "at": (Literal["headers", "body"], Field("headers", description="for drop: close before the headers, or after "
                                                                     "the headers and part of the body")),
+    "token": (Literal["answer", "arrival"], Field("answer", description="for hold and delay: the token the late "
+                                                   "answer carries is minted when it is sent (answer) or when the "
+                                                   "request arrived (arrival: a slow response with an older token)")),
 }
 _COMMON = ("path", "method", "name", "calls", "times")
 _VALIDATORS = {"duration": field_validator("delay", check_fields=False, mode="before")(_duration_field),
@@ -385,7 +434,7 @@ def _fault_model(model_name: str, names: tuple[str, ...], **extra: Any) -> type[
                         __module__=__name__, **fields, **extra)
 
 
-FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at"),
+FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at", "token"),
                          kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
 
 
@@ -397,7 +446,7 @@ def _arm(ctx: RunContext, kind: str, args: Any) -> None:
         kind=kind, path=args.path, method=args.method,  # type: ignore[arg-type]
         calls=tuple(args.calls) if args.calls else None, times=args.times,
         status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
-        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers")))
+        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers"), token=getattr(args, "token", "answer")))
     ctx.faults[name or armed.id] = armed
 
 
@@ -438,12 +487,12 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
            "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
-_shorthand("delay", _COMMON + ("delay",), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("delay", _COMMON + ("delay", "token"), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",
            "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
            "dropping until released: Chromium resends a POST once when a reused connection closes before any "
            "response byte, so a one-shot drop would never reach the SDK.")
-_shorthand("hold", _COMMON, "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
+_shorthand("hold", _COMMON + ("token",), "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
            "holds the next token request).")
 _shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
 

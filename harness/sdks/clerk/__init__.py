@@ -94,3 +94,15 @@ class ClerkSdk:
     def revoke(self) -> None:
         self.state.revoked = True
 
+    # -- what the app backend needs from the auth server (handshake) --------------------------------------------
+
+    handshake_path = PROXY_PATH + "/v1/client/handshake"
+    handshake_nonce_param = fapi.HANDSHAKE_NONCE
+
+    def take_handshake(self, nonce: str) -> str | None:
+        """The Backend API's answer for a handshake nonce: the token to set ("" = signed out), None if unknown."""
+        return self.state.take_handshake(nonce)
+
+    def client_uat(self) -> int:
+        return self.state.client_uat
+

@@ -3,13 +3,21 @@
 JSON shapes follow what published clerk-js 5.x and 6.x accept (see shared/reference/clerk-js-internals.md, 3.4).
 The session always carries ``last_active_token``: without it clerk-js emits an undefined token on every client
 update and removes the cookie itself, which would look like the bug and is not.
+
+As a production Frontend API does, every answer sets ``__client_uat`` (the client's last sign-in or sign-out, in
+seconds; ``0`` once the session is gone). The handshake endpoint (``/v1/client/handshake``) mints a fresh token
+while the session lives and sends the browser back to ``redirect_url`` with a one-time ``__clerk_handshake_nonce``;
+the app backend exchanges the nonce for the cookies to set (in production that exchange is a Backend API call with
+the secret key; here it is :meth:`ClerkState.take_handshake`).
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
@@ -28,6 +36,18 @@ class ClerkState:
     issuer: TokenIssuer
     revoked: bool = False
     created_ms: int = field(default_factory=lambda: int(time.time() * 1000) - 3_600_000)
+    # nonce -> the session token the handshake minted ("" when the client had no session); each is used once
+    handshakes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def client_uat(self) -> int:
+        """``__client_uat``: when the client last signed in (the user signed in an hour before the run), 0 once its
+        session is gone."""
+        return 0 if self.revoked else self.created_ms // 1000
+
+    def take_handshake(self, nonce: str) -> str | None:
+        """The token a handshake minted for ``nonce`` ("" for signed out); None for an unknown or used nonce."""
+        return self.handshakes.pop(nonce, None)
 
 
 def environment() -> dict[str, Any]:
@@ -97,6 +117,31 @@ def error_body(status: int, code: str | None = None) -> dict[str, Any]:
             "clerk_trace_id": "mock-trace"}
 
 
+CLIENT_UAT_COOKIE = "__client_uat"
+HANDSHAKE_NONCE = "__clerk_handshake_nonce"
+
+
+def set_client_uat(response: web.StreamResponse, value: int) -> None:
+    # Readable by page scripts (not HttpOnly), one year, for the whole site: what the Frontend API sends.
+    response.set_cookie(CLIENT_UAT_COOKIE, str(value), path="/", max_age=365 * 86_400, samesite="Lax")
+
+
+def with_client_uat(state: ClerkState, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def answer(request: web.Request) -> web.StreamResponse:
+        response = await handler(request)
+        set_client_uat(response, state.client_uat)
+        return response
+    answer.__name__ = handler.__name__
+    return answer
+
+
+def with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(query + list(params.items()))))
+
+
 def routes(state: ClerkState) -> list[web.RouteDef]:
     """aiohttp routes for the Frontend API, mounted under the same-origin proxy path."""
 
@@ -124,8 +169,19 @@ def routes(state: ClerkState) -> list[web.RouteDef]:
     async def sign_out(request: web.Request) -> web.Response:
         return web.json_response({"response": client(state, origin(request)), "client": None})
 
+    async def get_handshake(request: web.Request) -> web.Response:
+        # The Frontend API knows the client by its own long-lived cookie; the mock's one client is alive unless revoked.
+        redirect = request.query.get("redirect_url", "")
+        if not redirect.startswith(origin(request) + "/"):
+            return web.json_response(error_body(422, "form_param_invalid"), status=422)
+        nonce = secrets.token_urlsafe(12)
+        state.handshakes[nonce] = "" if state.revoked else state.issuer.mint(origin(request))
+        return web.Response(status=307, headers={"Location": with_query(redirect, **{HANDSHAKE_NONCE: nonce}),
+                                                 "Cache-Control": "no-store"})
+
     p = PROXY_PATH + "/v1"
-    return [
+    table = [
+        web.get(p + "/client/handshake", get_handshake),
         web.route("*", p + "/environment", get_environment),
         web.get(p + "/client", get_client),
         web.post(p + "/client", get_client),
@@ -136,3 +192,4 @@ def routes(state: ClerkState) -> list[web.RouteDef]:
         web.post(p + "/client/sessions/{sid}/end", sign_out),
         web.post(p + "/client/sessions/{sid}/remove", sign_out),
     ]
+    return [web.route(r.method, r.path, with_client_uat(state, r.handler)) for r in table]
