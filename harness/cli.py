@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"repeatable (default: {KNOWN_BUGGY} and {KNOWN_FIXED})")
+                     help=f"X.Y.Z, or from:PATH (the version a package-lock.json, pnpm-lock.yaml, yarn.lock or "
+                          f"package.json resolves); repeatable (default: {KNOWN_BUGGY} and {KNOWN_FIXED})")
     _browser_options(run)
     _report_options(run)
 
@@ -105,8 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     browser.add_argument("--need-tabs", action="store_true", help="require a full Chromium (the real tab mode "
                          "cannot use a headless shell)")
 
-    bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked)")
-    bundle.add_argument("versions", nargs="+", metavar="VERSION")
+    bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked); --list, --prune")
+    bundle.add_argument("versions", nargs="*", metavar="VERSION")
+    from harness.sdks.cache_admin import add_bundle_options
+    from harness.versions.commands import add_parsers as add_version_commands
+
+    add_bundle_options(bundle)
+    add_version_commands(sub, _browser_options, _report_options)  # harness matrix, harness bisect
     return parser
 
 
@@ -134,8 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread() and args.command != "serve":
         signal.signal(signal.SIGINT, _on_ctrl_c)  # `serve` stops on Ctrl-C its own way
     try:
+        from harness.versions import commands as version_commands
+
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
-                "serve": _serve}[args.command](args)
+                "serve": _serve, "matrix": version_commands.matrix,
+                "bisect": version_commands.bisect}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -168,6 +177,10 @@ def _browser(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from harness.sdks.npm import NpmBundleCache
 
+    from harness.sdks.cache_admin import bundle_admin
+
+    if bundle_admin(args):  # --list / --prune
+        return 0
     cache = NpmBundleCache()
     for version in args.versions:
         bundle = cache.get(PACKAGE, version)
@@ -194,7 +207,9 @@ def _run(args: argparse.Namespace) -> int:
                 # The file's claims were made for its own setting; under another one they are not claims at all.
                 scenario.setup = scenario.setup.model_copy(update={"webdriver": args.webdriver})
                 scenario.verdicts = {}
-    versions = args.versions or [KNOWN_BUGGY, KNOWN_FIXED]
+    from harness.versions.commands import resolve_versions
+
+    versions = resolve_versions(args.versions) or [KNOWN_BUGGY, KNOWN_FIXED]  # from:PATH -> the version it pins
     from harness.browser.driver import BrowserChooser
 
     browsers = BrowserChooser(args.chromium, args.browser_mode,
