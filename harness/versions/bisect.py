@@ -116,7 +116,7 @@ class _Search:
                 self._emit(mid, lo, hi, "no verdict (error): skipped")
                 continue
             if got == self._at(lo):
-                self._emit(mid, lo, hi, f"same as both ends: no flip found")
+                self._emit(mid, lo, hi, "same as both ends: no flip found")
                 return
             note = (f"{self.versions[lo]} and {self.versions[hi]} both give {self._at(lo)} but {self.versions[mid]} "
                     f"gives {got}: the verdict flips at least twice")
