@@ -5,10 +5,10 @@ An entry is ``<root>/<package without "@", "/" -> "__">/<version>/`` and holds t
 sha256 of every unpacked file). It is built in a staging folder beside it and renamed into place, so an interrupted
 run never leaves a half entry and concurrent runs never see one.
 
-Several harness processes may fetch at once: a miss holds an exclusive ``fcntl`` lock on ``.<version>.lock`` beside
-the entry while it checks, fetches and renames, so a second process waits and then finds the whole entry instead of
-fetching it again; a hit takes the same lock only while it verifies. A hit also stamps the entry's modification time
-(its "last used"), which :meth:`NpmBundleCache.prune` reads.
+Several harness processes may fetch at once: a miss holds an exclusive ``fcntl`` lock on
+``<root>/_locks/<package>@<version>.lock`` while it checks, fetches and renames, so a second process waits and then
+finds the whole entry instead of fetching it again; a hit takes the same lock only while it verifies. A hit also
+stamps the entry's modification time (its "last used"), which :meth:`NpmBundleCache.prune` reads.
 
 A hit runs no npm at all, so a filled cache works offline. It is re-hashed on every hit (a few ms for a 10 MB
 bundle): a harness that reproduces SDK bugs must not silently run a bundle someone edited while debugging. An entry
@@ -127,7 +127,8 @@ class NpmBundleCache:
         out = []
         if not self.root.is_dir():
             return out
-        for package_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        folders = (p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+        for package_dir in sorted(folders):
             for entry in package_dir.iterdir():
                 if entry.name.startswith(".") or not (entry / MANIFEST).is_file():
                     continue
@@ -159,8 +160,9 @@ class NpmBundleCache:
     def _locked(self, entry: Path) -> Iterator[None]:
         """An exclusive lock on one entry, shared by every process using this cache folder."""
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(entry.parent / f".{entry.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            locks = self.root / "_locks"  # no npm name starts with "_", so this is never a package's folder
+            locks.mkdir(parents=True, exist_ok=True)
+            fd = os.open(locks / f"{entry.parent.name}@{entry.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise BundleError(
                 f"cannot write the bundle cache at {self.root} ({e.strerror or e}); "
