@@ -2,9 +2,10 @@
 
 A view of results (``RunResult.to_dict()`` or saved ``result.json`` files): a matrix of scenario x SDK version ->
 outcome against the expected verdict (for many releases, a releases x scenarios grid in bands instead, and the
-verdict along the version line with its flips marked: :mod:`harness.report.version_line`), then per run the verdict sentence, the cookie-presence strip (inline SVG), the
-checks, the timeline table, the screenshots (embedded as ``data:`` URIs), the console, the command that reproduces
-the run and how to open its trace. Everything shown is computed by :mod:`harness.report.view` from the timeline.
+verdict along the version line with its flips marked: :mod:`harness.report.version_line`), then per run the
+verdict sentence, the cookie-presence strip (inline SVG), the checks, the timeline table, the screenshots (embedded
+as ``data:`` URIs), the console, the command that reproduces the run and how to open its trace.
+Everything shown is computed by :mod:`harness.report.view` from the timeline.
 """
 
 from __future__ import annotations

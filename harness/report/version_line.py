@@ -96,8 +96,9 @@ def bands(g: Grid) -> list[dict[str, Any]]:
         cells = []
         for scenario, cell in zip(g.scenarios, row):
             ids = [g.cells[(scenario, v)].run_id for v in versions if (scenario, v) in g.cells]
+            href = f"#{ids[0]}" if ids and ids[0] else None
             cells.append(None if cell is None else {"outcome": cell.outcome, "match": cell.match,
-                                                    "expected": cell.expected, "href": f"#{ids[0]}" if ids[0] else None})
+                                                    "expected": cell.expected, "href": href})
         links = [{"version": v, "href": next((f"#{g.cells[(s, v)].run_id}" for s in g.scenarios
                                                if (s, v) in g.cells and g.cells[(s, v)].run_id), None)}
                  for v in versions]

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from harness.errors import HarnessError
+
+if TYPE_CHECKING:
+    from harness.sdks.npm import NpmBundleCache
 
 DAY_S = 86400.0
 
@@ -39,9 +43,9 @@ def bundle_admin(args: argparse.Namespace) -> bool:
         return False
     if args.older_than is not None and args.older_than < 0:
         raise HarnessError(f"--older-than {args.older_than:g}: give a number of days >= 0")
-    from harness.sdks.npm import NpmBundleCache
+    from harness.sdks.npm import NpmBundleCache as Cache
 
-    cache = NpmBundleCache()
+    cache = Cache()
     if args.published:
         _published(args.pre)
     if args.prune:
@@ -51,7 +55,7 @@ def bundle_admin(args: argparse.Namespace) -> bool:
     return True
 
 
-def _list(cache: "NpmBundleCache") -> None:  # noqa: F821 (imported lazily)
+def _list(cache: NpmBundleCache) -> None:
     entries = cache.entries()
     width = max((len(e.version) for e in entries), default=7)
     for e in entries:
@@ -60,7 +64,7 @@ def _list(cache: "NpmBundleCache") -> None:  # noqa: F821 (imported lazily)
     print(f"{len(entries)} bundle{'' if len(entries) == 1 else 's'}, {human(total)} in {cache.root}")
 
 
-def _prune(cache: "NpmBundleCache", older_than: float | None, keep: frozenset[str]) -> None:  # noqa: F821
+def _prune(cache: NpmBundleCache, older_than: float | None, keep: frozenset[str]) -> None:
     if older_than is None and not keep:
         raise HarnessError("--prune needs --older-than DAYS and/or --keep V (what to keep); nothing was removed")
     removed = cache.prune(None if older_than is None else older_than * DAY_S, keep)

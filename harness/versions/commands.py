@@ -81,7 +81,8 @@ def matrix(args: argparse.Namespace) -> int:
     results: list[RunResult] = []
     try:
         with Progress(len(pairs)) as progress:
-            for result in run_pairs(_announced(pairs, progress), options):
+            announce = lambda scenario, version: progress.start(f"{scenario.id} on {version}")  # noqa: E731
+            for result in run_pairs(pairs, options, on_start=announce):
                 results.append(result)
                 progress.done(_line(result, width, several=len(scenarios) > 1))
     finally:
@@ -89,13 +90,6 @@ def matrix(args: argparse.Namespace) -> int:
     for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
         print(line)
     return 1 if any(r.matches_expectation is False for r in results) else 0
-
-
-def _announced(pairs: list, progress: object):  # type: ignore[no-untyped-def]
-    """The pairs, each announced on the progress line when the runner takes it (sequential runner only)."""
-    for scenario, version in pairs:
-        progress.start(f"{scenario.id} on {version}")  # type: ignore[attr-defined]
-        yield scenario, version
 
 
 # -- bisect -----------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from harness.scenario.model import Scenario
 from harness.scenario.runner import RunResult
@@ -45,9 +45,10 @@ def with_webdriver(scenario: Scenario, webdriver: str | None) -> Scenario:
     return scenario
 
 
-def run_pairs(pairs: Iterable[tuple[Scenario, str]], options: RunOptions) -> Iterator[RunResult]:
-    """Run each (scenario, version) and yield its result as it finishes. Bad input (an unknown version, no
-    browser) raises HarnessError before the first run starts."""
+def run_pairs(pairs: Iterable[tuple[Scenario, str]], options: RunOptions,
+              on_start: Callable[[Scenario, str], None] = lambda scenario, version: None) -> Iterator[RunResult]:
+    """Run each (scenario, version) and yield its result as it finishes; ``on_start`` is told when each begins.
+    Bad input (no browser) raises HarnessError before the first run starts."""
     from harness.browser.driver import BrowserChooser
     from harness.scenario.runner import RunConfig, run_scenario
     from harness.sdks.npm import NpmBundleCache
@@ -61,6 +62,7 @@ def run_pairs(pairs: Iterable[tuple[Scenario, str]], options: RunOptions) -> Ite
     cache = NpmBundleCache()
     for scenario, version in pairs:
         browser = browsers.choose(scenario.setup.browser_mode)
+        on_start(scenario, version)
         yield run_scenario(scenario, RunConfig(
             version=version, executable=browser.info.path, browser_kind=browser.info.kind, mode=browser.mode,
             mode_note=browser.note, headless=not options.headed, slowmo=options.slowmo,

@@ -31,8 +31,8 @@ FROM = "from:"
 def select(text: str, releases: Releases, pre: bool = False) -> list[Release]:
     """The releases ``text`` names, in version order (see the module docstring for the forms)."""
     if not text or not text.strip():
-        raise HarnessError(f"no versions given: pass a range such as '>=6.0.0 <6.5.0', '6.x', '*', a list "
-                           f"'5.128.0 6.1.0', or from:package-lock.json")
+        raise HarnessError("no versions given: pass a range such as '>=6.0.0 <6.5.0', '6.x', '*', a list "
+                           "'5.128.0 6.1.0', or from:package-lock.json")
     every = _every(text)
     body = _EVERY.sub(" ", text).strip()
     chosen: dict[str, Release] = {}
