@@ -56,7 +56,7 @@ def test_real_bisect_finds_the_founding_fix(tmp_path: Path) -> None:
                    "--reports", str(tmp_path / "reports"), cwd=tmp_path)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
-    assert re.search(r"^\[\d\] 6\.0\.0 +reproduced +remaining: 6\.0\.0 \.\. 6\.1\.0 \(0 untested", out, re.M), out
+    assert re.search(r"^\[\d\] +6\.0\.0 +reproduced +remaining: 6\.0\.0 \.\. 6\.1\.0 \(0 untested", out, re.M), out
     assert "the verdict flips between 6.0.0 and 6.1.0" in out
     assert re.search(r"last reproduced: 6\.0\.0 \(published \d{4}-\d\d-\d\d\)", out)
     assert re.search(r"first survived: 6\.1\.0 \(published \d{4}-\d\d-\d\d\)", out)

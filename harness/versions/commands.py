@@ -153,7 +153,7 @@ def _expected_runs(n: int) -> int:
 
 def step_line(index: int, probe: Probe) -> str:
     note = f"  {probe.note}" if probe.note else ""
-    return f"[{index}] {probe.version:<9} {probe.outcome:<11} remaining: {probe.remaining()}{note}"
+    return f"{f'[{index}]':<5}{probe.version:<9} {probe.outcome:<11} remaining: {probe.remaining()}{note}"
 
 
 def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) -> list[str]:
