@@ -52,7 +52,8 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     - ``cookie-never-removed``: no write of a session cookie removed it while the server still held the session,
       however briefly (the watcher sees every ``document.cookie`` write); a write-back after a removal is told apart
       as a fresh token or a stale one (``write-back-fresh``);
-    - ``cookie-present-at-end``: the browser's own cookie jar holds the session cookie after the last step;
+    - ``cookie-present-at-end``: the browser's own cookie jar holds, after the last step, every session cookie the
+      run ever saw (a release that never writes the suffixed twin is not asked for it);
     - ``server-sees-session``: every page load after sign-in reached the server with a valid ``__session``;
     - ``sdk-sees-user``: ``Clerk.user`` was set after every reload or navigation, also when ``/v1/client`` failed
       and the SDK had to fall back to the cookie;
@@ -117,7 +118,10 @@ def judge(timeline: Timeline, steps: Sequence[str], session_cookies: Sequence[st
     if jars and revoked is None:
         last = jars[-1]
         present = set(last.data.get("present", []))
-        missing = [n for n in session_cookies if n not in present]
+        # Only cookies this release ever had: early 5.x write `__session` alone, never its suffixed twin.
+        had = {e.data.get("name") for e in cookie_events if e.data.get("op") == "set"}
+        had |= {n for j in jars for n in j.data.get("present", [])}
+        missing = [n for n in session_cookies if n in had and n not in present]
         if missing:
             checks.append(Check("cookie-present-at-end", False, f"the browser's cookie jar had no `{missing[0]}` "
                                 f"after {_step_name(last.step, steps)}", last.t, last.step))

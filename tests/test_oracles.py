@@ -238,3 +238,28 @@ def test_freshness_is_decided_by_when_the_mock_minted_the_token_not_by_iat():
                  exp=int(clock2.now) + 60, jti="tok_2", online=True)
     j2 = judge(tl2, STEPS, COOKIES)
     assert "fresh token (minted 0.5 s after the removal)" in check(j2, "cookie-never-removed").detail
+
+
+def test_a_release_that_never_writes_the_suffixed_cookie_is_not_asked_for_it():
+    """Early 5.x (5.0.0) write `__session` only: its absence of `__session_<suffix>` is no loss. A cookie the run
+    did see, in a write or in an earlier jar, must still be there at the end."""
+    tl, clock = make()
+    step(tl, clock, 1)
+    clock.now += 0.01
+    tl.emit("page", "cookie", name=COOKIES[0], op="set", was_present=False, online=True)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    step(tl, clock, 5)
+    view(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "survived" and check(j, "cookie-present-at-end").passed
+
+    tl, clock = make()
+    step(tl, clock, 1)
+    clock.now += 0.01
+    tl.emit("page", "cookie", name=COOKIES[0], op="set", was_present=False, online=True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))  # the twin came by a Set-Cookie header
+    step(tl, clock, 5)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced" and f"no `{COOKIES[1]}`" in check(j, "cookie-present-at-end").detail
