@@ -107,8 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--sdk-version", "--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"a version of the scenarios' SDK package; repeatable (default: each scenario's SDK's two "
-                          f"known versions; Clerk: {KNOWN_BUGGY} and {KNOWN_FIXED}). --clerk-version is an alias")
+                     help=f"a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
+                          f"package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
+                          f"(default: each scenario's SDK's two known versions; Clerk: {KNOWN_BUGGY} and "
+                          f"{KNOWN_FIXED}). --clerk-version is an alias")
     run.add_argument("--sdk", choices=sorted(SDKS), default=None,
                      help="only the scenarios of this SDK (setup.sdk) among those named")
     _browser_options(run)
@@ -150,8 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     browser.add_argument("--need-tabs", action="store_true", help="require a full Chromium (the real tab mode "
                          "cannot use a headless shell)")
 
-    bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked)")
-    bundle.add_argument("versions", nargs="+", metavar="VERSION")
+    bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked); --list, --prune")
+    bundle.add_argument("versions", nargs="*", metavar="VERSION")
+    from harness.sdks.cache_admin import add_bundle_options
+    from harness.versions.commands import add_parsers as add_version_commands
+
+    add_bundle_options(bundle)
+    add_version_commands(sub, _browser_options, _report_options)  # harness matrix, harness bisect
     return parser
 
 
@@ -197,8 +204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
+        from harness.versions import commands as version_commands
+
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
-                "serve": _serve}[args.command](args)
+                "serve": _serve, "matrix": version_commands.matrix,
+                "bisect": version_commands.bisect}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -231,6 +241,10 @@ def _browser(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from harness.sdks.npm import NpmBundleCache
 
+    from harness.sdks.cache_admin import bundle_admin
+
+    if bundle_admin(args):  # --list / --prune
+        return 0
     cache = NpmBundleCache()
     for version in args.versions:
         bundle = cache.get(PACKAGE, version)
@@ -268,9 +282,12 @@ def _run(args: argparse.Namespace) -> int:
                 scenario.verdicts = {}
     from harness.engine import RunPlan
     from harness.sdks import adapter_class
+    from harness.versions.commands import resolve_versions
+
+    asked = resolve_versions(args.versions)  # from:PATH -> the version it pins
 
     # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
-    per_scenario = [args.versions or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
+    per_scenario = [asked or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
     plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario) for v in versions
              for n in range(1, options.repeat + 1)]
     if options.shard:

@@ -43,7 +43,8 @@ _STATE = pytest.StashKey[dict]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("session-harness", "session-survival harness (scenarios/*.yaml)")
     group.addoption("--clerk-version", action="append", dest="clerk_versions", metavar="V", default=None,
-                    help=f"run each scenario on this @clerk/clerk-js version; repeatable "
+                    help=f"run each scenario on this @clerk/clerk-js version (X.Y.Z, or from:PATH: the version a "
+                         f"package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
                          f"(default: {' and '.join(DEFAULT_VERSIONS)}, one on each side of the fix)")
     group.addoption("--chromium", dest="harness_chromium", metavar="PATH", default=None,
                     help="Chromium binary for scenario runs (default: $HARNESS_CHROMIUM, then the usual places)")
@@ -64,6 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file run in a real browser (deselect with "
                                        "-m 'not scenario')")
     config.stash[_STATE] = {}
+    if config.getoption("clerk_versions", None):  # from:PATH -> the version that lockfile pins, before collection
+        config.option.clerk_versions = _resolve_from(config.getoption("clerk_versions"))
     _check_versions(config.getoption("clerk_versions", None) or ())
     shard = config.getoption("harness_shard", None)
     if shard:
@@ -110,6 +113,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _resolve_from(versions: list[str]) -> list[str]:
+    from harness.versions.commands import resolve_versions
+
+    try:
+        return resolve_versions(versions) or []
+    except HarnessError as err:
+        raise pytest.UsageError(f"--clerk-version: {err}") from None
 
 
 def _check_versions(versions: Any) -> None:

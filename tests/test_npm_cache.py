@@ -378,3 +378,63 @@ def test_default_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "mine"))
     assert default_cache_dir() == tmp_path / "mine"
     assert NpmBundleCache().root == tmp_path / "mine" / "npm"
+
+
+# -- several processes, listing and pruning ------------------------------------------------------------------------
+
+FETCH_IN_CHILD = r'''
+import json, sys
+from pathlib import Path
+from harness.sdks.npm import NpmBundleCache
+cache = NpmBundleCache(Path(sys.argv[1]), npm=sys.argv[2])
+bundle = cache.get(sys.argv[3], sys.argv[4])
+files = sorted(p.relative_to(bundle.root).as_posix() for p in bundle.root.rglob("*") if p.is_file())
+print(json.dumps({"event": cache.last_event, "files": files}))
+'''
+
+
+def test_two_processes_fetching_the_same_version_at_once(tmp_path: Path, fake: FakeNpm) -> None:
+    """The second waits on the lock and then serves the first one's whole entry: npm packs once, both see it all."""
+    import subprocess
+
+    fake.configure(sleep=1.0)  # every npm call takes a second, so the two fetches overlap
+    root = tmp_path / "cache"
+    procs = [subprocess.Popen([sys.executable, "-c", FETCH_IN_CHILD, str(root), str(fake.path), PKG, VER],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    answers = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        answers.append(json.loads(out))
+    assert sorted(a["event"] for a in answers) == ["hit", "miss"]
+    assert answers[0]["files"] == answers[1]["files"] == ["dist/chunks/y.js", "dist/x.js", "package.json"]
+    assert [c[0] for c in fake.calls()].count("pack") == 1
+
+
+def test_list_and_prune_by_keep_list_and_age(tmp_path: Path, fake: FakeNpm) -> None:
+    second = fake.path.parent / "fake-widget-2.0.0.tgz"
+    integrity = make_tarball(second, {**FILES, "package/package.json": b'{"name": "@fake/widget"}'})
+    fake.configure(published={VER: fake.config["published"][VER], "2.0.0": integrity},
+                   tarballs={VER: str(fake.tarball), "2.0.0": str(second)})
+    cache = NpmBundleCache(tmp_path / "cache", npm=str(fake.path))
+    cache.get(PKG, "2.0.0")
+    cache.get(PKG, VER)
+    listed = cache.entries()
+    assert [(e.package, e.version) for e in listed] == [(PKG, VER), (PKG, "2.0.0")]  # version order
+    assert all(e.size > 0 for e in listed)
+    assert cache.prune(older_than_s=3600) == []  # both used just now
+    removed = cache.prune(keep=frozenset({"2.0.0"}))
+    assert [e.version for e in removed] == [VER]
+    assert [e.version for e in cache.entries()] == ["2.0.0"]
+    assert_no_entry(tmp_path / "cache")
+    later = cache.prune(older_than_s=60, clock=lambda: listed[1].last_used + 3600)
+    assert [e.version for e in later] == ["2.0.0"] and cache.entries() == []
+
+
+def test_bundle_list_command(tmp_path: Path) -> None:
+    import subprocess
+
+    env = {**__import__("os").environ, "HARNESS_CACHE_DIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "bundle", "--list"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"0 bundles, 0 B in {tmp_path / 'npm'}"

@@ -354,3 +354,28 @@ def test_an_api_refusal_of_a_merely_expired_kept_token_is_no_loss():
     _api(tl, clock, True)
     tl.emit("browser", "cookie.jar", present=list(COOKIES))
     assert check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user").passed
+
+
+def test_a_release_that_never_writes_the_suffixed_cookie_is_not_asked_for_it():
+    """Early 5.x (5.0.0) write `__session` only: its absence of `__session_<suffix>` is no loss. A cookie the run
+    did see, in a write or in an earlier jar, must still be there at the end."""
+    tl, clock = make()
+    step(tl, clock, 1)
+    clock.now += 0.01
+    tl.emit("page", "cookie", name=COOKIES[0], op="set", was_present=False, online=True)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    step(tl, clock, 5)
+    view(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "survived" and check(j, "cookie-present-at-end").passed
+
+    tl, clock = make()
+    step(tl, clock, 1)
+    clock.now += 0.01
+    tl.emit("page", "cookie", name=COOKIES[0], op="set", was_present=False, online=True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))  # the twin came by a Set-Cookie header
+    step(tl, clock, 5)
+    tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
+    j = judge(tl, STEPS, COOKIES)
+    assert j.outcome == "reproduced" and f"no `{COOKIES[1]}`" in check(j, "cookie-present-at-end").detail

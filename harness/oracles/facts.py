@@ -72,9 +72,11 @@ class Facts:
 
     @property
     def written(self) -> list[str]:
-        """The store's entries this run ever saw written: an SDK may not write all of them (5.0.0 writes no
-        suffixed ``__session_<suffix>``), and an entry never written cannot be lost."""
+        """The store's entries this run ever saw, written or held: an SDK may not write all of them (5.0.0 writes
+        no suffixed ``__session_<suffix>``), and an entry never there cannot be lost."""
         seen = {e.data.get("name") for e in self.cookie_events if e.data.get("op") == "set"}
+        for state in self.of(self.store.state_kind):  # ... or that the browser's own store held (a Set-Cookie)
+            seen.update(state.data.get("present", []))
         return [n for n in self.store.names if n in seen]
 
     @property

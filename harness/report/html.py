@@ -1,9 +1,11 @@
 """The self-contained HTML report: one file that opens offline and makes no request of its own.
 
 A view of results (``RunResult.to_dict()`` or saved ``result.json`` files): a matrix of scenario x SDK version ->
-outcome against the expected verdict, then per run the verdict sentence, the cookie-presence strip (inline SVG), the
-checks, the timeline table, the screenshots (embedded as ``data:`` URIs), the console, the command that reproduces
-the run and how to open its trace. Everything shown is computed by :mod:`harness.report.view` from the timeline.
+outcome against the expected verdict (for many releases, a releases x scenarios grid in bands instead, and the
+verdict along the version line with its flips marked: :mod:`harness.report.version_line`), then per run the
+verdict sentence, the cookie-presence strip (inline SVG), the checks, the timeline table, the screenshots (embedded
+as ``data:`` URIs), the console, the command that reproduces the run and how to open its trace.
+Everything shown is computed by :mod:`harness.report.view` from the timeline.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import jinja2
 import semantic_version
 from markupsafe import Markup
 
-from harness.report import view
+from harness.report import version_line, view
 from harness.report.repeats import repeat_rows
 from harness.report.artifacts import write_atomic
 from harness.report.results import Entry, entry_of
+from harness.versions import matrix as release_matrix
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Screenshots above this size are listed but not embedded, to keep the report small enough to attach to a ticket.
@@ -43,9 +46,13 @@ def render(results: Sequence[Any], title: str = "Session survival report") -> st
               "unexpected": sum(1 for r in runs if r["match"] == "mismatch"),
               "errors": sum(1 for r in runs if r["outcome"] == "error"),
               "unclaimed": sum(1 for r in runs if r["match"] == "unclaimed")}
+    grid = release_matrix.grid((e.result for e in entries), (r["id"] for r in runs))
+    matrix = _matrix(runs)
     return env.get_template("report.html").render(
-        title=title, generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"), runs=runs, matrix=_matrix(runs),
-        counts=counts, trace_port=TRACE_PORT, repeats=_repeats(runs))
+        title=title, generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"), runs=runs, matrix=matrix,
+        counts=counts, trace_port=TRACE_PORT, line=version_line.version_line(grid),
+        bands=version_line.bands(grid) if len(matrix["versions"]) > version_line.TRANSPOSE_AFTER else None,
+        grid_scenarios=grid.scenarios, flips=grid.flips, repeats=_repeats(runs))
 
 
 def write_report(results: Sequence[Any], path: Path, title: str = "Session survival report") -> Path:

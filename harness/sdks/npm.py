@@ -5,6 +5,11 @@ An entry is ``<root>/<package without "@", "/" -> "__">/<version>/`` and holds t
 sha256 of every unpacked file). It is built in a staging folder beside it and renamed into place, so an interrupted
 run never leaves a half entry and concurrent runs never see one.
 
+Several harness processes may fetch at once: a miss holds an exclusive ``fcntl`` lock on
+``<root>/_locks/<package>@<version>.lock`` while it checks, fetches and renames, so a second process waits and then
+finds the whole entry instead of fetching it again; a hit takes the same lock only while it verifies. A hit also
+stamps the entry's modification time (its "last used"), which :meth:`NpmBundleCache.prune` reads.
+
 A hit runs no npm at all, so a filled cache works offline. It is re-hashed on every hit (a few ms for a 10 MB
 bundle): a harness that reproduces SDK bugs must not silently run a bundle someone edited while debugging. An entry
 that fails the check is thrown away and fetched again; :attr:`NpmBundleCache.last_event` says so.
@@ -13,6 +18,8 @@ that fails the check is thrown away and fetched again; :attr:`NpmBundleCache.las
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -26,7 +33,7 @@ import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Iterator, Literal
 
 from harness.errors import BundleError
 
@@ -71,6 +78,15 @@ class Bundle:
     tarball: Path  # the cached .tgz
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    package: str
+    version: str
+    path: Path
+    size: int  # bytes on disk (tarball + unpacked files + manifest)
+    last_used: float  # epoch seconds: fetched, or last served from the cache
+
+
 class _Tampered(Exception):
     """A cache entry no longer matches what was fetched; the message says what differs."""
 
@@ -89,20 +105,74 @@ class NpmBundleCache:
         self.last_event = None
         _check_spec(package, version)
         entry = self._entry(package, version)
-        tampered = False
-        if entry.exists():
-            try:
-                bundle = _load_verified(entry, package, version)
-            except _Tampered as problem:
-                log.warning("cached %s@%s failed its check (%s); fetching it again", package, version, problem)
-                _discard(entry)
-                tampered = True
-            else:
-                self.last_event = "hit"
-                return bundle
-        bundle = self._fetch(package, version, entry)
+        with self._locked(entry):
+            tampered = False
+            if entry.exists():
+                try:
+                    bundle = _load_verified(entry, package, version)
+                except _Tampered as problem:
+                    log.warning("cached %s@%s failed its check (%s); fetching it again", package, version, problem)
+                    _discard(entry)
+                    tampered = True
+                else:
+                    self.last_event = "hit"
+                    _touch(entry)
+                    return bundle
+            bundle = self._fetch(package, version, entry)
         self.last_event = "refetched-after-tamper" if tampered else "miss"
         return bundle
+
+    def entries(self) -> list[CacheEntry]:
+        """Every cached bundle (whole entries only), by package then version order."""
+        out = []
+        if not self.root.is_dir():
+            return out
+        folders = (p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+        for package_dir in sorted(folders):
+            for entry in package_dir.iterdir():
+                if entry.name.startswith(".") or not (entry / MANIFEST).is_file():
+                    continue
+                try:
+                    package = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))["package"]
+                    size = sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+                    used = entry.stat().st_mtime
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue  # being discarded by another process, or not ours
+                out.append(CacheEntry(str(package), entry.name, entry, size, used))
+        return sorted(out, key=lambda e: (e.package, _version_key(e.version)))
+
+    def prune(self, older_than_s: float | None = None, keep: frozenset[str] = frozenset(),
+              clock: Callable[[], float] = time.time) -> list[CacheEntry]:
+        """Remove entries not in ``keep`` and (when ``older_than_s`` is given) not used for that long; the removed.
+        Each removal holds the entry's lock and renames it away first, so no process sees half an entry."""
+        removed = []
+        for entry in self.entries():
+            if entry.version in keep:
+                continue
+            if older_than_s is not None and clock() - entry.last_used < older_than_s:
+                continue
+            with self._locked(entry.path):
+                _discard(entry.path)
+            removed.append(entry)
+        return removed
+
+    @contextlib.contextmanager
+    def _locked(self, entry: Path) -> Iterator[None]:
+        """An exclusive lock on one entry, shared by every process using this cache folder."""
+        try:
+            locks = self.root / "_locks"  # no npm name starts with "_", so this is never a package's folder
+            locks.mkdir(parents=True, exist_ok=True)
+            fd = os.open(locks / f"{entry.parent.name}@{entry.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise BundleError(
+                f"cannot write the bundle cache at {self.root} ({e.strerror or e}); "
+                "set HARNESS_CACHE_DIR to a writable folder"
+            ) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # another process fetching this version: wait for its whole entry
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock
 
     def versions(self, package: str) -> list[str]:
         """Published versions of ``package``, in registry order (oldest first)."""
@@ -114,6 +184,13 @@ class NpmBundleCache:
         if not isinstance(out, list) or not all(isinstance(v, str) for v in out):
             raise BundleError(f"npm gave no version list for {package} (try: npm view {package} versions)")
         return out
+
+    def view_versions_time(self, package: str) -> object:
+        """npm's ``view <package> versions time --json``: ``{"versions": [...], "time": {version: ISO date}}``."""
+        if not _PACKAGE_RE.fullmatch(package):
+            raise BundleError(f"{package!r} is not an npm package name (e.g. @clerk/clerk-js)")
+        return self._npm_json(["view", package, "versions", "time"], package, None,
+                              f"list the releases of {package}")
 
     def _entry(self, package: str, version: str) -> Path:
         return self.root / package.lstrip("@").replace("/", "__") / version
@@ -372,6 +449,22 @@ def _discard(entry: Path) -> None:
     except OSError:
         trash = entry
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def _touch(entry: Path) -> None:
+    """Stamp the entry as used now (its folder's mtime); a read-only cache just keeps its old stamp."""
+    try:
+        os.utime(entry)
+    except OSError:
+        pass
+
+
+def _version_key(version: str) -> tuple:
+    match = _VERSION_RE.fullmatch(version)
+    if not match:
+        return (1, version)
+    return (0, int(match.group(1)), int(match.group(2)), int(match.group(3)), match.group(4) is None,
+            match.group(4) or "")
 
 
 def _sweep_stale(package_dir: Path) -> None:
