@@ -11,7 +11,11 @@ PYTEST_JOBS ?= auto
 PYTEST_ARGS ?=
 STAMP    := $(VENV)/.installed
 
-.PHONY: setup repro test bench clean
+# The library's portability check: every Clerk scenario on a spread of 12 stable releases from 5.0.0 to the newest
+# 6.x it was not all tuned on; every run must give its file's claimed verdict (never error).
+SPREAD   ?= 5.0.0 5.30.0 5.60.0 5.101.0 5.128.0 6.0.0 6.1.0 6.11.0 6.22.0 6.24.0 6.29.3 6.40.0
+
+.PHONY: setup repro test bench spread clean
 
 setup: $(STAMP) npm browser
 
@@ -38,6 +42,9 @@ repro: setup
 
 test: setup
 	$(BIN)/pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
+
+spread: setup
+	$(BIN)/harness run scenarios/ $(foreach v,$(SPREAD),--clerk-version $(v)) --no-trace --reports reports/spread
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
