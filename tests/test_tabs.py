@@ -295,6 +295,7 @@ def test_clerk_refreshes_on_return_to_the_tab(run, browser_choice):
     result = run("""
 id: focus-refresh
 title: back to a background tab after an offline period
+setup: {start_focused: false}   # no focus touch at sign-in: the one on return is the one under test
 steps:
   - signed_in
   - hide

@@ -128,7 +128,8 @@ class Run:
             watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind == "localStorage" else (),
             init_scripts=(self.sdk.init_script,),
             tracing=self.options.tracing), self.resources.source)
-        self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk)
+        self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk,
+                              start_focused=self.scenario.setup.start_focused)
         try:
             self.driver.start()
         except (HarnessError, PlaywrightError) as err:

@@ -71,6 +71,10 @@ class Setup(BaseModel):
     background_api: bool = Field(
         False, description="the app page calls its API (/api/me) every second from load on, as a single-page app "
                             "polls; each answer is on the timeline (api.answer) and judged by api-serves-signed-in-user")
+    start_focused: bool = Field(
+        True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (newer "
+                          "releases poll three times as often with focus, and clerk-js guards cookie writes in "
+                          "unfocused tabs); false keeps a self-launched browser's first tab unfocused")
     backend: Literal["clerk", "jwt"] = Field(
         "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
                              "(page loads handshake through the Frontend API when the token is missing, expired or "

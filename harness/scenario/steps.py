@@ -33,6 +33,7 @@ class RunContext:
     server: Any  # harness.mock.server.MockAuthServer
     sdk: SdkAdapter
     faults: dict[str, Fault] = field(default_factory=dict)
+    start_focused: bool = True  # setup.start_focused: signed_in gives the tab focus, as a person's tab has
     # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
     _step_started_at: float = field(default=0.0, repr=False)
     previous_step_started_at: float = 0.0
@@ -107,7 +108,8 @@ class Duration(BaseModel):
 def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
     """Open the app page and wait until the SDK has loaded with the user signed in and the session stored
     (``__session`` set, or the adapter's localStorage key written). An SDK whose page starts signed out signs in
-    through its own API (Supabase: ``signInWithPassword``)."""
+    through its own API (Supabase: ``signInWithPassword``). The tab is then visible and focused, as a person's is
+    (``setup.start_focused: false`` leaves a self-launched browser's first tab unfocused)."""
     since = ctx.timeline.now()
     ctx.driver.goto(ctx.app_url, wait_js=ctx.sdk.loaded_js, timeout=timeout)
     state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
@@ -123,6 +125,10 @@ def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
         if ctx.driver.wait_for_event(lambda e: e.kind == store.event_kind and e.data.get("name") in store.names
                                      and e.data.get("op") == "set", timeout, since=since) is None:
             raise HarnessError(f"signed in, but the SDK never wrote {store.names[0]}")
+    if ctx.start_focused and ctx.driver.tabs is not None:
+        tab = ctx.driver.tab_state()
+        if tab["visibility"] == "visible" and not tab["focused"]:
+            ctx.driver.focus()  # a person's tab has focus; a self-launched browser's first tab starts without it
 
 
 @step("revoke_session")
