@@ -261,7 +261,7 @@ def _repro(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.engine import Engine, Interrupted, expand, in_shard, options_from_args
+    from harness.engine import Engine, Interrupted, in_shard, options_from_args
     from harness.scenario.model import find_scenarios, load_scenario
 
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
@@ -288,7 +288,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
     per_scenario = [asked or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
-    plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario) for v in versions
+    plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario, strict=True) for v in versions
              for n in range(1, options.repeat + 1)]
     if options.shard:
         plans = in_shard(plans, *options.shard)

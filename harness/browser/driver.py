@@ -392,7 +392,8 @@ class BrowserDriver:
                 pass  # navigating or crashed: nothing more will come from it
         self.pump(settle)
 
-    def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float, since: float | None = None) -> Event | None:
+    def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float,
+                       since: float | None = None) -> Event | None:
         # A page event caused by the action that began the wait can be stamped up to the applied clock correction
         # before it (measure_clock): the window opens that much earlier.
         if since is not None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -78,8 +77,8 @@ class Run:
         self.options = options
         self.resources = resources
         self.repeat = repeat
-        self.keep_shots_in_memory = keep_shots_in_memory
-        self.cancelled = cancelled  # set by an interrupt: the run then writes no verdict (its folder stays INCOMPLETE)  # `serve` writes its folder only when it saves
+        self.keep_shots_in_memory = keep_shots_in_memory  # `serve` writes its folder only when it saves
+        self.cancelled = cancelled  # set by an interrupt: the run then writes no verdict (its folder stays INCOMPLETE)
         self.shots: list[tuple[str, bytes]] = []
         self.sdk: SdkAdapter = sdk_for(scenario.setup.sdk, token_ttl=scenario.setup.token_ttl)
         self.timeline = Timeline()

@@ -76,7 +76,8 @@ class MockAuthServer(ThreadedApp):
                                description=self.backend.description)
         else:
             self.timeline.emit("mock", "server.backend", backend=self.sdk.name,
-                               description=f"the {self.sdk.name} adapter's own check of {self.sdk.session_store.credential}")
+                               description=f"the {self.sdk.name} adapter's own check of "
+                                           f"{self.sdk.session_store.credential}")
         return self
 
     def guard(self) -> Guard:
@@ -147,7 +148,8 @@ class MockAuthServer(ThreadedApp):
                            ms=round((time.time() - started) * 1000, 1), request=req.seq)
         return response
 
-    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision, req: int) -> web.StreamResponse:
+    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision,
+                           req: int) -> web.StreamResponse:
         fault = decision.fault
         assert fault is not None
         info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}

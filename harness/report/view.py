@@ -337,7 +337,8 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
     if kind == "mock.error":
         return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
     if kind == "clock.offset":
-        return f"page clock {d.get('offset_ms')} ms ahead of the timeline ({d.get('label')}, rtt {d.get('rtt_ms')} ms)", ""
+        return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
+                f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""
     if kind == "sdk.view":
         if d.get("user"):
             return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"

@@ -70,7 +70,8 @@ class Setup(BaseModel):
         return value
     background_api: bool = Field(
         False, description="the app page calls its API (/api/me) every second from load on, as a single-page app "
-                            "polls; each answer is on the timeline (api.answer) and judged by api-serves-signed-in-user")
+                            "polls; each answer is on the timeline (api.answer) and judged by "
+                            "api-serves-signed-in-user")
     backend: Literal["clerk", "jwt"] = Field(
         "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
                              "(page loads handshake through the Frontend API when the token is missing, expired or "

@@ -487,13 +487,15 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
            "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
-_shorthand("delay", _COMMON + ("delay", "token"), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("delay", _COMMON + ("delay", "token"), "delay",
+           "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",
            "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
            "dropping until released: Chromium resends a POST once when a reused connection closes before any "
            "response byte, so a one-shot drop would never reach the SDK.")
-_shorthand("hold", _COMMON + ("token",), "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
-           "holds the next token request).")
+_shorthand("hold", _COMMON + ("token",), "path",
+           "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` holds the next token "
+           "request).")
 _shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
 
 

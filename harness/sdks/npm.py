@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -396,7 +397,7 @@ def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 h = hashlib.sha256()
                 with src, open(target, "wb") as out:
-                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                    for chunk in iter(functools.partial(src.read, 1 << 20), b""):
                         h.update(chunk)
                         out.write(chunk)
                 files[rel] = h.hexdigest()

@@ -80,7 +80,7 @@ def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str] | None = None
     ids = list(run_ids) if run_ids is not None else [None] * len(results)
     cells: dict[tuple[str, str], Cell] = {}
     scenarios: list[str] = []
-    for r, rid in zip(results, ids):
+    for r, rid in zip(results, ids, strict=True):
         if r["scenario"] not in scenarios:
             scenarios.append(r["scenario"])
         cells[(r["scenario"], r["version"])] = Cell(r["outcome"], r.get("expected"), rid)
@@ -93,7 +93,7 @@ def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str] | None = None
 def _flips(scenario: str, line: list[tuple[str, Cell]]) -> list[Flip]:
     judged = [(v, c) for v, c in line if c.outcome != ERROR]
     return [Flip(scenario, a, b, ca.outcome, cb.outcome)
-            for (a, ca), (b, cb) in zip(judged, judged[1:]) if ca.outcome != cb.outcome]
+            for (a, ca), (b, cb) in zip(judged, judged[1:], strict=False) if ca.outcome != cb.outcome]
 
 
 def summary_lines(g: Grid) -> list[str]:

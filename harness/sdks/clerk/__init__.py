@@ -70,13 +70,15 @@ class ClerkSdk:
                 "})();</script>")
 
     # What the page reports about the SDK's own view, for oracles ("is Clerk.user set after reload").
-    sdk_state_js = ("() => ({loaded: window.__harnessLoaded || null, status: window.Clerk && window.Clerk.status || null,"
+    sdk_state_js = ("() => ({loaded: window.__harnessLoaded || null,"
+                    " status: window.Clerk && window.Clerk.status || null,"
                     " user: window.Clerk && window.Clerk.user ? window.Clerk.user.id : null,"
                     " session: window.Clerk && window.Clerk.session ? window.Clerk.session.id : null})")
     loaded_js = "() => !!window.__harnessLoaded"
     clear_token_cache_js = "() => { window.Clerk.session && window.Clerk.session.clearCache(); return true; }"
     get_token_js = ("async (opts) => { try { const t = await window.Clerk.session.getToken(opts || {});"
-                    " return {token: t || null}; } catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
+                    " return {token: t || null}; }"
+                    " catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
 
     init_script = (Path(__file__).parent / "sdk_probe.js").read_text()
 
