@@ -14,13 +14,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks import SDKS
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
+
+if TYPE_CHECKING:
+    from harness.engine.scheduler import SignalHandler
 
 SEED_SCENARIO = "offline-refresh-due"
 
@@ -85,7 +88,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse, with bad usage said in one line (and where to read more) instead of the whole usage block."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+    def error(self, message: str) -> "NoReturn":
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -191,15 +194,15 @@ def _on_stop_signal(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    previous: dict[int, object] = {}
+    previous: dict[int, SignalHandler] = {}
     if threading.current_thread() is threading.main_thread() and args.command != "serve":
         for sig in (signal.SIGINT, signal.SIGTERM):  # `serve` stops on Ctrl-C its own way
             previous[sig] = signal.signal(sig, _on_stop_signal)
     try:
         return _dispatch(args)
     finally:
-        for sig, handler in previous.items():  # a caller's (a test's, an embedding program's) own handler is theirs
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for signum, handler in previous.items():  # a caller's (a test's, an embedding program's) own handler is theirs
+            signal.signal(signum, handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:

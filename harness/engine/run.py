@@ -185,6 +185,7 @@ class Run:
         watch = self._watchdog.arm(index, where, timeout)
         try:
             if grouped:
+                assert self.driver.context is not None  # `grouped` says so
                 self.driver.context.tracing.group(f"{index}. {label}")
             spec.run(self.ctx, spec.args.model_validate(step.args), timeout)
             problem = self.harness_problem()
@@ -448,4 +449,5 @@ def cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Tim
             driver.pump(0.1)  # a write may be on its way from the page
     # What the jar holds is recorded either way: the end-of-run check reads the last one.
     timeline.emit("browser", "cookie.jar", present=[n for n in names if n in jar])
-    timeline.emit("browser", "cookie.mismatch", **{n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()})
+    mismatch: dict[str, Any] = {n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()}  # cookie name -> views
+    timeline.emit("browser", "cookie.mismatch", **mismatch)

@@ -133,8 +133,8 @@ def cookie_never_removed(facts: Facts) -> Iterable[Check]:
              "how old, and whether already expired")
 def write_back_fresh(facts: Facts) -> Iterable[Check]:
     early, _ = removals_that_count(facts)
-    backs = [(r, _write_back(r, facts.cookie_events)) for r in early]
-    backs = [(r, b) for r, b in backs if b is not None]
+    pairs = [(r, _write_back(r, facts.cookie_events)) for r in early]
+    backs = [(r, b) for r, b in pairs if b is not None]
     for removal, back in backs:
         fresh, how = _freshness(back, removal, facts)
         if not fresh:

@@ -42,10 +42,11 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
     failures = sum(1 for r in entries if _problem(r) == "failure")
     errors = sum(1 for r in entries if _problem(r) == "error")
     counts = {"tests": str(len(entries)), "failures": str(failures), "errors": str(errors)}
-    root = ET.Element("testsuites", name=suite, **counts,
-                      time=f"{sum(r.get('duration') or 0 for r in entries):.3f}")
-    ts = ET.SubElement(root, "testsuite", name=suite, **counts, skipped="0", time=root.get("time", "0"),
-                       hostname=socket.gethostname(), timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    root = ET.Element("testsuites", {"name": suite, **counts,
+                                     "time": f"{sum(r.get('duration') or 0 for r in entries):.3f}"})
+    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts, "skipped": "0", "time": root.get("time", "0"),
+                                           "hostname": socket.gethostname(),
+                                           "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")})
     for r in entries:
         case = ET.SubElement(ts, "testcase", classname=f"scenarios.{r.get('scenario')}",
                              name=f"{r.get('scenario')}[{r.get('version')}{_repeat_suffix(r)}]",

@@ -49,7 +49,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     from harness.report.html import write_report
 
-    write_report(session.config.stash.get(_RESULTS, []), path)
+    results: list[Any] = session.config.stash.get(_RESULTS, [])
+    write_report(results, path)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -29,7 +29,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Mapping, get_args
 
 import semantic_version
 import yaml
@@ -180,7 +180,7 @@ def _did_you_mean(word: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_disjoint(verdicts: dict[str, str], where: str, lines: dict) -> None:
+def _check_disjoint(verdicts: Mapping[str, str], where: str, lines: dict) -> None:
     """Two ranges that cover one version would leave the second claim unchecked for it (the first match wins):
     refuse them. Probed at every version a range names and its neighbours, which is where ranges meet."""
     specs = [(text, semantic_version.NpmSpec(text)) for text in verdicts]

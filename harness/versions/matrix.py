@@ -102,7 +102,7 @@ def summary_lines(g: Grid) -> list[str]:
     for s in g.scenarios:
         line = g.line(s)
         judged = [(v, c) for v, c in line if c.outcome != ERROR]
-        parts = []
+        parts: list[list[Any]] = []  # [outcome, first version, last version, count]
         for v, c in judged:
             if parts and parts[-1][0] == c.outcome:
                 parts[-1][2] = v
@@ -110,9 +110,9 @@ def summary_lines(g: Grid) -> list[str]:
             else:
                 parts.append([c.outcome, v, v, 1])
         text = " | ".join(f"{o} {a}" + (f"..{b}" if a != b else "") + f" ({n})" for o, a, b, n in parts)
-        errors = [v for v, c in line if c.outcome == ERROR]
+        errored = [v for v, c in line if c.outcome == ERROR]
         wrong = [v for v, c in line if c.match == "mismatch"]
-        extra = (f"; error on {', '.join(errors)}" if errors else "") + \
+        extra = (f"; error on {', '.join(errored)}" if errored else "") + \
                 (f"; differs from its claim on {', '.join(wrong)}" if wrong else "")
         lines.append(f"{s}: {text or 'no verdict'}{extra}")
     total = len(g.cells)

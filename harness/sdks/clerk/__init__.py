@@ -39,11 +39,11 @@ class ClerkSdk:
     bundle_file = BUNDLE_FILE
     known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
     seed_scenario = "offline-refresh-due"  # the library scenario `harness repro --sdk clerk` plays
-    session_cookies = SESSION_COOKIES
-    watch_cookies = ("__session", "__session_*")
+    session_cookies: tuple[str, ...] = SESSION_COOKIES
+    watch_cookies: tuple[str, ...] = ("__session", "__session_*")
     session_store = cookie_store(SESSION_COOKIES, watch_cookies)
     page_carries_session = True  # the cookie travels with every page request
-    sign_in_js = None  # the mock's client is signed in from the first load
+    sign_in_js: str | None = None  # the mock's client is signed in from the first load
     user_view = "`Clerk.user`"
     user_id = USER_ID
     session_id = SESSION_ID
