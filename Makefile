@@ -1,5 +1,5 @@
 # Two commands: `make repro` (set up, then reproduce clerk-js PR #7912 on a buggy and a fixed version)
-# and `make test` (set up, then run the harness's own tests and the scenario library).
+# and `make test` (set up, run the static checks of `make lint`, then the harness's own tests and the scenario library).
 # Set-up is idempotent: the second time it only checks that the virtualenv and a Chromium are there.
 
 PYTHON   ?= python3
@@ -15,7 +15,7 @@ STAMP    := $(VENV)/.installed
 # 6.x it was not all tuned on; every run must give its file's claimed verdict (never error).
 SPREAD   ?= 5.0.0 5.30.0 5.60.0 5.101.0 5.128.0 6.0.0 6.1.0 6.11.0 6.22.0 6.24.0 6.29.3 6.40.0
 
-.PHONY: setup repro test bench spread clean
+.PHONY: setup repro lint test bench spread clean
 
 setup: $(STAMP) npm browser
 
@@ -40,7 +40,13 @@ browser: $(STAMP)
 repro: setup
 	$(BIN)/harness repro $(VERSIONS)
 
-test: setup
+# Static checks, configured in pyproject.toml: ruff ([tool.ruff]) over the code, tests and benchmarks; mypy
+# ([tool.mypy], with pydantic's plugin) over harness/.
+lint: $(STAMP)
+	$(BIN)/ruff check harness tests bench
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 spread: setup

@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 
 from harness.browser.discovery import find_browser
-from harness.browser.driver import BrowserDriver, DriverOptions
+from harness.browser.driver import BrowserDriver, BrowserMode, DriverOptions
 from harness.mock.server import MockAuthServer
 from harness.sdks.clerk import ClerkSdk
 from harness.timeline import Timeline
 
 
-def one_cycle(server: MockAuthServer, executable: Path, mode: str) -> tuple[float, float, float]:
+def one_cycle(server: MockAuthServer, executable: Path, mode: BrowserMode) -> tuple[float, float, float]:
     start = time.perf_counter()
-    driver = BrowserDriver(Timeline(), DriverOptions(executable=executable, mode=mode)).start()  # type: ignore[arg-type]
+    driver = BrowserDriver(Timeline(), DriverOptions(executable=executable, mode=mode)).start()
     launched = time.perf_counter()
     try:
         driver.goto(server.url + "/probe/tabs")
@@ -42,7 +42,7 @@ def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     full = find_browser(need_tabs=True).path
     preferred = find_browser().path
-    cases = [("real", full), ("emulated", preferred), ("simulated", preferred)]
+    cases: list[tuple[BrowserMode, Path]] = [("real", full), ("emulated", preferred), ("simulated", preferred)]
     if preferred != full:
         cases += [("emulated", full), ("simulated", full)]
     server = MockAuthServer(Timeline(), ClerkSdk(), bundle_dist=None, sdk_version="none").start()

@@ -14,13 +14,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks import SDKS
 from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
+
+if TYPE_CHECKING:
+    from harness.engine.scheduler import SignalHandler
 
 SEED_SCENARIO = "offline-refresh-due"
 
@@ -85,7 +88,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 class _Parser(argparse.ArgumentParser):
     """argparse, with bad usage said in one line (and where to read more) instead of the whole usage block."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[override]
+    def error(self, message: str) -> "NoReturn":
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
@@ -191,15 +194,15 @@ def _on_stop_signal(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    previous: dict[int, object] = {}
+    previous: dict[int, SignalHandler] = {}
     if threading.current_thread() is threading.main_thread() and args.command != "serve":
         for sig in (signal.SIGINT, signal.SIGTERM):  # `serve` stops on Ctrl-C its own way
             previous[sig] = signal.signal(sig, _on_stop_signal)
     try:
         return _dispatch(args)
     finally:
-        for sig, handler in previous.items():  # a caller's (a test's, an embedding program's) own handler is theirs
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+        for signum, handler in previous.items():  # a caller's (a test's, an embedding program's) own handler is theirs
+            signal.signal(signum, handler)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -261,7 +264,7 @@ def _repro(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness.engine import Engine, Interrupted, expand, in_shard, options_from_args
+    from harness.engine import Engine, Interrupted, in_shard, options_from_args
     from harness.scenario.model import find_scenarios, load_scenario
 
     if args.headed and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
@@ -288,7 +291,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
     per_scenario = [asked or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
-    plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario) for v in versions
+    plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario, strict=True) for v in versions
              for n in range(1, options.repeat + 1)]
     if options.shard:
         plans = in_shard(plans, *options.shard)

@@ -106,7 +106,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     from harness.engine.plan import shard_of
 
     index, count = parse_shard(shard)
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         key = item.plan.key if isinstance(item, ScenarioItem) else item.nodeid
         (keep if shard_of(key, count) == index else drop).append(item)

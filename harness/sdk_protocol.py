@@ -18,12 +18,12 @@ of :attr:`SessionStore.names`; the store's state after a step is an event of kin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, TypeGuard
 
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from harness.mock.tokens import TokenCheck
+    from harness.mock.tokens import TokenCheck, TokenIssuer
 
 StoreKind = Literal["cookie", "localStorage"]
 
@@ -92,7 +92,6 @@ class SdkAdapter(Protocol):
     session_cookies: tuple[str, ...]  # the cookies that carry the session (empty for a localStorage store)
     watch_cookies: tuple[str, ...]  # patterns for the page's cookie watcher ("__session_*")
     page_carries_session: bool  # True: the app page request itself carries the credential (a cookie)
-    issuer: TokenAuthority
     init_script: str  # observation injected before page scripts (token attempts)
     loaded_js: str  # true once the SDK has loaded in the page
     sdk_state_js: str  # the SDK's own view: loaded, status, user, session
@@ -100,6 +99,9 @@ class SdkAdapter(Protocol):
     user_view: str  # how a sentence names the SDK's view of the user ("`Clerk.user`")
     clear_token_cache_js: str
     get_token_js: str
+
+    @property
+    def issuer(self) -> TokenAuthority: ...  # read-only: adapters expose their state's issuer
 
     @property
     def revoked(self) -> bool: ...  # has the server ended the session?
@@ -118,5 +120,13 @@ class HandshakingAdapter(SdkAdapter, Protocol):
     handshake_path: str  # the auth server's handshake endpoint, same-origin (the app backend redirects to it)
     handshake_nonce_param: str  # the query parameter the handshake comes back with
 
+    @property
+    def issuer(self) -> TokenIssuer: ...  # the app backend verifies RS256 tokens with its public key
+
     def take_handshake(self, nonce: str) -> str | None: ...  # the token a handshake minted ("" = signed out)
     def client_uat(self) -> int: ...  # the auth server's __client_uat for the one client (0 = signed out)
+
+
+def is_handshaking(sdk: SdkAdapter) -> TypeGuard[HandshakingAdapter]:
+    """Whether the adapter has a handshake (then the app backend decides as Clerk's does)."""
+    return bool(getattr(sdk, "handshake_path", None))

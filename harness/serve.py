@@ -331,9 +331,9 @@ class ServeSession:
             write_atomic(folder.path / file, data)
             folder.add(f"screenshot:{file.rsplit('.', 1)[0]}", file)
         if self.driver is not None and self.driver.page is not None and not self.driver.page.is_closed():
-            file = folder.screenshot(self.driver.page, "final")
-            if file:
-                self.timeline.emit("runner", "screenshot", file=file, label="when saved")
+            final = folder.screenshot(self.driver.page, "final")
+            if final:
+                self.timeline.emit("runner", "screenshot", file=final, label="when saved")
         scenario = folder.path / "scenario.yaml"
         write_atomic(scenario, self.scenario_yaml())
         folder.add("scenario", scenario.name)
@@ -373,7 +373,7 @@ class ServeSession:
 
 def active_faults(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Faults armed and not (fully) released, from the timeline."""
-    active: dict[str, dict[str, Any]] = {}
+    active: dict[Any, dict[str, Any]] = {}  # by fault id, as the events name it
     for e in events:
         d = e.get("data") or {}
         if e["kind"] == "fault.armed":

@@ -42,7 +42,7 @@ def browser_choice() -> BrowserChoice:
     """Real tab mode (a full Chromium) wherever it works; otherwise simulated, with one warning saying so."""
     choice = choose_browser("real")
     if choice.note:
-        warnings.warn(choice.note)
+        warnings.warn(choice.note, stacklevel=1)
     return choice
 
 

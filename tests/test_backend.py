@@ -199,10 +199,10 @@ def test_the_real_clerk_backend_agrees_with_the_table_and_the_mock(mock, clerk_b
     table = [(c.name, c.outcome, c.reason) for c in CASES]
     assert [(r["name"], r["status"], r["reason"]) for r in real] == table
     # The mock on the same requests (POST documents are not app pages here: the table row is the real one's).
-    mocked = _mock_decisions(mock, [r for r, c in zip(requests, CASES) if c.kind != "post"])
+    mocked = _mock_decisions(mock, [r for r, c in zip(requests, CASES, strict=True) if c.kind != "post"])
     assert [(m["status"], m["reason"]) for m in mocked] == [(c.outcome, c.reason) for c in CASES if c.kind != "post"]
     # Handshakes go to the same place with the same parameters.
-    for r, m in zip([r for r, c in zip(real, CASES) if c.kind != "post"], mocked):
+    for r, m in zip([r for r, c in zip(real, CASES, strict=True) if c.kind != "post"], mocked, strict=True):
         if r["status"] != "handshake":
             continue
         theirs, ours = urlsplit(r["location"]), urlsplit(m["location"])

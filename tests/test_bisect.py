@@ -26,7 +26,7 @@ def fake(table: dict[str, str] | None = None, default: str | None = None, flip_a
             return "reproduced" if LINE.index(version) < LINE.index(flip_at) else "survived"
         return default or "survived"
 
-    verdict_of.calls = calls  # type: ignore[attr-defined]
+    verdict_of.calls = calls  # type: ignore[attr-defined]  # the fake records its calls on itself
     return verdict_of
 
 

@@ -84,8 +84,8 @@ def test_a_wheel_in_a_fresh_virtualenv_runs_the_library_and_user_scenarios_from_
     made = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
-    installed = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", "--no-compile",
-                      "--no-index", str(wheel)], cwd=tmp_path)
+    installed = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
+                      "--no-compile", "--no-index", str(wheel)], cwd=tmp_path)
     assert installed.returncode == 0, installed.stderr
     site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                      cwd=tmp_path).stdout.strip())

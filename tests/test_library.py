@@ -61,7 +61,7 @@ def test_claims_both_sides_of_the_fix(scenario):
 
 def test_a_bug_scenario_differs_across_the_fix_and_a_control_says_so(scenario):
     buggy, fixed = scenario.expected(KNOWN_BUGGY), scenario.expected(KNOWN_FIXED)
-    header = "\n".join(l for l in scenario.path.read_text().splitlines() if l.startswith("#"))
+    header = "\n".join(line for line in scenario.path.read_text().splitlines() if line.startswith("#"))
     if buggy == fixed:
         assert "CONTROL" in header, "a scenario with one outcome everywhere is a control: say so in its header"
     else:

@@ -52,7 +52,7 @@ def seed_runs(browser_choice, bundle_cache, tmp_path_factory) -> dict[str, RunRe
 # -- the result folder ---------------------------------------------------------------------------------------
 
 def test_every_run_writes_a_complete_result_folder(seed_runs):
-    for version, result in seed_runs.items():
+    for result in seed_runs.values():
         folder = Path(result.artifacts["folder"])
         names = {p.name for p in folder.iterdir()}
         assert MARKER not in names
@@ -219,7 +219,8 @@ def test_html_report_shows_matrix_timeline_strip_and_makes_no_request(seed_runs,
     assert requests == [] and blocked == []
 
     # The matrix: one scenario, both versions, each verdict against its expectation.
-    assert [v.strip() for v in facts["versions"]] == ["scenario", f"@clerk/clerk-js {BUGGY}", f"@clerk/clerk-js {FIXED}"]
+    assert [v.strip() for v in facts["versions"]] == ["scenario", f"@clerk/clerk-js {BUGGY}",
+                                                      f"@clerk/clerk-js {FIXED}"]
     [row] = facts["matrix"]
     assert row["scenario"] == "offline-refresh-due"
     buggy, fixed = row["cells"]
@@ -417,7 +418,8 @@ def test_junit_carries_the_run_as_properties(seed_runs):
     props = {p.get("name"): p.get("value") for p in cases[0].find("properties")}
     assert props["scenario"] == "offline-refresh-due" and props["sdk_version"] == BUGGY
     assert props["verdict"] == "reproduced" and props["expected"] == "reproduced"
-    assert props["browser"] == seed_runs[BUGGY].browser["kind"] and props["browser_mode"] == seed_runs[BUGGY].browser["mode"]
+    assert props["browser"] == seed_runs[BUGGY].browser["kind"]
+    assert props["browser_mode"] == seed_runs[BUGGY].browser["mode"]
     assert props["browser_path"] == seed_runs[BUGGY].browser["path"]
     assert props["artifact_trace"].endswith("trace.zip")
     assert all(c.find("failure") is None for c in cases)  # both as expected
@@ -458,7 +460,8 @@ def test_pytest_option_writes_the_report_and_junit_gets_the_properties(seed_runs
             request.node.harness_result = RunResult(**{{k: v for k, v in data.items() if k in names}})
     """)
     report, xml = pytester.path / "h.html", pytester.path / "j.xml"
-    outcome = pytester.runpytest_subprocess("--harness-report", str(report), f"--junitxml={xml}", "-p", "no:cacheprovider")
+    outcome = pytester.runpytest_subprocess("--harness-report", str(report), f"--junitxml={xml}",
+                                            "-p", "no:cacheprovider")
     outcome.assert_outcomes(passed=1)
     assert any("harness report:" in line for line in outcome.outlines)
     page = report.read_text()

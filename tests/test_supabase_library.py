@@ -46,7 +46,7 @@ def test_every_file_is_a_supabase_scenario_named_by_its_id(scenario):
 def test_claims_both_sides_of_the_fix_and_a_control_says_so(scenario):
     buggy, fixed = scenario.expected(KNOWN_BUGGY), scenario.expected(KNOWN_FIXED)
     assert buggy is not None and fixed is not None
-    header = "\n".join(l for l in scenario.path.read_text().splitlines() if l.startswith("#"))
+    header = "\n".join(line for line in scenario.path.read_text().splitlines() if line.startswith("#"))
     if buggy == fixed:
         assert "CONTROL" in header
     else:

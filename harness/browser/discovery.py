@@ -252,7 +252,7 @@ def _playwright_candidates(env: Mapping[str, str]) -> list[BrowserInfo]:
                 # The pinned revision first (its CDP matches this playwright), then the newest.
                 hits.append(((0 if revision == pinned.get(name) else 1, -rank), order, match))
         for _, _, match in sorted(hits, key=lambda h: (h[0], h[1])):
-            out.append(BrowserInfo(path=match, kind=kind, headless_shell=kind in SHELL_KINDS))  # type: ignore[arg-type]
+            out.append(BrowserInfo(path=match, kind=kind, headless_shell=kind in SHELL_KINDS))
     return out
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, ViewportSize, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.discovery import ENV_VAR, BrowserInfo, find_browser, is_headless_shell_name
@@ -117,7 +117,7 @@ class DriverOptions:
     watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
     init_scripts: tuple[str, ...] = ()  # SDK-specific observation scripts (functions taking no argument)
     tracing: bool = False
-    viewport: dict[str, int] = field(default_factory=lambda: {"width": 1000, "height": 700})
+    viewport: ViewportSize = field(default_factory=lambda: ViewportSize(width=1000, height=700))
 
 
 @dataclass
@@ -274,18 +274,34 @@ class BrowserDriver:
         """What to close, in order, by where the browser came from (see :class:`BrowserSource`)."""
         real, source = self.real, self.source
         closers: list[Callable[[], Any]]
+
+        def reset_context() -> None:
+            if self.context:
+                _reset_context(self.context)
+
+        def close_context() -> None:
+            if self.context:
+                self.context.close()
+
+        def close_browser() -> None:
+            if self.browser:
+                self.browser.close()
+
+        def stop_playwright() -> None:
+            if self._pw:
+                self._pw.stop()
+
         if source.cdp_endpoint:  # someone else's browser: leave it as found, only disconnect
-            closers = [lambda: self.context and _reset_context(self.context),
-                       lambda: self.browser and self.browser.close()]
+            closers = [reset_context, close_browser]
         elif real is not None:  # disconnecting leaves the process running: end its whole process group
             reaper = source.reaper if source.chromium is not None else None
             closers = [real.disconnect, (lambda: reaper.reap(real)) if reaper is not None else real.kill]
         elif source.browser is not None:  # a shared browser: only this run's context goes
-            closers = [lambda: self.context and self.context.close()]
+            closers = [close_context]
         else:
-            closers = [lambda: self.context and self.context.close(), lambda: self.browser and self.browser.close()]
+            closers = [close_context, close_browser]
         if source.playwright is None:
-            closers.append(lambda: self._pw and self._pw.stop())
+            closers.append(stop_playwright)
         return closers
 
     def __enter__(self) -> "BrowserDriver":
@@ -301,12 +317,21 @@ class BrowserDriver:
             return
         self.pages.append(page)
         tab = len(self.pages)
-        page.on("console", lambda msg: self.timeline.emit("browser", "console", tab=tab, type=msg.type,
-                                                          text=msg.text[:500]))
-        page.on("pageerror", lambda err: self.timeline.emit("browser", "pageerror", tab=tab, text=str(err)[:500]))
+
+        def on_console(msg: ConsoleMessage) -> None:
+            self.timeline.emit("browser", "console", tab=tab, type=msg.type, text=msg.text[:500])
+
+        def on_pageerror(err: PlaywrightError) -> None:
+            self.timeline.emit("browser", "pageerror", tab=tab, text=str(err)[:500])
+
+        def on_crash(_: Page) -> None:
+            self.timeline.emit("browser", "page.crashed", tab=tab)
+
+        page.on("console", on_console)
+        page.on("pageerror", on_pageerror)
         page.on("requestfailed", lambda req: self._on_request_failed(tab, req))
         page.on("close", lambda _: self._on_tab_closed(page, tab))
-        page.on("crash", lambda _: self.timeline.emit("browser", "page.crashed", tab=tab))
+        page.on("crash", on_crash)
 
     def _on_tab_closed(self, page: Page, tab: int) -> None:
         self.timeline.emit("browser", "tab.closed", tab=tab)
@@ -392,7 +417,8 @@ class BrowserDriver:
                 pass  # navigating or crashed: nothing more will come from it
         self.pump(settle)
 
-    def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float, since: float | None = None) -> Event | None:
+    def wait_for_event(self, predicate: Callable[[Event], bool], timeout: float,
+                       since: float | None = None) -> Event | None:
         # A page event caused by the action that began the wait can be stamped up to the applied clock correction
         # before it (measure_clock): the window opens that much earlier.
         if since is not None:
@@ -486,7 +512,8 @@ class BrowserDriver:
             other = others[-1]
             tabs.to_front(other, page)
         else:
-            other = self.context.new_page()  # type: ignore[union-attr]
+            assert self.context is not None  # a started driver has its context
+            other = self.context.new_page()
             self._watch_page(other)
             self.timeline.emit("browser", "tab.opened", tab=self.tab_number(other), by="hide", url="about:blank")
             tabs.new_tab_opened(page, other)
@@ -600,6 +627,7 @@ class BrowserDriver:
             self.tabs.new_tab_opened(previous, page)
         self._set_front(page)
         if self.tabs is not None and was_visible:
+            assert previous is not None  # `was_visible` says so
             self._await_page(previous, "visibility", since, timeout, "new_tab", visibility="hidden")
         if switch:
             self.page = page
@@ -686,8 +714,9 @@ class BrowserDriver:
         state = self.tab_state(self.tab_number(page))
         for key, value in want.items():
             if state[key] != value:
-                words = {"visibility": {"visible": "hidden", "hidden": "visible"},
-                         "focused": {True: "unfocused", False: "focused"}}[key]
+                opposite: dict[str, dict[Any, str]] = {"visibility": {"visible": "hidden", "hidden": "visible"},
+                                                       "focused": {True: "unfocused", False: "focused"}}
+                words = opposite[key]
                 raise HarnessError(f"{action}: tab {self.tab_number(page)} is {words[value]} already "
                                    f"(visibility {state['visibility']}, focus {state['focused']})")
         return state

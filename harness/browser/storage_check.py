@@ -60,7 +60,9 @@ def cross_check_storage(driver: StorageDriver, names: tuple[str, ...], timeline:
         if present is None:
             return  # no page to ask (all frozen or closed): nothing is claimed either way
         seen = watcher_view(timeline, names)
-        differ = {n: {"watcher": seen[n], "browser": n in present} for n in names if seen[n] != (n in present)}
+        # Keyed by entry name; typed Any for emit's **data (no entry is named "at").
+        differ: dict[str, Any] = {n: {"watcher": seen[n], "browser": n in present}
+                                  for n in names if seen[n] != (n in present)}
         if not differ:
             break
         if attempt == 0:

@@ -86,7 +86,8 @@ class RealTabs:
                                "it stays visible; use hide or minimise (they blur and hide), run --headed, or use "
                                "browser mode simulated")
         # Headed: focus moves to another window of the same browser, as when the user clicks elsewhere.
-        browser_cdp = self.context.browser.new_browser_cdp_session()  # type: ignore[union-attr]
+        assert self.context.browser is not None  # real tabs run in a launched or connected browser's context
+        browser_cdp = self.context.browser.new_browser_cdp_session()
         browser_cdp.send("Target.createTarget", {"url": "about:blank", "newWindow": True})
 
     def focus(self, page: Page) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from harness.browser.driver import BrowserMode
 from harness.errors import HarnessError
@@ -123,6 +123,6 @@ def options_from_pytest(config: Any) -> RunOptions:
         chromium=chromium, chromium_source="--chromium" if chromium else None,
         browser_mode=get("harness_browser_mode", None), headless=not get("headed", False),
         slowmo=float(get("slowmo", 0) or 0), reports_dir=Path(get("output", None) or "reports"),
-        trace=tracing if tracing in TRACE_MODES else "on",
+        trace=cast(TraceMode, tracing) if tracing in TRACE_MODES else "on",  # `in` does not narrow to the Literal
         cdp_endpoints=tuple(get("harness_cdp_endpoint", None) or ()), jobs=1,
         repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None)

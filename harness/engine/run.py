@@ -21,7 +21,6 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
@@ -78,8 +77,8 @@ class Run:
         self.options = options
         self.resources = resources
         self.repeat = repeat
-        self.keep_shots_in_memory = keep_shots_in_memory
-        self.cancelled = cancelled  # set by an interrupt: the run then writes no verdict (its folder stays INCOMPLETE)  # `serve` writes its folder only when it saves
+        self.keep_shots_in_memory = keep_shots_in_memory  # `serve` writes its folder only when it saves
+        self.cancelled = cancelled  # set by an interrupt: the run then writes no verdict (its folder stays INCOMPLETE)
         self.shots: list[tuple[str, bytes]] = []
         self.sdk: SdkAdapter = sdk_for(scenario.setup.sdk, token_ttl=scenario.setup.token_ttl)
         self.timeline = Timeline()
@@ -187,6 +186,7 @@ class Run:
         watch = self._watchdog.arm(index, where, timeout)
         try:
             if grouped:
+                assert self.driver.context is not None  # `grouped` says so
                 self.driver.context.tracing.group(f"{index}. {label}")
             spec.run(self.ctx, spec.args.model_validate(step.args), timeout)
             problem = self.harness_problem()
@@ -450,4 +450,5 @@ def cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Tim
             driver.pump(0.1)  # a write may be on its way from the page
     # What the jar holds is recorded either way: the end-of-run check reads the last one.
     timeline.emit("browser", "cookie.jar", present=[n for n in names if n in jar])
-    timeline.emit("browser", "cookie.mismatch", **{n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()})
+    mismatch: dict[str, Any] = {n: {"watcher": w, "jar": j} for n, (w, j) in differ.items()}  # cookie name -> views
+    timeline.emit("browser", "cookie.mismatch", **mismatch)

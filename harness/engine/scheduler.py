@@ -25,7 +25,8 @@ import signal
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from types import FrameType
+from typing import Any, Callable, Sequence
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
@@ -38,6 +39,9 @@ from harness.engine.run import Run, RunResources
 from harness.errors import HarnessError
 from harness.sdks import adapter_class
 from harness.sdks.npm import NpmBundleCache
+
+# What signal.signal takes and returns: a function, SIG_DFL / SIG_IGN, or None (a handler not set from Python).
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 OnStart = Callable[[RunPlan], None]
 OnDone = Callable[[RunPlan, RunResult], None]
@@ -170,7 +174,8 @@ class Engine:
         finally:
             restore()
         if failures:
-            failures[0].finished = [results[i] for i in sorted(results)]  # type: ignore[attr-defined]
+            done = [results[i] for i in sorted(results)]
+            failures[0].finished = done  # type: ignore[attr-defined]  # ad hoc on any exception; cli.py getattr()s it
             raise failures[0]
         return [results[i] for i in sorted(results)]
 
@@ -180,9 +185,9 @@ class Engine:
         killed under it; then the previous handler runs. Returns what restores the previous handlers."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
-        previous: dict[int, object] = {}
+        previous: dict[int, SignalHandler] = {}
 
-        def on_signal(signum: int, frame: object) -> None:
+        def on_signal(signum: int, frame: FrameType | None) -> None:
             self._cancel.set()
             handler = previous.get(signum)
             if callable(handler):
@@ -202,7 +207,7 @@ class Engine:
         def restore() -> None:
             for sig, handler in previous.items():
                 if signal.getsignal(sig) is on_signal:
-                    signal.signal(sig, handler)  # type: ignore[arg-type]
+                    signal.signal(sig, handler)
 
         return restore
 

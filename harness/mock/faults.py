@@ -9,9 +9,10 @@ A :class:`Fault` matches requests by method and path glob and decides, per match
   body (``at: body``). A drop keeps applying until released: Chromium silently resends a POST once when a reused
   connection closes before any response byte, so a one-shot drop would never reach the SDK;
 - ``hold``: keep the request open until released (for ``hold`` and ``delay``, ``token: arrival`` makes the late
-  answer carry the token minted when the request arrived, so a slow response can bring an older token); the release says whether it then gets its normal answer
-  (``pass``) or its connection closed (``drop``). Released with ``drop``, the fault goes on closing matching requests
-  (for the same reason as ``drop``) until it is released once more;
+  answer carry the token minted when the request arrived, so a slow response can bring an older token); the release
+  says whether it then gets its normal answer (``pass``) or its connection closed (``drop``). Released with
+  ``drop``, the fault goes on closing matching requests (for the same reason as ``drop``) until it is released once
+  more;
 - ``hang``: like hold, but never answered; released requests are dropped (as a hold released with ``drop``).
 
 Every matching fault counts every matching call (``seen``), also calls another fault took, so two faults with

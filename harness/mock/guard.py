@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Literal, Protocol
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TOKEN_HEADER = "X-Harness-Token"
@@ -84,7 +85,7 @@ class Guard:
         given = request.headers.get(TOKEN_HEADER)
         return self.token is not None and given is not None and hmac.compare_digest(given, self.token)
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             reason = self.refusal(request)

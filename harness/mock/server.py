@@ -23,7 +23,7 @@ import asyncio
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 from aiohttp import web
@@ -35,8 +35,8 @@ from harness.mock.backend import AppBackend, Decision as BackendDecision, Reques
 from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
-from harness.mock.tokens import peek
-from harness.sdk_protocol import SdkAdapter
+from harness.mock.tokens import TokenIssuer, peek
+from harness.sdk_protocol import HandshakingAdapter, SdkAdapter, is_handshaking
 from harness.timeline import Timeline
 
 class MockAuthServer(ThreadedApp):
@@ -55,15 +55,25 @@ class MockAuthServer(ThreadedApp):
         # Clerk's backend decisions (authenticateRequest, handshake) need an adapter that has a handshake; another
         # SDK's app backend verifies the credential its adapter names (a bearer token for Supabase).
         self.backend: AppBackend | None = backend_for(backend, sdk.issuer, lambda: sdk.revoked) \
-            if getattr(sdk, "handshake_path", None) else None
+            if is_handshaking(sdk) else None
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
         self.bundle_dist = bundle_dist
         self.bundle_file = bundle_file or getattr(sdk, "bundle_file", "clerk.browser.js")
         self.faults = FaultBook()
-        sdk.issuer.on_mint = lambda jti, at: self.timeline.emit("mock", "token.minted", at=at, jti=jti)
+
+        def on_mint(jti: str, at: float) -> None:
+            self.timeline.emit("mock", "token.minted", at=at, jti=jti)
+
+        sdk.issuer.on_mint = on_mint
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.pages_dir()), autoescape=True)
+
+    @property
+    def _handshaker(self) -> HandshakingAdapter:
+        """The adapter as the app backend's handshake uses it. Only reached when there is a backend, which there is
+        only for a handshaking adapter (``__init__``): an invariant the type system cannot follow."""
+        return cast(HandshakingAdapter, self.sdk)
 
     @property
     def bundle_url(self) -> str:
@@ -76,7 +86,8 @@ class MockAuthServer(ThreadedApp):
                                description=self.backend.description)
         else:
             self.timeline.emit("mock", "server.backend", backend=self.sdk.name,
-                               description=f"the {self.sdk.name} adapter's own check of {self.sdk.session_store.credential}")
+                               description=f"the {self.sdk.name} adapter's own check of "
+                                           f"{self.sdk.session_store.credential}")
         return self
 
     def guard(self) -> Guard:
@@ -147,14 +158,17 @@ class MockAuthServer(ThreadedApp):
                            ms=round((time.time() - started) * 1000, 1), request=req.seq)
         return response
 
-    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision, req: int) -> web.StreamResponse:
+    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision,
+                           req: int) -> web.StreamResponse:
         fault = decision.fault
         assert fault is not None
         info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
         if decision.dropping:
             return self._drop(request, info | {"after": "release"})
         if fault.kind in ("hold", "delay") and fault.token == "arrival":
-            self.sdk.issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
+            issuer = self.sdk.issuer
+            if isinstance(issuer, TokenIssuer):  # GoTrue (Supabase) has no pin: its tokens are minted when answered
+                issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
         if decision.wait is not None:
             self.timeline.emit("mock", "fault.held", **info)
             await decision.wait.wait()
@@ -221,6 +235,7 @@ class MockAuthServer(ThreadedApp):
     def _server_view(self, request: web.Request, decision: BackendDecision, facts: RequestFacts,
                      after_handshake: bool = False) -> dict[str, Any]:
         """Record the app backend's verdict on this request (``server.view``) and return it."""
+        assert self.backend is not None  # only app pages and API calls judged by a backend get here
         view = {"path": request.path, "backend": self.backend.name, "document": facts.is_document,
                 "signed_in": decision.signed_in, "valid": decision.token == "ok", **decision.to_dict(),
                 **({"after_handshake": True} if after_handshake else {})}
@@ -230,15 +245,15 @@ class MockAuthServer(ThreadedApp):
     def _resolve_handshake(self, request: web.Request, facts: RequestFacts) -> tuple[BackendDecision, str] | None:
         """``resolveHandshake``: a page load coming back from the Frontend API with a nonce gets the cookies the
         handshake minted; an unknown or used nonce is ignored (the request is then judged by its cookies)."""
-        nonce = request.query.get(self.sdk.handshake_nonce_param)
+        nonce = request.query.get(self._handshaker.handshake_nonce_param)
         if self.backend is None or self.backend.name != "clerk" or not nonce:
             return None
-        token = self.sdk.take_handshake(nonce)
+        token = self._handshaker.take_handshake(nonce)
         if token is None:
             return None
         if token == "":
             return BackendDecision("signed-out", "session-token-missing", "absent"), token
-        state, claims = verify_token(self.sdk.issuer, token, skew=5.0, now=time.time())
+        state, claims = verify_token(self._handshaker.issuer, token, skew=5.0, now=time.time())
         return BackendDecision("signed-in" if state == "ok" else "signed-out", "ok" if state == "ok" else state,
                                state, claims), token
 
@@ -247,7 +262,7 @@ class MockAuthServer(ThreadedApp):
         from harness.sdks.clerk.fapi import set_client_uat
 
         name = self.sdk.session_cookies[0]
-        set_client_uat(response, self.sdk.client_uat())
+        set_client_uat(response, self._handshaker.client_uat())
         claims = peek(token) or {}
         if token:
             response.set_cookie(name, token, path="/", samesite="Lax")
@@ -264,7 +279,7 @@ class MockAuthServer(ThreadedApp):
         if facts.session_token:
             params["__session"] = facts.session_token  # the token it had, for the Frontend API to see
         query = urlencode(params)
-        response = web.Response(status=307, headers={"Location": f"{self.sdk.handshake_path}?{query}",
+        response = web.Response(status=307, headers={"Location": f"{self._handshaker.handshake_path}?{query}",
                                                      "Cache-Control": "no-store"})
         response.set_cookie("__clerk_redirect_count", str(facts.redirect_count + 1), max_age=2, httponly=True,
                             samesite="Lax")

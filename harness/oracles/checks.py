@@ -133,8 +133,8 @@ def cookie_never_removed(facts: Facts) -> Iterable[Check]:
              "how old, and whether already expired")
 def write_back_fresh(facts: Facts) -> Iterable[Check]:
     early, _ = removals_that_count(facts)
-    backs = [(r, _write_back(r, facts.cookie_events)) for r in early]
-    backs = [(r, b) for r, b in backs if b is not None]
+    pairs = [(r, _write_back(r, facts.cookie_events)) for r in early]
+    backs = [(r, b) for r, b in pairs if b is not None]
     for removal, back in backs:
         fresh, how = _freshness(back, removal, facts)
         if not fresh:
@@ -205,7 +205,8 @@ def server_sees_session(facts: Facts) -> Iterable[Check]:
     bad = [load for load in loads if load.outcome == "signed-out" and load.final.at < facts.revoked_at]
     if bad:
         v = bad[0].final
-        return [Check("server-sees-session", False, f"the server saw the user signed out ({why(v, facts.store.credential)}) on "
+        return [Check("server-sees-session", False,
+                      f"the server saw the user signed out ({why(v, facts.store.credential)}) on "
                       f"{v.data.get('path')} during {facts.step_name(v.step)}", v.t, v.step)]
     if loads and facts.revoked is None:
         return [Check("server-sees-session", True, f"the server saw the user {_loads_summary(loads)}")]
@@ -262,8 +263,8 @@ def api_serves_signed_in_user(facts: Facts) -> Iterable[Check]:
     more = f"; {len(windows)} such windows in all" if len(windows) > 1 else ""
     return [Check("api-serves-signed-in-user", False,
                   f"the app was signed out for {bounds}: the API refused {count} call(s) from t={first.t:.2f} s "
-                  f"({facts.step_name(first.step)}) to t={last.t:.2f} s ({why(first, facts.store.credential)}) though the session was valid"
-                  f"{more}", first.t, first.step)]
+                  f"({facts.step_name(first.step)}) to t={last.t:.2f} s ({why(first, facts.store.credential)}) "
+                  f"though the session was valid{more}", first.t, first.step)]
 
 
 def refused_windows(calls: Sequence[Event]) -> list[tuple[Event, Event, int, Event | None]]:
@@ -305,7 +306,8 @@ def watcher_matches_jar(facts: Facts) -> Iterable[Check]:
     mismatches = facts.of(facts.store.mismatch_kind)
     if mismatches:
         m = mismatches[0]
-        return [Check("watcher-matches-jar", False, f"the {facts.store.where} disagreed with the watcher at t={m.t:.2f} s: "
+        return [Check("watcher-matches-jar", False,
+                      f"the {facts.store.where} disagreed with the watcher at t={m.t:.2f} s: "
                       f"{m.data}; the cookie watcher missed a write, so no verdict", m.t, m.step)]
     if facts.of(facts.store.state_kind):
         return [Check("watcher-matches-jar", True, f"the browser's {facts.store.where} agreed with the watcher at "
@@ -349,7 +351,8 @@ def browser_stops_presenting(facts: Facts) -> Iterable[Check]:
     presented = [e for e in late if e.data.get("token", e.data.get("reason")) != "absent"]
     if presented:
         v = presented[0]
-        return [Check("browser-stops-presenting", False, f"after the removal the browser still sent {facts.store.credential} "
+        return [Check("browser-stops-presenting", False,
+                      f"after the removal the browser still sent {facts.store.credential} "
                       f"({v.data.get('token', v.data.get('reason'))}) on {v.data.get('path')}", v.t, v.step)]
     if late:
         return [Check("browser-stops-presenting", True, f"the {len(late)} page loads after the removal carried no "

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 MARKER = "INCOMPLETE"
 PARTIAL = ".partial"  # suffix of files still being written (hidden, and never left behind by a clean exit)
@@ -139,7 +139,16 @@ _CONTENT_BOX_JS = """() => {
 }"""
 
 
-def content_clip(page: Any) -> dict[str, float] | None:
+class Clip(TypedDict):
+    """A screenshot's clip rectangle, in CSS pixels (the shape Playwright's ``screenshot(clip=...)`` takes)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def content_clip(page: Any) -> Clip | None:
     try:
         box = page.evaluate(_CONTENT_BOX_JS)
     except Exception:  # mid-navigation: the whole viewport will do

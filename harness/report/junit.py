@@ -42,13 +42,15 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
     failures = sum(1 for r in entries if _problem(r) == "failure")
     errors = sum(1 for r in entries if _problem(r) == "error")
     counts = {"tests": str(len(entries)), "failures": str(failures), "errors": str(errors)}
-    root = ET.Element("testsuites", name=suite, **counts,
-                      time=f"{sum(r.get('duration') or 0 for r in entries):.3f}")
-    ts = ET.SubElement(root, "testsuite", name=suite, **counts, skipped="0", time=root.get("time", "0"),
-                       hostname=socket.gethostname(), timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    root = ET.Element("testsuites", {"name": suite, **counts,
+                                     "time": f"{sum(r.get('duration') or 0 for r in entries):.3f}"})
+    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts, "skipped": "0", "time": root.get("time", "0"),
+                                           "hostname": socket.gethostname(),
+                                           "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")})
     for r in entries:
         case = ET.SubElement(ts, "testcase", classname=f"scenarios.{r.get('scenario')}",
-                             name=f"{r.get('scenario')}[{r.get('version')}{_repeat_suffix(r)}]", time=f"{r.get('duration') or 0:.3f}")
+                             name=f"{r.get('scenario')}[{r.get('version')}{_repeat_suffix(r)}]",
+                             time=f"{r.get('duration') or 0:.3f}")
         if r.get("scenario_path"):
             case.set("file", r["scenario_path"])
         props = ET.SubElement(case, "properties")
@@ -59,7 +61,8 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
             element = ET.SubElement(case, "error", message=f"the run broke: {r.get('sentence')}", type="harness-error")
         elif problem == "failure":
             element = ET.SubElement(case, "failure", type="verdict-mismatch",
-                                    message=f"expected {r.get('expected')}, got {r.get('outcome')}: {r.get('sentence')}")
+                                    message=f"expected {r.get('expected')}, got {r.get('outcome')}: "
+                                            f"{r.get('sentence')}")
         if problem is not None:
             element.text = "\n".join(f"{'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}"
                                       for c in r.get("checks", []))

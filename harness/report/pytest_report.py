@@ -1,10 +1,10 @@
 """pytest hooks for reports: ``--harness-report PATH`` writes the same HTML report as ``harness run``.
 
 Scenario test items (harness/pytest_plugin.py) set ``item.harness_result`` to the RunResult they produced. This
-module collects those after each test's call phase (or its setup, when the run broke there), makes sure the run's identity (scenario, SDK version, browser,
-browser mode, verdict...) is in ``item.user_properties`` so pytest's own ``--junitxml`` carries it as properties,
-and writes the HTML report when the session finishes. Registered as its own pytest11 entry point, so it stays out
-of the scenario plugin's way.
+module collects those after each test's call phase (or its setup, when the run broke there), makes sure the run's
+identity (scenario, SDK version, browser, browser mode, verdict...) is in ``item.user_properties`` so pytest's own
+``--junitxml`` carries it as properties, and writes the HTML report when the session finishes. Registered as its
+own pytest11 entry point, so it stays out of the scenario plugin's way.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     from harness.report.html import write_report
 
-    write_report(session.config.stash.get(_RESULTS, []), path)
+    results: list[Any] = session.config.stash.get(_RESULTS, [])
+    write_report(results, path)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

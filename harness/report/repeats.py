@@ -7,9 +7,10 @@ own, since a harness that breaks now and then is flaky too.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def repeat_rows(results: Iterable[Any]) -> list[RepeatRow]:
     counts: dict[tuple[str, str], Counter[str]] = {}
     expected: dict[tuple[str, str], str | None] = {}
     for result in results:
-        get = result.get if isinstance(result, dict) else lambda k, r=result: getattr(r, k)
+        get: Callable[[str], Any] = result.get if isinstance(result, dict) else functools.partial(getattr, result)
         key = (get("scenario"), get("version"))
         counts.setdefault(key, Counter())[get("outcome")] += 1
         expected.setdefault(key, get("expected"))

@@ -87,8 +87,8 @@ def malformed(data: Any) -> str | None:
     for i, e in enumerate(data["events"], start=1):
         if not isinstance(e, dict):
             return f"an object as event {i}"
-        for key, kind in (("t", (int, float)), ("source", str), ("kind", str)):
-            if not isinstance(e.get(key), kind) or isinstance(e.get(key), bool):
+        for key, kinds in (("t", (int, float)), ("source", str), ("kind", str)):
+            if not isinstance(e.get(key), kinds) or isinstance(e.get(key), bool):
                 return f'"{key}" in event {i}'
         if not isinstance(e.get("data") or {}, dict):
             return f'"data" (an object) in event {i}'

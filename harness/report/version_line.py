@@ -94,7 +94,7 @@ def bands(g: Grid) -> list[dict[str, Any]]:
     out = []
     for versions, row in g.bands():
         cells = []
-        for scenario, cell in zip(g.scenarios, row):
+        for scenario, cell in zip(g.scenarios, row, strict=True):
             ids = [g.cells[(scenario, v)].run_id for v in versions if (scenario, v) in g.cells]
             href = f"#{ids[0]}" if ids and ids[0] else None
             cells.append(None if cell is None else {"outcome": cell.outcome, "match": cell.match,

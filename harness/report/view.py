@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, data
 
@@ -119,13 +119,13 @@ def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[
         d, kind = _data(e), e["kind"]
         key = (d.get("method", ""), d.get("path", ""))
         if kind == "request" and e["source"] == "mock":
-            entry = {"t": e["t"], "step": e.get("step"), "where": "server", "method": key[0], "path": key[1],
-                     "query": d.get("query", ""), "session_cookie": d.get("session_cookie"),
-                     "token_iat": d.get("token_iat"), "status": None, "fault": None, "ms": None, "answer": "no answer"}
-            log.append(entry)
-            pending.setdefault(key, []).append(entry)
+            sent = {"t": e["t"], "step": e.get("step"), "where": "server", "method": key[0], "path": key[1],
+                    "query": d.get("query", ""), "session_cookie": d.get("session_cookie"),
+                    "token_iat": d.get("token_iat"), "status": None, "fault": None, "ms": None, "answer": "no answer"}
+            log.append(sent)
+            pending.setdefault(key, []).append(sent)
             if e.get("seq") is not None:
-                by_seq[e["seq"]] = entry
+                by_seq[e["seq"]] = sent
         elif kind == "request.failed":
             log.append({"t": e["t"], "step": e.get("step"), "where": "browser", "method": key[0], "path": key[1],
                         "query": "", "session_cookie": None, "token_iat": None, "status": None, "fault": None,
@@ -262,7 +262,7 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     return rows
 
 
-def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
+def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[str, str]:
     d, kind = _data(e), e["kind"]
     if kind == "step.start":
         return f"step {d.get('index')} `{d.get('label') or d.get('name')}` begins", "step"
@@ -310,9 +310,9 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
     if kind in ("fault", "fault.held"):
         return f"{d.get('method')} {d.get('path')}: {_fault_text(d)}", "warn"
     if kind == "fault.armed":
-        what = {"status": f"answer {d.get('status')}", "delay": f"delay {d.get('delay')} s",
-                "drop": "drop " + ("mid-body" if d.get("drop_at") == "body" else "before the headers")}.get(
-            d.get("kind"), d.get("kind"))
+        armed: dict[Any, str] = {"status": f"answer {d.get('status')}", "delay": f"delay {d.get('delay')} s",
+                                 "drop": "drop " + ("mid-body" if d.get("drop_at") == "body" else "before the headers")}
+        what = armed.get(d.get("kind"), d.get("kind"))
         return f"fault {d.get('fault')} armed: {what} on {d.get('path')}", "warn"
     if kind == "fault.released":
         return f"fault {d.get('fault')} released ({d.get('outcome')})", ""
@@ -337,7 +337,8 @@ def _describe(e: Ev, labels: dict[int, str], answers: Any) -> tuple[str, str]:
     if kind == "mock.error":
         return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
     if kind == "clock.offset":
-        return f"page clock {d.get('offset_ms')} ms ahead of the timeline ({d.get('label')}, rtt {d.get('rtt_ms')} ms)", ""
+        return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
+                f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""
     if kind == "sdk.view":
         if d.get("user"):
             return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"

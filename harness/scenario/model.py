@@ -29,7 +29,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Mapping, get_args
 
 import semantic_version
 import yaml
@@ -70,7 +70,8 @@ class Setup(BaseModel):
         return value
     background_api: bool = Field(
         False, description="the app page calls its API (/api/me) every second from load on, as a single-page app "
-                            "polls; each answer is on the timeline (api.answer) and judged by api-serves-signed-in-user")
+                            "polls; each answer is on the timeline (api.answer) and judged by "
+                            "api-serves-signed-in-user")
     start_focused: bool = Field(
         True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (newer "
                           "releases poll three times as often with focus, and clerk-js guards cookie writes in "
@@ -183,7 +184,7 @@ def _did_you_mean(word: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_disjoint(verdicts: dict[str, str], where: str, lines: dict) -> None:
+def _check_disjoint(verdicts: Mapping[str, str], where: str, lines: dict) -> None:
     """Two ranges that cover one version would leave the second claim unchecked for it (the first match wins):
     refuse them. Probed at every version a range names and its neighbours, which is where ranges meet."""
     specs = [(text, semantic_version.NpmSpec(text)) for text in verdicts]

@@ -77,8 +77,8 @@ def render() -> str:
               "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
               "describes; `revocation` checks tell `signed-out` from `stuck`.", "",
               "| check | role | passes when | can fail because |", "| --- | --- | --- | --- |"]
-    for spec in CHECKS.values():
-        lines.append(f"| `{spec.name}` | {spec.role} | {_one_line(spec.passes)} | {_one_line(spec.fails)} |")
+    for check in CHECKS.values():
+        lines.append(f"| `{check.name}` | {check.role} | {_one_line(check.passes)} | {_one_line(check.fails)} |")
     lines += ["", "### Outcomes", "", "| outcome | meaning |", "| --- | --- |"]
     for outcome, meaning in OUTCOME_MEANING.items():
         lines.append(f"| `{outcome}` | {meaning} |")

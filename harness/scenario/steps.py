@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from harness.errors import HarnessError
-from harness.mock.faults import Fault
+from harness.mock.faults import Fault, FaultKind
 from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
@@ -198,7 +198,7 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
 
 
 class WaitFor(BaseModel):
-    value: Literal[tuple(WAIT_EVENTS)] = Field(alias="event")  # type: ignore[valid-type]
+    value: Literal[tuple(WAIT_EVENTS)] = Field(alias="event")  # type: ignore[valid-type]  # Literal built at import
     count: int = Field(1, ge=1, description="wait for the n-th such event")
     path: str | None = Field(None, description="only events about a request whose path matches this glob")
     tab: int | None = Field(None, ge=1, description="only events from this tab's page (1: the first tab)")
@@ -385,7 +385,8 @@ def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
     if args.template:
         opts["template"] = args.template
     call = secrets.token_hex(4)
-    meta = {"call": call, "skip_cache": args.skip_cache, **({"expect": args.expect} if args.expect else {})}
+    meta: dict[str, Any] = {"call": call, "skip_cache": args.skip_cache,
+                            **({"expect": args.expect} if args.expect else {})}
     ctx.timeline.emit("runner", "sdk.get_token.call", **meta)
     ctx.driver.evaluate(_GET_TOKEN_IN_PAGE, [ctx.sdk.get_token_js, opts, meta])
     if not args.wait:
@@ -444,12 +445,12 @@ FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay"
                          kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
 
 
-def _arm(ctx: RunContext, kind: str, args: Any) -> None:
+def _arm(ctx: RunContext, kind: FaultKind, args: Any) -> None:
     name = getattr(args, "name", None)
     if name and name in ctx.faults:
         raise HarnessError(f"a fault named {name!r} is already armed; give this one another name")
     armed = ctx.server.add_fault(Fault(
-        kind=kind, path=args.path, method=args.method,  # type: ignore[arg-type]
+        kind=kind, path=args.path, method=args.method,
         calls=tuple(args.calls) if args.calls else None, times=args.times,
         status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
         delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers"), token=getattr(args, "token", "answer")))
@@ -466,12 +467,12 @@ def fault(ctx: RunContext, args: Any, timeout: float) -> None:
     _arm(ctx, args.kind, args)
 
 
-def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
+def _shorthand(kind: FaultKind, names: tuple[str, ...], main: str, doc: str) -> None:
     """Register a fault kind as a step of its own, whose scalar argument fills ``main``: ``- status: 429`` is
     ``- fault: {kind: status, status: 429}``."""
     model = _fault_model(f"{kind.title()}Args", names)
 
-    class Scalar(model):  # type: ignore[valid-type, misc]
+    class Scalar(model):  # type: ignore[valid-type, misc]  # a base made at runtime by create_model
         scalar_field: ClassVar[str] = main  # what `- kind: X` fills (for the reference docs)
 
         @model_validator(mode="before")
@@ -493,13 +494,15 @@ def _shorthand(kind: str, names: tuple[str, ...], main: str, doc: str) -> None:
 _shorthand("status", _COMMON + ("status", "error_code"), "status",
            "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
            "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
-_shorthand("delay", _COMMON + ("delay", "token"), "delay", "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("delay", _COMMON + ("delay", "token"), "delay",
+           "Delay matching requests, then answer normally (``delay: 2s``).")
 _shorthand("drop", _COMMON + ("at",), "path",
            "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
            "dropping until released: Chromium resends a POST once when a reused connection closes before any "
            "response byte, so a one-shot drop would never reach the SDK.")
-_shorthand("hold", _COMMON + ("token",), "path", "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` "
-           "holds the next token request).")
+_shorthand("hold", _COMMON + ("token",), "path",
+           "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` holds the next token "
+           "request).")
 _shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
 
 

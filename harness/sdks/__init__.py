@@ -17,23 +17,23 @@ from harness.sdk_protocol import SdkAdapter, SessionStore
 __all__ = ["SDKS", "SdkAdapter", "SessionStore", "adapter_class", "sdk_for"]
 
 
-def _clerk() -> type:
+def _clerk() -> type[SdkAdapter]:
     from harness.sdks.clerk import ClerkSdk
 
     return ClerkSdk
 
 
-def _supabase() -> type:
+def _supabase() -> type[SdkAdapter]:
     from harness.sdks.supabase import SupabaseSdk
 
     return SupabaseSdk
 
 
 # name -> a function returning the adapter class (imported lazily: an adapter's module loads only when used).
-SDKS: dict[str, Callable[[], type]] = {"clerk": _clerk, "supabase": _supabase}
+SDKS: dict[str, Callable[[], type[SdkAdapter]]] = {"clerk": _clerk, "supabase": _supabase}
 
 
-def adapter_class(name: str) -> type:
+def adapter_class(name: str) -> type[SdkAdapter]:
     """The adapter class registered as ``name`` (its class attributes: package, known versions, store)."""
     return SDKS[name]()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -124,7 +125,7 @@ class NpmBundleCache:
 
     def entries(self) -> list[CacheEntry]:
         """Every cached bundle (whole entries only), by package then version order."""
-        out = []
+        out: list[CacheEntry] = []
         if not self.root.is_dir():
             return out
         folders = (p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
@@ -359,10 +360,10 @@ def _sri_ok(path: Path, integrity: str) -> bool:
     for token in integrity.split():
         algo, _, digest = token.partition("-")
         digests.setdefault(algo.lower(), set()).add(digest.split("?")[0])
-    algo = next((a for a in _SRI_ALGOS if a in digests), None)
-    if algo is None:
+    strongest = next((a for a in _SRI_ALGOS if a in digests), None)
+    if strongest is None:
         return False
-    return base64.b64encode(_digest(path, algo)).decode() in digests[algo]
+    return base64.b64encode(_digest(path, strongest)).decode() in digests[strongest]
 
 
 def _digest(path: Path, algo: str) -> bytes:
@@ -396,7 +397,7 @@ def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 h = hashlib.sha256()
                 with src, open(target, "wb") as out:
-                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                    for chunk in iter(functools.partial(src.read, 1 << 20), b""):
                         h.update(chunk)
                         out.write(chunk)
                 files[rel] = h.hexdigest()

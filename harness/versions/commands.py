@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import Callable, TypeVar
 
 from harness.errors import HarnessError
 from harness.scenario.runner import RunResult
@@ -22,9 +22,10 @@ from harness.versions.runs import engine_for, run_pairs, with_webdriver
 from harness.versions.select import FROM, resolve_exact, select
 
 OptionAdder = Callable[[argparse.ArgumentParser], None]
+_P = TypeVar("_P", bound=argparse.ArgumentParser)  # the parser class of the caller's subcommands (cli's _Parser)
 
 
-def add_parsers(sub: "argparse._SubParsersAction[argparse.ArgumentParser]", *common: OptionAdder) -> None:
+def add_parsers(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> None:
     """Add ``matrix`` and ``bisect``; ``common`` adds the options every run command takes."""
     m = sub.add_parser("matrix", help="run scenarios on a range of published releases; one line per run, a summary "
                        "and a releases x scenarios report")

@@ -201,8 +201,8 @@ def _yarn_lock(text: str, package: str, file: Path) -> list[str]:
     if len(set(out)) > 1:
         own = _own_range(file.parent / "package.json", package)
         if own is not None:  # the project's own range picks its entry
-            picked = [v for specs, v in entries if any(s.strip() in (f"{package}@{own}", f"{package}@npm:{own}")
-                                                        for s in specs)]
+            picked = [v for specs, v in entries
+                      if v and any(s.strip() in (f"{package}@{own}", f"{package}@npm:{own}") for s in specs)]
             if picked:
                 return picked
     return out

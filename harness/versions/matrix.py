@@ -80,7 +80,7 @@ def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str] | None = None
     ids = list(run_ids) if run_ids is not None else [None] * len(results)
     cells: dict[tuple[str, str], Cell] = {}
     scenarios: list[str] = []
-    for r, rid in zip(results, ids):
+    for r, rid in zip(results, ids, strict=True):
         if r["scenario"] not in scenarios:
             scenarios.append(r["scenario"])
         cells[(r["scenario"], r["version"])] = Cell(r["outcome"], r.get("expected"), rid)
@@ -93,7 +93,7 @@ def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str] | None = None
 def _flips(scenario: str, line: list[tuple[str, Cell]]) -> list[Flip]:
     judged = [(v, c) for v, c in line if c.outcome != ERROR]
     return [Flip(scenario, a, b, ca.outcome, cb.outcome)
-            for (a, ca), (b, cb) in zip(judged, judged[1:]) if ca.outcome != cb.outcome]
+            for (a, ca), (b, cb) in zip(judged, judged[1:], strict=False) if ca.outcome != cb.outcome]
 
 
 def summary_lines(g: Grid) -> list[str]:
@@ -102,7 +102,7 @@ def summary_lines(g: Grid) -> list[str]:
     for s in g.scenarios:
         line = g.line(s)
         judged = [(v, c) for v, c in line if c.outcome != ERROR]
-        parts = []
+        parts: list[list[Any]] = []  # [outcome, first version, last version, count]
         for v, c in judged:
             if parts and parts[-1][0] == c.outcome:
                 parts[-1][2] = v
@@ -110,9 +110,9 @@ def summary_lines(g: Grid) -> list[str]:
             else:
                 parts.append([c.outcome, v, v, 1])
         text = " | ".join(f"{o} {a}" + (f"..{b}" if a != b else "") + f" ({n})" for o, a, b, n in parts)
-        errors = [v for v, c in line if c.outcome == ERROR]
+        errored = [v for v, c in line if c.outcome == ERROR]
         wrong = [v for v, c in line if c.match == "mismatch"]
-        extra = (f"; error on {', '.join(errors)}" if errors else "") + \
+        extra = (f"; error on {', '.join(errored)}" if errored else "") + \
                 (f"; differs from its claim on {', '.join(wrong)}" if wrong else "")
         lines.append(f"{s}: {text or 'no verdict'}{extra}")
     total = len(g.cells)

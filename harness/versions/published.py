@@ -91,7 +91,8 @@ def _parse(answer: object, package: str) -> tuple[Release, ...]:
     versions = answer.get("versions")
     if isinstance(versions, str):  # npm unwraps a one-element list
         versions = [versions]
-    times = answer.get("time") if isinstance(answer.get("time"), dict) else {}
+    stamps = answer.get("time")
+    times = stamps if isinstance(stamps, dict) else {}
     if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
         raise BundleError(f"npm gave no version list for {package} (try: npm view {package} versions time --json)")
     out = []

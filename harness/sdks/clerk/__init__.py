@@ -39,11 +39,11 @@ class ClerkSdk:
     bundle_file = BUNDLE_FILE
     known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
     seed_scenario = "offline-refresh-due"  # the library scenario `harness repro --sdk clerk` plays
-    session_cookies = SESSION_COOKIES
-    watch_cookies = ("__session", "__session_*")
+    session_cookies: tuple[str, ...] = SESSION_COOKIES
+    watch_cookies: tuple[str, ...] = ("__session", "__session_*")
     session_store = cookie_store(SESSION_COOKIES, watch_cookies)
     page_carries_session = True  # the cookie travels with every page request
-    sign_in_js = None  # the mock's client is signed in from the first load
+    sign_in_js: str | None = None  # the mock's client is signed in from the first load
     user_view = "`Clerk.user`"
     user_id = USER_ID
     session_id = SESSION_ID
@@ -70,13 +70,15 @@ class ClerkSdk:
                 "})();</script>")
 
     # What the page reports about the SDK's own view, for oracles ("is Clerk.user set after reload").
-    sdk_state_js = ("() => ({loaded: window.__harnessLoaded || null, status: window.Clerk && window.Clerk.status || null,"
+    sdk_state_js = ("() => ({loaded: window.__harnessLoaded || null,"
+                    " status: window.Clerk && window.Clerk.status || null,"
                     " user: window.Clerk && window.Clerk.user ? window.Clerk.user.id : null,"
                     " session: window.Clerk && window.Clerk.session ? window.Clerk.session.id : null})")
     loaded_js = "() => !!window.__harnessLoaded"
     clear_token_cache_js = "() => { window.Clerk.session && window.Clerk.session.clearCache(); return true; }"
     get_token_js = ("async (opts) => { try { const t = await window.Clerk.session.getToken(opts || {});"
-                    " return {token: t || null}; } catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
+                    " return {token: t || null}; }"
+                    " catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
 
     init_script = (Path(__file__).parent / "sdk_probe.js").read_text()
 

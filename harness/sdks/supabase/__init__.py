@@ -114,7 +114,7 @@ class SupabaseSdk:
       return { loaded, status: s ? 'signed-in' : 'signed-out', user: s && s.user ? s.user.id : null, session: sid,
                ...(r.error ? { error: String(r.error.message || r.error) } : {}) };
     }"""
-    sign_in_js = f"""async () => {{
+    sign_in_js: str | None = f"""async () => {{
       const {{ data, error }} = await window.__harnessSupabase.auth.signInWithPassword(
         {{ email: {json.dumps(EMAIL)}, password: {json.dumps(PASSWORD)} }});
       return error ? {{ error: String(error.message || error) }} : {{ user: data.user ? data.user.id : null }};
