@@ -89,7 +89,7 @@ def close_session_engine(config: pytest.Config) -> None:
         engine.close()
 
 
-@pytest.hookimpl(optionalhook=True)
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own (one per core)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: as many workers as ``--jobs auto`` plays runs (two per core, at most 8)."""
     from harness.engine.options import auto_jobs

@@ -99,3 +99,29 @@ def test_another_tabs_echo_of_a_removal_is_not_a_second_removal():
     tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="storage-event", tab=2)
     j = judge(tl, STEPS, STORE)
     assert j.outcome == "reproduced" and "times in all" not in j.sentence
+
+
+def test_a_bearer_call_begun_before_the_removal_is_not_presenting_after_it():
+    """A page reads a bearer token and calls the API with it: a call it began just before the SDK removed the token
+    may land just after. Presenting is judged on what the page sends once it has loaded again."""
+    def timeline(late_with_token: bool) -> Timeline:
+        clock = Clock()
+        tl = Timeline(clock=clock)
+        tl.emit("runner", "step.start", index=1, name="signed_in")
+        tl.emit("page", "storage", name=KEY, op="set", was_present=False, via="setItem")
+        clock.now += 1
+        tl.emit("mock", "session.revoked")
+        clock.now += 0.1
+        tl.emit("page", "storage", name=KEY, op="removed", was_present=True, via="removeItem")
+        clock.now += 0.03  # the call begun before the removal lands now
+        tl.emit("mock", "server.view", path="/api/me", document=False, signed_in=False, reason="revoked")
+        clock.now += 0.2
+        tl.emit("mock", "request", method="GET", path="/")  # the page loads again
+        clock.now += 0.05
+        tl.emit("mock", "server.view", path="/api/me", document=False, signed_in=False,
+                reason="revoked" if late_with_token else "absent")
+        tl.emit("browser", "storage.state", present=[])
+        return tl
+
+    assert judge(timeline(False), STEPS, STORE).outcome == "signed-out"
+    assert judge(timeline(True), STEPS, STORE).outcome == "stuck"  # still sending it after a reload: stuck
