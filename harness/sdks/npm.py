@@ -157,6 +157,10 @@ class NpmBundleCache:
             removed.append(entry)
         return removed
 
+    def _unwritable(self, err: OSError) -> "BundleError":
+        return BundleError(f"cannot write the bundle cache at {self.root} ({err.strerror or err}); "
+                           "set HARNESS_CACHE_DIR to a writable folder")
+
     @contextlib.contextmanager
     def _locked(self, entry: Path) -> Iterator[None]:
         """An exclusive lock on one entry, shared by every process using this cache folder."""
@@ -165,10 +169,7 @@ class NpmBundleCache:
             locks.mkdir(parents=True, exist_ok=True)
             fd = os.open(locks / f"{entry.parent.name}@{entry.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
-            raise BundleError(
-                f"cannot write the bundle cache at {self.root} ({e.strerror or e}); "
-                "set HARNESS_CACHE_DIR to a writable folder"
-            ) from None
+            raise self._unwritable(e) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # another process fetching this version: wait for its whole entry
             yield
@@ -206,10 +207,7 @@ class NpmBundleCache:
             _sweep_stale(entry.parent)
             staging = Path(tempfile.mkdtemp(prefix=f".staging-{version}-", dir=entry.parent))
         except OSError as e:
-            raise BundleError(
-                f"cannot write the bundle cache at {self.root} ({e.strerror or e}); "
-                "set HARNESS_CACHE_DIR to a writable folder"
-            ) from None
+            raise self._unwritable(e) from None
         try:
             self._npm_json(["pack", spec, "--pack-destination", str(staging)], package, version, f"fetch {spec}")
             packed = list(staging.glob("*.tgz"))
@@ -240,10 +238,7 @@ class NpmBundleCache:
                         f"the cached {spec} at {entry} changed while it was written; delete that folder and retry"
                     ) from None
         except OSError as e:
-            raise BundleError(
-                f"cannot write the bundle cache at {self.root} ({e.strerror or e}); "
-                "set HARNESS_CACHE_DIR to a writable folder"
-            ) from None
+            raise self._unwritable(e) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful rename
         return _bundle(entry, package, version, integrity, tarball.name)
