@@ -315,6 +315,40 @@ def watcher_matches_jar(facts: Facts) -> Iterable[Check]:
     return []
 
 
+@check("flips-fired", "harness",
+       passes="every network flip a step armed (`online`/`offline` with `when:`) was made on its trigger (or "
+              "disarmed by an `optional` wait)",
+       fails="a flip's trigger never came, the flip could not be made, or it found the browser in its state "
+             "already (it changed nothing): the timeline the scenario describes did not happen (`error`, no verdict)")
+def flips_fired(facts: Facts) -> Iterable[Check]:
+    armed = facts.of("network.flip.armed")
+    if not armed:
+        return []
+    resolved = {e.data.get("flip") for e in facts.of("network.flip") + facts.of("network.flip.disarmed")}
+    failed = {e.data.get("flip"): e for e in facts.of("network.flip.error")}
+    unchanged = {e.data.get("flip"): e for e in facts.of("network.flip") if e.data.get("changed") is False}
+    for arm in armed:
+        flip = arm.data.get("flip")
+        if flip in failed:
+            e = failed[flip]
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) could not be made at t={e.t:.2f} s: {e.data.get('error')}; "
+                          "no verdict", e.t, e.step)]
+        if flip in unchanged:
+            e = unchanged[flip]
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) fired at t={e.t:.2f} s, but the browser was "
+                          f"{e.data.get('to')} already, so it changed nothing; no verdict", e.t, e.step)]
+        if flip not in resolved:
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) never fired: its trigger never came, so the timeline the "
+                          "scenario describes did not happen; no verdict", arm.t, arm.step)]
+    fired = facts.of("network.flip")
+    lags = ", ".join(f"{e.data.get('lag_ms'):g} ms" for e in fired if e.data.get("lag_ms") is not None)
+    return [Check("flips-fired", True, f"all {len(armed)} armed flips were resolved"
+                  + (f" ({len(fired)} made; trigger to applied: {lags})" if fired else ""))]
+
+
 # -- after a revocation ----------------------------------------------------------------------------------------------
 
 def revocation_removal(facts: Facts) -> Event | None:
