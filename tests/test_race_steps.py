@@ -74,6 +74,8 @@ def test_wait_for_network_flipped_is_an_event():
     ("- online: {when: request_failed, after: 2m}", "after must be less than or equal to 60"),
     ("- online: {when: request_failed, count: 0}", "count must be greater than or equal to 1"),
     ("- offline: {when: request_sent, pth: x}", "pth is not a known field (did you mean 'path'?)"),
+    ("- online: {when: request_sent, landed: after_failure}", "`landed` needs a failure trigger"),
+    ("- online: {when: server_dropped, landed: later}", "landed must be one of 'before_failure' or 'after_failure'"),
 ])
 def test_bad_input_is_one_line(line, needle):
     text = error(line)
@@ -160,6 +162,17 @@ def test_a_flip_not_made_is_an_error_never_a_verdict(events, needle):
     verdict, check = _judged(("network.flip.armed", {"flip": "flip1", "described": "online when x"}), *events)
     assert not check.passed and needle in check.detail
     assert verdict.outcome == "error"
+
+
+@pytest.mark.parametrize("landed, passes", [("by the next task", True), ("after the next task", True),
+                                            ("before the failure", False), (None, False)])
+def test_a_flip_must_land_where_the_step_asked(landed, passes):
+    made = {"flip": "flip1", "changed": True, "lag_ms": 3.0, "landed_required": "after_failure",
+            **({"landed": landed} if landed else {})}
+    verdict, check = _judged(("network.flip.armed", {"flip": "flip1", "described": "d"}), ("network.flip", made))
+    assert check.passed is passes
+    if not passes:
+        assert verdict.outcome == "error" and "the race was not placed" in check.detail
 
 
 def test_a_disarmed_flip_passes():

@@ -85,7 +85,9 @@ _CDP_KINDS = {"Network.requestWillBeSent": "request_sent", "Network.responseRece
               "Network.loadingFailed": "request_failed"}
 PAGE_WAIT_S = 1.0  # how long a fired flip waits for the page's online/offline event (and the trigger's timestamp)
 STAMP_WAIT_S = 0.2  # how long it waits for the browser's own timestamp of a network trigger
-FAILURE_WAIT_S = 0.2  # how long a flip on the mock's drop waits for the page's report of the failed fetch
+FAILURE_WAIT_S = 1.0  # how long a flip on the mock's drop waits for the page's report of the failed fetch
+Landed = Literal["before_failure", "after_failure"]
+
 
 
 class FlipHost(Protocol):
@@ -112,13 +114,15 @@ class Flip:
     count: int  # fire on the count-th matching trigger
     tab: int  # the tab whose network events count (browser triggers)
     armed_at: float
+    landed: Landed | None = None  # where the step requires it to land relative to the page's failed fetch
     seen: int = 0
     state: Literal["armed", "due", "fired", "failed", "disarmed"] = "armed"
     awaited: bool = False  # a `wait_for: network_flipped` has taken it
 
     def describe(self) -> str:
         nth = f" #{self.count}" if self.count > 1 else ""
-        return f"{self.to} when {self.when}{nth} on {self.path}, {self.after * 1000:g} ms after"
+        must = f", landing {self.landed.replace('_', ' ')}" if self.landed else ""
+        return f"{self.to} when {self.when}{nth} on {self.path}, {self.after * 1000:g} ms after{must}"
 
 
 @dataclass(frozen=True)
@@ -224,13 +228,18 @@ class NetworkFlips:
 
     # -- arming (the runner's thread) ------------------------------------------------------------------------------
 
-    def arm(self, to: FlipTo, when: str, path: str, after: float = 0.0, count: int = 1) -> Flip:
-        """Arm a flip to ``to`` on the ``count``-th ``when`` trigger on a path matching ``path``; returns at once."""
+    def arm(self, to: FlipTo, when: str, path: str, after: float = 0.0, count: int = 1,
+            landed: Landed | None = None) -> Flip:
+        """Arm a flip to ``to`` on the ``count``-th ``when`` trigger on a path matching ``path``; returns at once.
+        ``landed`` (failure triggers only) is where it must land relative to the page's failed fetch, for the run
+        to mean anything (the ``flips-fired`` check holds it to that)."""
         page, context = self.host.page, self.host.context
         if page is None or context is None or page.is_closed() or not page.url.startswith("http"):
             raise HarnessError(f"{to}: {{when: {when}}} needs a loaded page of the app; arm it after `signed_in`")
         if when not in TRIGGERS:
             raise HarnessError(f"{to}: unknown trigger {when!r} (one of {', '.join(TRIGGERS)})")
+        if landed is not None and when not in FAILURE_TRIGGERS:
+            raise HarnessError(f"{to}: `landed` needs a failure trigger ({', '.join(FAILURE_TRIGGERS)}), not {when}")
         self._loop = self._loop or _loop_of(context)
         tab = self.host.tab_number(page)
         self._install_fetch_watch(context, page)
@@ -239,11 +248,12 @@ class NetworkFlips:
         elif self._stop_listening is None:
             self._stop_listening = self.timeline.listen(self._on_event)
         flip = Flip(id=f"flip{next(self._ids)}", to=to, when=when, path=path, after=after, count=count, tab=tab,
-                    armed_at=self.timeline.now())
+                    armed_at=self.timeline.now(), landed=landed)
         with self._lock:
             self.flips.append(flip)
         self.timeline.emit("browser", "network.flip.armed", flip=flip.id, to=to, when=when, path=path,
-                           after_ms=round(after * 1000, 3), count=count, tab=tab, described=flip.describe())
+                           after_ms=round(after * 1000, 3), count=count, tab=tab, described=flip.describe(),
+                           **_only(landed=landed))
         return flip
 
     def online(self) -> bool:
@@ -445,6 +455,8 @@ class NetworkFlips:
         while True:
             view = self._failure_view(flip, hit, trigger_at)
             if "landed" in view or time.monotonic() > deadline or self._closed:
+                if flip.landed is not None:
+                    view["landed_required"] = flip.landed
                 return view
             self.host.pump(0.005)
 
@@ -455,7 +467,7 @@ class NetworkFlips:
         if flip.when not in FAILURE_TRIGGERS:
             return {}
         failures = [e for e in self.timeline.events("fetch.failed", source="page", since=trigger_at - 0.5)
-                    if e.data.get("path") == hit.path and e.data.get("tab") == flip.tab and e.at <= trigger_at + 0.5]
+                    if e.data.get("path") == hit.path and e.data.get("tab") == flip.tab and e.at <= trigger_at + 2.0]
         if not failures:
             return {}
         failure = min(failures, key=lambda e: abs(e.at - trigger_at))
@@ -494,6 +506,11 @@ class NetworkFlips:
         for flip in unfired:
             self.timeline.emit("browser", "network.flip.unfired", flip=flip.id, described=flip.describe(),
                                seen=flip.seen)
+
+
+def _only(**fields: Any) -> dict[str, Any]:
+    """The fields that are set."""
+    return {k: v for k, v in fields.items() if v is not None}
 
 
 def _ms(seconds: float) -> float:

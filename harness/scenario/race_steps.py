@@ -8,12 +8,14 @@ return at once; the flip is made the moment its trigger is heard, from Playwrigh
     - offline: {when: server_received, path: "*/tokens"}             # offline the moment the mock has the request
     - online: server_dropped                                         # the scalar form sets `when`
 
-The YAML shape stays flat (``when``, ``path``, ``after``, ``count``), so generated timelines can use it. A flip may
-be armed in any state (arm it before the request it is about starts, so the page-side witness sees that request);
-what counts is the state when it fires. Invariants: a flip changes the browser's real network state (never a JS
-override of ``navigator.onLine``); a flip whose trigger never comes fails the ``wait_for`` that waits for it, and a
-flip that never fired or changed nothing fails the run's ``flips-fired`` check, so the run ends in ``error``, never
-in a verdict (an ``optional`` wait disarms a flip whose trigger did not come).
+The YAML shape stays flat (``when``, ``path``, ``after``, ``count``, ``landed``), so generated timelines can use it.
+A flip may be armed in any state (arm it before the request it is about starts, so the page-side witness sees that
+request); what counts is the state when it fires.
+
+Invariants: a flip changes the browser's real network state (never a JS override of ``navigator.onLine``); a flip
+whose trigger never comes fails the ``wait_for`` that waits for it; a flip that never fired, changed nothing, or
+landed on the wrong side of the page's failed fetch (``landed:``) fails the run's ``flips-fired`` check -- the run
+ends in ``error``, never in a verdict (an ``optional`` wait disarms a flip whose trigger did not come).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.browser.flips import TRIGGERS, Flip, FlipTo, NetworkFlips
+from harness.browser.flips import FAILURE_TRIGGERS, TRIGGERS, Flip, FlipTo, Landed, NetworkFlips
 from harness.errors import HarnessError
 from harness.scenario.steps import WAIT_WINDOWS, RunContext, WaitFor, WaitWindow, parse_duration, step
 from harness.timeline import Event
@@ -41,6 +43,9 @@ class NetworkArgs(BaseModel):
     after: float = Field(0.0, ge=0, le=MAX_AFTER_S, description="with `when`: this long after the trigger (`0ms`, "
                                                                 "`5ms`, `3s`)")
     count: int = Field(1, ge=1, description="with `when`: on the n-th matching trigger after arming")
+    landed: Landed | None = Field(None, description="with a failure trigger: where the flip must land for the run "
+                                                    "to count -- before_failure (the page's fetch failed online) or "
+                                                    "after_failure (it failed offline); elsewhere the run is error")
 
     @field_validator("after", mode="before")
     @classmethod
@@ -53,6 +58,8 @@ class NetworkArgs(BaseModel):
         if self.value is None and extra:
             raise ValueError(f"`{'`, `'.join(extra)}` {'needs' if len(extra) == 1 else 'need'} `when` (e.g. "
                              f"{{when: request_failed, {extra[0]}: ...}})")
+        if self.landed is not None and self.value not in FAILURE_TRIGGERS:
+            raise ValueError(f"`landed` needs a failure trigger ({', '.join(FAILURE_TRIGGERS)}), not {self.value}")
         return self
 
 
@@ -60,7 +67,7 @@ def _network(ctx: RunContext, args: NetworkArgs, to: FlipTo, timeout: float) -> 
     if args.value is None:
         ctx.driver.set_offline(to == "offline", timeout=timeout)
     else:
-        ctx.driver.network_flips().arm(to, args.value, args.path, args.after, args.count)
+        ctx.driver.network_flips().arm(to, args.value, args.path, args.after, args.count, args.landed)
 
 
 @step("offline", NetworkArgs)
@@ -78,8 +85,9 @@ def online(ctx: RunContext, args: NetworkArgs, timeout: float) -> None:
     once: it is made, by the browser's own network emulation, as soon as the harness hears the ``count``-th matching
     trigger after arming (``after`` later). ``wait_for: network_flipped`` waits for it; each flip made is a
     ``network.flip`` event with ``trigger_at``, ``applied_at`` and ``lag_ms``, and what the page saw at a failed
-    fetch and in its next task (docs/races.md). A flip that finds the browser in its state already fails the run's
-    ``flips-fired`` check (``error``)."""
+    fetch and in its next task (docs/races.md). ``landed: before_failure|after_failure`` (failure triggers) requires
+    the page's fetch to have failed online or offline; a flip that landed elsewhere, or found the browser in its
+    state already, fails the run's ``flips-fired`` check (``error``)."""
     _network(ctx, args, "online", timeout)
 
 
