@@ -230,6 +230,21 @@ def test_online_the_moment_the_browser_fails_the_request(page):
     assert page.evaluate("fetch('/favicon.ico?after').then(r => r.status)") == 204
 
 
+@pytest.mark.parametrize("mode", ["emulated", "simulated"])
+def test_flips_need_no_real_tabs(mock, browser_choice, mode):
+    """The flip is the context's network emulation, which every browser mode has."""
+    driver = BrowserDriver(mock.timeline, DriverOptions(executable=browser_choice.info.path, mode=mode)).start()
+    try:
+        driver.goto(mock.url + "/probe/tabs")
+        driver.set_offline(True)
+        flip = driver.network_flips().arm("online", "request_failed", "/favicon.ico")
+        _fetch(driver, "/favicon.ico?mode")
+        d = _flip(driver, flip.id).data
+        assert d["changed"] and d["page_at"] is not None and driver.evaluate("navigator.onLine") is True
+    finally:
+        driver.close()
+
+
 def test_on_the_pages_failed_fetch_after_a_delay(page):
     page.set_offline(True)
     flip = page.network_flips().arm("online", "fetch_failed", "/favicon.ico", after=0.1)
