@@ -197,6 +197,16 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
 }
 
 
+def _attempt_began(timeline: Timeline, end: Event) -> float:
+    """When the token attempt that ``end`` finished began. An attempt already under way when the step before the
+    wait started was not caused by it (a poller tick that still read the cache a ``clear_token_cache`` then
+    emptied), so ``token_attempt`` does not count it."""
+    call, tab = end.data.get("call"), end.data.get("tab")
+    starts = [e.at for e in timeline.events("sdk.token.start")
+              if e.data.get("call") == call and e.data.get("tab") == tab and (e.at, e.seq) <= (end.at, end.seq)]
+    return starts[-1] if starts else end.at  # a page reload restarts the count: the latest start is this one
+
+
 class WaitFor(BaseModel):
     value: Literal[tuple(WAIT_EVENTS)] = Field(alias="event")  # type: ignore[valid-type]  # Literal built at import
     count: int = Field(1, ge=1, description="wait for the n-th such event")
@@ -218,7 +228,8 @@ class WaitFor(BaseModel):
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
     and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
-    whatever its outcome), ``token_request`` (a token request left the browser), ``token_response``, ``request``,
+    whatever its outcome, that began after the previous step started), ``token_request`` (a token request left the
+    browser), ``token_response``, ``request``,
     ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
     ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
@@ -230,17 +241,20 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     seen: list[int] = []
     after = ctx.last_waited
 
+    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
+    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
+    since = ctx.previous_step_started_at
+    began_after = since - abs(ctx.driver.page_offset)  # page stamps may lead by the clock correction (see driver)
+
     def nth(event: Event) -> bool:
         if match(event) and event.seq not in seen and (event.at, event.seq) > after and (
                 args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
-                args.tab is None or event.data.get("tab") == args.tab):
+                args.tab is None or event.data.get("tab") == args.tab) and (
+                args.value != "token_attempt" or _attempt_began(ctx.timeline, event) >= began_after):
             seen.append(event.seq)
         return len(seen) >= args.count
 
     limit = args.timeout or timeout
-    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
-    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
-    since = ctx.previous_step_started_at
     if args.value == "get_token":  # the last call (started with `wait: false`) may have settled steps ago
         calls = ctx.timeline.events("sdk.get_token.call")
         if calls:
