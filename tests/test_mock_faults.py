@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from harness.mock.faults import Fault
+from harness.mock.faults.args import FaultArgs, fault_from
 from harness.mock.server import MockAuthServer
 from harness.sdks.clerk import ClerkSdk
 from harness.sdks.clerk.fapi import PROXY_PATH, SESSION_ID
@@ -40,6 +41,12 @@ def jwt_mock():
     server = MockAuthServer(Timeline(), ClerkSdk(token_ttl=60), bundle_dist=None, sdk_version="0.0.0", backend="jwt")
     with server:
         yield server
+
+
+def arm(server: MockAuthServer, **fields: Any) -> Fault:
+    """Arm a fault as the `fault` step does (``kind=...`` or ``chain=[...]``), validated for the server's SDK."""
+    args = FaultArgs.model_validate(fields, context={"sdk": server.sdk})
+    return server.add_fault(fault_from(args, server.sdk))
 
 
 async def _call(server: MockAuthServer, path: str, method: str = "POST", cookie: str | None = None) -> dict[str, Any]:
@@ -88,7 +95,7 @@ def statuses(server: MockAuthServer, n: int) -> list[Any]:
 @pytest.mark.parametrize("code,clerk_code", [(429, "too_many_requests"), (500, "internal_clerk_error"),
                                              (503, "internal_clerk_error"), (401, "authentication_invalid")])
 def test_status_answers_any_code_with_a_clerk_error_body(mock, code, clerk_code):
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=code))
+    arm(mock, kind="status", path="*/tokens", status=code)
     r = call(mock)
     assert r["status"] == code
     assert r["body"]["errors"][0]["code"] == clerk_code
@@ -99,13 +106,13 @@ def test_status_answers_any_code_with_a_clerk_error_body(mock, code, clerk_code)
 
 
 def test_status_on_the_client_read_only(mock):
-    mock.add_fault(Fault(kind="status", path="*/v1/client", status=503))
+    arm(mock, kind="status", path="*/v1/client", status=503)
     assert call(mock, CLIENT, "GET")["status"] == 503
     assert call(mock)["status"] == 200  # */v1/client does not match .../tokens
 
 
 def test_delay_answers_normally_after_the_delay(mock):
-    mock.add_fault(Fault(kind="delay", path="*/tokens", delay=0.3))
+    arm(mock, kind="delay", path="*/tokens", delay=0.3)
     r = call(mock)
     assert r["status"] == 200 and r["body"]["jwt"].count(".") == 2
     kinds = [e.kind for e in mock.timeline.events() if e.source == "mock"
@@ -118,7 +125,7 @@ def test_delay_answers_normally_after_the_delay(mock):
 
 
 def test_drop_before_headers_keeps_dropping_until_released(mock):
-    fault = mock.add_fault(Fault(kind="drop", path="*/tokens"))
+    fault = arm(mock, kind="drop", path="*/tokens")
     # Chromium resends a POST once on a reused connection closed before any byte: a one-shot drop would be hidden.
     assert statuses(mock, 3) == ["before-headers"] * 3
     mock.release(fault.id)
@@ -127,14 +134,14 @@ def test_drop_before_headers_keeps_dropping_until_released(mock):
 
 
 def test_drop_mid_body_sends_headers_then_cuts(mock):
-    mock.add_fault(Fault(kind="drop", path="*/tokens", at="body"))
+    arm(mock, kind="drop", path="*/tokens", at="body")
     r = call(mock)
     assert r["status"] == 200 and r["failed"] == "mid-body"
     assert mock.timeline.events("fault")[0].data["drop_at"] == "body"
 
 
 def test_hold_then_release_pass_gives_the_normal_answer(mock):
-    fault = mock.add_fault(Fault(kind="hold", path="*/tokens"))
+    fault = arm(mock, kind="hold", path="*/tokens")
     r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "pass")))
     assert r["status"] == 200 and r["body"]["jwt"]
     assert mock.timeline.events("response")[-1].data["after"] == "hold"
@@ -142,7 +149,7 @@ def test_hold_then_release_pass_gives_the_normal_answer(mock):
 
 
 def test_hold_then_release_drop_closes_and_keeps_closing_until_released_again(mock):
-    fault = mock.add_fault(Fault(kind="hold", path="*/tokens", times=1))
+    fault = arm(mock, kind="hold", path="*/tokens", times=1)
     r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "drop")))
     assert r["failed"] == "before-headers"
     # The browser's silent resend must be closed too, or the SDK would never see the drop.
@@ -155,7 +162,7 @@ def test_hold_then_release_drop_closes_and_keeps_closing_until_released_again(mo
 
 
 def test_hold_times_holds_only_the_next_n(mock):
-    fault = mock.add_fault(Fault(kind="hold", path="*/tokens", times=1))
+    fault = arm(mock, kind="hold", path="*/tokens", times=1)
 
     async def scenario() -> tuple[dict, dict]:
         first = asyncio.create_task(_call(mock, TOKENS))
@@ -171,7 +178,7 @@ def test_hold_times_holds_only_the_next_n(mock):
 
 
 def test_hang_is_never_answered_and_its_release_drops(mock):
-    fault = mock.add_fault(Fault(kind="hang", path="*/tokens"))
+    fault = arm(mock, kind="hang", path="*/tokens")
     r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id)))
     assert r["failed"] == "before-headers"
     mock.release(fault.id)
@@ -179,7 +186,7 @@ def test_hang_is_never_answered_and_its_release_drops(mock):
 
 
 def test_release_all_lets_every_held_request_go(mock):
-    mock.add_fault(Fault(kind="hold", path="*/tokens"))
+    arm(mock, kind="hold", path="*/tokens")
     r = asyncio.run(_held_then(mock, lambda: mock.release(None, "pass")))
     assert r["status"] == 200
 
@@ -187,33 +194,33 @@ def test_release_all_lets_every_held_request_go(mock):
 # -- which calls -----------------------------------------------------------------------------------------------
 
 def test_calls_picks_the_nth_matching_calls(mock):
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, calls=(2, 4)))
+    arm(mock, kind="status", path="*/tokens", status=503, calls=[2, 4])
     assert statuses(mock, 5) == [200, 503, 200, 503, 200]
 
 
 def test_times_caps_the_applications(mock):
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=500, times=2))
+    arm(mock, kind="status", path="*/tokens", status=500, times=2)
     assert statuses(mock, 4) == [500, 500, 200, 200]
 
 
 def test_two_faults_make_a_sequence(mock):
     # Every matching fault counts every matching call, even one another fault took.
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=429, calls=(1,)))
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=500, calls=(2,)))
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, calls=(3,)))
+    arm(mock, kind="status", path="*/tokens", status=429, calls=[1])
+    arm(mock, kind="status", path="*/tokens", status=500, calls=[2])
+    arm(mock, kind="status", path="*/tokens", status=503, calls=[3])
     assert statuses(mock, 4) == [429, 500, 503, 200]
 
 
 def test_an_nth_call_drop_keeps_dropping_until_released(mock):
     # `calls: [2]` picks where the drop starts; from there it holds, or Chromium's resend would be answered.
-    fault = mock.add_fault(Fault(kind="drop", path="*/tokens", calls=(2,)))
+    fault = arm(mock, kind="drop", path="*/tokens", calls=[2])
     assert statuses(mock, 3) == [200, "before-headers", "before-headers"]
     mock.release(fault.id)
     assert statuses(mock, 1) == [200]
 
 
 def test_method_filter(mock):
-    mock.add_fault(Fault(kind="status", path="*/v1/client", method="GET", status=500))
+    arm(mock, kind="status", path="*/v1/client", method="GET", status=500)
     assert call(mock, CLIENT, "GET")["status"] == 500
     assert call(mock, CLIENT, "POST")["status"] == 200
 
@@ -286,7 +293,7 @@ def test_a_token_from_another_run_does_not_verify(jwt_mock):
 
 
 def test_every_request_is_on_the_timeline_in_order(mock):
-    mock.add_fault(Fault(kind="status", path="*/tokens", status=503, times=1))
+    arm(mock, kind="status", path="*/tokens", status=503, times=1)
     call(mock)
     call(mock)
     events = [(e.kind, e.data.get("status")) for e in mock.timeline.events() if e.source == "mock"
@@ -317,7 +324,7 @@ def test_an_exception_in_a_handler_is_a_recorded_500_not_an_unanswered_request(m
 
 def test_an_exception_in_a_delayed_answer_is_recorded_too(mock, monkeypatch):
     monkeypatch.setattr("harness.sdks.clerk.fapi.client", lambda *a, **k: 1 / 0)
-    mock.add_fault(Fault(kind="delay", path=CLIENT, delay=0.05))
+    arm(mock, kind="delay", path=CLIENT, delay=0.05)
     assert call(mock, CLIENT, "GET")["status"] == 500
     assert "ZeroDivisionError" in mock.timeline.events("mock.error")[-1].data["error"]
 
@@ -342,7 +349,7 @@ def _serial(token: str) -> int:
 
 @pytest.mark.parametrize("token,older", [("arrival", True), ("answer", False)])
 def test_a_held_answer_carries_the_token_minted_on_arrival_when_asked(mock, token, older):
-    mock.add_fault(Fault(kind="hold", path="*/tokens", times=1, token=token))
+    arm(mock, kind="hold", path="*/tokens", times=1, token=token)
 
     async def scenario() -> tuple[dict, dict]:
         held = asyncio.create_task(_call(mock, TOKENS))

@@ -132,7 +132,7 @@ def test_out_of_range_argument():
 
 def test_bad_enum_in_a_step_lists_the_allowed_values():
     msg = error_of(scenario_with("fault: {kind: explode}"), Path("s.yaml"))
-    assert msg == "s.yaml:10: steps[2] fault: kind must be one of 'status', 'delay', 'drop', 'hold' or 'hang'"
+    assert msg == "s.yaml:10: steps[2] fault: kind must be one of 'delay', 'drop', 'hang', 'hold' or 'status'"
 
 
 def test_bad_wait_event_lists_the_events():
@@ -143,7 +143,7 @@ def test_bad_wait_event_lists_the_events():
 def test_unknown_step_argument_lists_the_allowed_ones():
     msg = error_of(scenario_with("drop: {at: body, colour: red}"), Path("s.yaml"))
     assert msg == ("s.yaml:10: steps[2] drop: colour is not a known field "
-                   "(allowed: path, method, name, calls, times, at)")
+                   "(allowed: path, on, method, name, calls, times, at)")
 
 
 def test_bad_enum_in_setup_points_at_its_line():
