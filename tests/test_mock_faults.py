@@ -361,3 +361,130 @@ def test_a_held_answer_carries_the_token_minted_on_arrival_when_asked(mock, toke
 
     late, fresh = asyncio.run(scenario())
     assert (_serial(late["body"]["jwt"]) < _serial(fresh["body"]["jwt"])) is older
+
+
+# -- a drop applies as itself every time, and is never called released unless it was ------------------------------
+
+def test_drop_mid_body_cuts_every_matching_request_mid_body(mock):
+    # Before, the 2nd and later matches took the path of a fault released with a drop: closed before the headers.
+    arm(mock, kind="drop", path="*/tokens", at="body")
+    assert [call(mock).get("failed") for _ in range(3)] == ["mid-body"] * 3
+    assert [e.data["drop_at"] for e in mock.timeline.events("fault")] == ["body"] * 3
+
+
+def test_a_drop_never_released_is_never_labelled_released(mock):
+    from harness.report import view
+
+    fault = arm(mock, kind="drop", path="*/tokens")
+    assert statuses(mock, 3) == ["before-headers"] * 3
+    # Its later applications are the drop itself, not "its fault was released with a drop".
+    assert all("after" not in e.data for e in mock.timeline.events("fault"))
+    log = view.request_log(mock.timeline.to_list())
+    assert [r["answer"] for r in log if r["path"] == TOKENS] == [f"dropped before the headers by fault {fault.id}"] * 3
+    mock.stop()  # the run ends with the drop still armed
+    assert fault.state == "unreleased" and not fault.released
+    assert not mock.timeline.events("fault.released")
+    end = mock.timeline.events("fault.unreleased")
+    assert [e.data for e in end] == [{"fault": fault.id, "kind": "drop", "was": "armed", "applied": 3}]
+    rows = [r.what for r in view.timeline_rows(mock.timeline.to_list(), [], None)]
+    assert f"fault {fault.id} (drop) was never released: still armed when the run ended; it applied 3 times" in rows
+    assert not any("released (" in row for row in rows)
+
+
+def test_a_hold_still_dropping_at_the_end_is_not_called_ended(mock):
+    from harness.report import view
+
+    fault = arm(mock, kind="hold", path="*/tokens", times=1)
+    asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "drop")))
+    mock.stop()
+    assert [e.data["was"] for e in mock.timeline.events("fault.unreleased")] == ["dropping"]
+    rows = [r.what for r in view.timeline_rows(mock.timeline.to_list(), [], None)]
+    assert any(f"fault {fault.id} released with a drop" in r and "until released again" in r for r in rows)
+    assert any("still dropping after its release with a drop when the run ended" in r for r in rows)
+
+
+def test_a_request_held_when_the_run_ends_is_dropped_and_says_why(mock):
+    arm(mock, kind="hold", path="*/tokens")
+    r = asyncio.run(_held_then(mock, mock.stop))
+    assert r["failed"] == "before-headers"
+    assert mock.timeline.events("fault")[-1].data["after"] == "run-end"
+
+
+def test_an_nth_call_drop_marks_its_applications_outside_calls_as_repeats(mock):
+    arm(mock, kind="drop", path="*/tokens", calls=[2])
+    assert statuses(mock, 3) == [200, "before-headers", "before-headers"]
+    assert [e.data.get("repeat", False) for e in mock.timeline.events("fault")] == [False, True]
+
+
+# -- composition: kinds chained on one request ----------------------------------------------------------------------
+
+def test_a_chain_delays_then_cuts_mid_body_every_time(mock):
+    from harness.report import view
+
+    fault = arm(mock, path="*/tokens", chain=[{"delay": "300ms"}, {"drop": "body"}])
+    for _ in range(2):  # a chain with a drop keeps applying, each time as a whole
+        started = time.monotonic()
+        r = call(mock)
+        assert r["status"] == 200 and r["failed"] == "mid-body"
+        assert time.monotonic() - started >= 0.3
+    events = [(e.data["kind"], e.data["stage"], e.data.get("delay"), e.data.get("drop_at"))
+              for e in mock.timeline.events("fault")]
+    assert events == [("delay", 1, 0.3, None), ("drop", 2, None, "body")] * 2
+    armed = mock.timeline.events("fault.armed")[0].data
+    assert armed == {"fault": fault.id, "kind": "chain", "path": "*/tokens",
+                     "chain": [{"kind": "delay", "delay": 0.3}, {"kind": "drop", "drop_at": "body"}]}
+    log = [r for r in view.request_log(mock.timeline.to_list()) if r["path"] == TOKENS]
+    assert log[0]["answer"] == f"delayed 0.3 s, then dropped mid-body by fault {fault.id}"
+    rows = [r.what for r in view.timeline_rows(mock.timeline.to_list(), [], None)]
+    assert f"fault {fault.id} armed: delay 0.3 s, then drop mid-body on */tokens" in rows
+
+
+def test_a_chain_holds_then_answers_its_own_status(mock):
+    fault = arm(mock, path="*/tokens", chain=["hold", {"status": 503}])
+    r = asyncio.run(_held_then(mock, lambda: mock.release(fault.id, "pass")))
+    assert r["status"] == 503 and r["body"]["errors"][0]["code"] == "internal_clerk_error"
+    assert [e.kind for e in mock.timeline.events() if e.kind in ("fault", "fault.held")] == ["fault.held", "fault"]
+    assert call(mock)["status"] == 200  # released: the chain ended as one fault
+
+
+def test_a_chain_delays_a_status_so_the_sdk_sees_a_slow_429(mock):
+    arm(mock, path="*/tokens", chain=[{"delay": 0.2}, {"status": 429}])
+    started = time.monotonic()
+    assert call(mock)["status"] == 429 and time.monotonic() - started >= 0.2
+    # `wait_for: token_response` counts a status fault's event: a chain's status stage is one.
+    from harness.scenario.steps import WAIT_EVENTS
+
+    assert sum(WAIT_EVENTS["token_response"](e) for e in mock.timeline.events()) == 1
+
+
+def test_a_chain_ending_in_a_normal_answer_says_what_let_it_through(mock):
+    arm(mock, path="*/tokens", chain=[{"delay": 0.05}, {"delay": 0.05}])
+    assert call(mock)["status"] == 200
+    assert mock.timeline.events("response")[-1].data["after"] == "delay"
+
+
+# -- named requests: the adapter says which path `on: NAME` is ----------------------------------------------------
+
+def test_on_names_the_request_through_the_adapter(mock):
+    token = arm(mock, kind="status", status=429, on="token")
+    client = arm(mock, kind="status", status=500, on="client", method="GET")
+    assert (token.path, client.path) == ("*/tokens", "*/v1/client")
+    assert call(mock)["status"] == 429 and call(mock, CLIENT, "GET")["status"] == 500
+    assert mock.timeline.events("fault.armed")[0].data["on"] == "token"
+
+
+def test_no_path_and_no_on_takes_the_token_request(mock):
+    assert arm(mock, kind="drop").path == "*/tokens"
+
+
+def test_on_token_for_supabase_is_gotrue_s_token_endpoint():
+    from harness.errors import HarnessError
+    from harness.sdks.supabase import SupabaseSdk
+
+    server = MockAuthServer(Timeline(), SupabaseSdk(), bundle_dist=None, sdk_version="0.0.0")
+    with server:
+        assert arm(server, kind="status", status=503, on="token").path == "*/auth/v1/token"
+        assert call(server, "/auth/v1/token?grant_type=refresh_token")["status"] == 503
+        # GoTrue mints when it answers: `token: arrival` is refused when the fault is armed, never ignored.
+        with pytest.raises(HarnessError, match="token: arrival needs an SDK whose tokens can be pinned"):
+            server.add_fault(fault_from(FaultArgs.model_validate({"kind": "hold", "token": "arrival"}), server.sdk))

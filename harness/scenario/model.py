@@ -327,9 +327,21 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's booleans: only ``true`` and ``false``. YAML 1.1 also reads ``yes``,
+    ``no``, ``on`` and ``off`` as booleans, which would turn a fault's ``on: token`` into the key ``True``."""
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                      list("tTfF"))
+
+
 def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML and remember the line of every node by its path, for error messages."""
-    loader = yaml.SafeLoader(text)
+    loader = _ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -72,6 +72,8 @@ class _Composed(Envelope):
             raise ValueError(f"give kind ({', '.join(KINDS)}) or chain (a list of them), "
                              + ("not both" if kind else "one of the two"))
         if chain is not None:
+            if not chain:
+                raise ValueError("chain needs at least one stage, e.g. [{delay: 2s}, {drop: body}]")
             if given:
                 raise ValueError(f"with chain, every argument goes in its stage ({sorted(given)[0]} is given "
                                  "beside the chain)")
@@ -87,9 +89,10 @@ class _Composed(Envelope):
 
 
 KindName = Literal[tuple(KINDS)]  # type: ignore[valid-type]  # a Literal of the registered names
-_KIND: tuple[Any, Any] = (Optional[KindName], Field(None, description="the kind of fault (the table of kinds below); or give chain"))
+_KIND: tuple[Any, Any] = (Optional[KindName], Field(
+    None, description="the kind of fault (the table of kinds below); or give chain"))
 _CHAIN: tuple[Any, Any] = (Optional[list[Stage]], Field(  # type: ignore[valid-type]  # a model made at runtime
-    None, min_length=1, description="kinds applied in order to the same request, e.g. [{delay: 2s}, {drop: body}]: "
+    None, description="kinds applied in order to the same request, e.g. [{delay: 2s}, {drop: body}]: "
                                     "each stage hands the request on until one ends it (status, drop, hang: put "
                                     "it last); at most one stage waits for a release"))
 
