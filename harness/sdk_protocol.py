@@ -9,7 +9,8 @@ generic module. It holds no behaviour, only shapes:
   own state after each step, and the oracles count a removal of any of its ``names`` as losing the session.
 * :class:`TokenAuthority` -- the server's side of the tokens the mock mints: it verifies a credential the way the
   SDK's server library would, and tells the timeline of every token it mints.
-* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes, error bodies, page snippets).
+* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes and their names for faults, error
+  bodies, page snippets).
 
 Invariant: a removal is judged from timeline events of kind :attr:`SessionStore.event_kind` whose ``name`` is one
 of :attr:`SessionStore.names`; the store's state after a step is an event of kind :attr:`SessionStore.state_kind`.
@@ -18,7 +19,7 @@ of :attr:`SessionStore.names`; the store's state after a step is an event of kin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol, TypeGuard
 
 from aiohttp import web
 
@@ -97,6 +98,10 @@ class SdkAdapter(Protocol):
     sdk_state_js: str  # the SDK's own view: loaded, status, user, session
     sign_in_js: str | None  # signs in through the SDK's own API when the page loads signed out (None: no need)
     user_view: str  # how a sentence names the SDK's view of the user ("`Clerk.user`")
+    # The SDK's requests by name, as scenarios' faults pick them (``on: token``) -> a glob on the request path. Every
+    # adapter names at least ``token`` (its token request: what a fault without path or on takes).
+    request_paths: Mapping[str, str]
+    pins_tokens: bool  # the mock can mint a token as a request arrives and answer with it later (token: arrival)
     clear_token_cache_js: str
     get_token_js: str
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -45,6 +46,10 @@ class ClerkSdk:
     page_carries_session = True  # the cookie travels with every page request
     sign_in_js: str | None = None  # the mock's client is signed in from the first load
     user_view = "`Clerk.user`"
+    # The Frontend API's requests as faults name them (`on: token`), all under the same-origin proxy path.
+    request_paths: Mapping[str, str] = {"token": "*/tokens", "client": "*/v1/client", "touch": "*/touch",
+                                        "environment": "*/v1/environment", "handshake": "*/v1/client/handshake"}
+    pins_tokens = True  # TokenIssuer.pin: a held or delayed answer can carry the token of its arrival
     user_id = USER_ID
     session_id = SESSION_ID
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from aiohttp import web
 
@@ -49,6 +49,10 @@ class SupabaseSdk:
     watch_cookies: tuple[str, ...] = ()
     page_carries_session = False  # the page sends the access token to /api/me itself
     user_view = "`getSession().session.user`"
+    # GoTrue's requests as faults name them (`on: token` is the password sign-in and every refresh).
+    request_paths: Mapping[str, str] = {"token": "*/auth/v1/token", "user": "*/auth/v1/user",
+                                        "logout": "*/auth/v1/logout", "settings": "*/auth/v1/settings"}
+    pins_tokens = False  # GoTrue's session body is minted when it is answered: no token to pin on arrival
 
     def __init__(self, token_ttl: float = 3600.0) -> None:
         self.state = GoTrueState(ttl=token_ttl)
