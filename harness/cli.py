@@ -110,10 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--sdk-version", "--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
-                          f"package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
-                          f"(default: each scenario's SDK's two known versions, one each side of its founding fix). "
-                          f"--clerk-version is an alias")
+                     help="a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
+                          "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
+                          "(default: each scenario's SDK's two known versions, one each side of its founding fix). "
+                          "--clerk-version is an alias")
     run.add_argument("--sdk", choices=sorted(SDKS), default=None,
                      help="only the scenarios of this SDK (setup.sdk) among those named")
     _browser_options(run)

@@ -19,9 +19,9 @@ Options that pytest-playwright already defines are read from it, not redefined: 
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
 ``--sdk-version [SDK=]V`` (repeatable; bare, it applies to every scenario, ``SDK=V`` only to that SDK's; the old
 ``--clerk-version V`` is an alias of ``--sdk-version clerk=V``), ``--chromium``, ``--browser-mode``,
-``--harness-repeat``, ``--shard`` and ``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per core (runs mostly wait on the SDK's
-timers); each worker process has its own engine. The fixtures for timelines written in Python are in
-:mod:`harness.pytest_fixtures`.
+``--harness-repeat``, ``--shard`` and ``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per
+core (runs mostly wait on the SDK's timers); each worker process has its own engine. The fixtures for timelines
+written in Python are in :mod:`harness.pytest_fixtures`.
 
 Each item carries ``item.harness_result`` (the :class:`RunResult`) after it ran, and ``user_properties``
 (scenario, sdk_version, browser -- its kind --, browser_path, browser_mode, outcome, expected) for JUnit and HTML

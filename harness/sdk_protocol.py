@@ -99,6 +99,9 @@ class SdkAdapter(Protocol):
     user_view: str  # how a sentence names the SDK's view of the user ("`Clerk.user`")
     clear_token_cache_js: str
     get_token_js: str
+    token_cache: bool  # the SDK caches tokens, so ``clear_token_cache`` makes a refresh due (False: it refuses)
+    token_path: str  # glob of the SDK's token request path ("*/tokens"): what `harness serve`'s fault buttons take
+    serve_token_ttl: float  # the token lifetime `harness serve` starts with: a refresh comes due within a session
 
     @property
     def issuer(self) -> TokenAuthority: ...  # read-only: adapters expose their state's issuer

@@ -45,6 +45,9 @@ class ClerkSdk:
     page_carries_session = True  # the cookie travels with every page request
     sign_in_js: str | None = None  # the mock's client is signed in from the first load
     user_view = "`Clerk.user`"
+    token_cache = True  # Clerk.session caches its token: clear_token_cache makes the next getToken a refresh
+    token_path = "*/tokens"  # POST /v1/client/sessions/<id>/tokens
+    serve_token_ttl = 60.0
     user_id = USER_ID
     session_id = SESSION_ID
 

@@ -49,6 +49,9 @@ class SupabaseSdk:
     watch_cookies: tuple[str, ...] = ()
     page_carries_session = False  # the page sends the access token to /api/me itself
     user_view = "`getSession().session.user`"
+    token_cache = False  # a refresh comes due through expires_at only
+    token_path = "*/auth/v1/token"  # POST /auth/v1/token?grant_type=refresh_token (and password, at sign-in)
+    serve_token_ttl = 8.0  # below gotrue-js's 10 s margin: every return to the tab, reload and tick refreshes
 
     def __init__(self, token_ttl: float = 3600.0) -> None:
         self.state = GoTrueState(ttl=token_ttl)
