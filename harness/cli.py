@@ -22,6 +22,9 @@ from harness.report.progress import Progress
 from harness.sdks import DEFAULT_SDK as _DEFAULT_SDK
 from harness.sdks import SDKS
 
+# The first adapter's own option name, from before there were others; kept as an alias of --sdk-version.
+_VERSION_ALIAS = "--clerk-version"
+
 if TYPE_CHECKING:
     from harness.engine.result import RunResult
     from harness.engine.scheduler import SignalHandler
@@ -109,11 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run scenarios (ids, paths or folders) on one or more versions; exit 1 if an "
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    run.add_argument("--sdk-version", "--clerk-version", action="append", dest="versions", metavar="V",
+    run.add_argument("--sdk-version", _VERSION_ALIAS, action="append", dest="versions", metavar="V",
                      help="a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
                           "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
                           "(default: each scenario's SDK's two known versions, one each side of its founding fix). "
-                          "--clerk-version is an alias")
+                          f"{_VERSION_ALIAS} is an alias")
     run.add_argument("--sdk", choices=sorted(SDKS), default=None,
                      help="only the scenarios of this SDK (setup.sdk) among those named")
     _browser_options(run)
@@ -130,9 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
                            "reproducing by hand")
     serve.add_argument("--sdk", choices=sorted(SDKS), default=None,
                        help=f"which SDK's app to serve (default: {_DEFAULT_SDK})")
-    serve.add_argument("--sdk-version", "--clerk-version", dest="version", default=None, metavar="V",
+    serve.add_argument("--sdk-version", _VERSION_ALIAS, dest="version", default=None, metavar="V",
                        help="a version of the SDK's package (default: its version with the founding bug); "
-                            "--clerk-version is an alias")
+                            f"{_VERSION_ALIAS} is an alias")
     serve.add_argument("--chromium", metavar="PATH", help="Chromium binary to use")
     serve.add_argument("--headed", action="store_true", help="show the browser window, and the panel beside it")
     serve.add_argument("--browser-mode", choices=["real", "emulated", "simulated"], default=None,

@@ -17,8 +17,8 @@ more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
-``--sdk-version [SDK=]V`` (repeatable; bare, it applies to every scenario, ``SDK=V`` only to that SDK's; the old
-``--clerk-version V`` is an alias of ``--sdk-version clerk=V``), ``--chromium``, ``--browser-mode``,
+``--sdk-version [SDK=]V`` (repeatable; bare, it applies to every scenario, ``SDK=V`` only to that SDK's; the first
+adapter's old option is an alias of ``SDK=V`` for it, :data:`_LEGACY_OPTION`), ``--chromium``, ``--browser-mode``,
 ``--harness-repeat``, ``--shard`` and ``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per
 core (runs mostly wait on the SDK's timers); each worker process has its own engine. The fixtures for timelines
 written in Python are in :mod:`harness.pytest_fixtures`.
@@ -40,7 +40,7 @@ from harness.errors import HarnessError
 
 _STATE = pytest.StashKey[dict]()
 _ASKED = pytest.StashKey[list]()  # the versions asked for, as VersionAsk, checked before collection
-# The option the Clerk adapter's users have always typed; it means ``--sdk-version clerk=V``.
+# The option the first adapter's users have always typed, and the SDK it stands for: ``--sdk-version <SDK>=V``.
 _LEGACY_OPTION, _LEGACY_SDK = "--clerk-version", "clerk"
 
 
