@@ -24,6 +24,7 @@ REQUIRED = {
     "supabase-refresh-online-control",       # the positive control
     "supabase-two-tabs-offline-return",      # two tabs, one localStorage: the storage-event path
     "supabase-token-429-ticker",             # a 429 on the ticker's refresh (supabase-js#2145): 2.39.1 .. 2.108.1
+    "supabase-token-500-tab-visible",        # a 500 on return to the tab (supabase-js#2145): before 2.108.2
 }
 
 
