@@ -129,9 +129,10 @@ def test_real_matrix_lines_summary_and_report(tmp_path: Path) -> None:
 @pytest.mark.scenario
 def test_real_bisect_and_matrix_on_supabase(tmp_path: Path) -> None:
     """The Supabase founding scenario over @supabase/supabase-js: bisect 2.27.0 .. 2.25.0 (three adjacent
-    releases), then a matrix of the same releases; both list Supabase's package and name its flip."""
+    releases), then a matrix of two; both list Supabase's package and name its flip. Each run may wait up to 45 s
+    for the SDK's refresh attempt, so the commands get more than the helper's default two minutes."""
     proc = harness("bisect", "supabase-offline-tab-visible", "--good", "2.27.0", "--bad", "2.25.0", "--no-trace",
-                   "--jobs", "1", "--reports", str(tmp_path / "bisect"), cwd=tmp_path)
+                   "--jobs", "1", "--reports", str(tmp_path / "bisect"), cwd=tmp_path, timeout=600)
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     assert "over 3 releases of @supabase/supabase-js, 2.25.0 .. 2.27.0" in out, out
@@ -140,7 +141,7 @@ def test_real_bisect_and_matrix_on_supabase(tmp_path: Path) -> None:
     assert "replay: harness run supabase-offline-tab-visible --sdk-version 2.27.0" in out
     assert "3 runs; none skipped" in out
     proc = harness("matrix", "supabase-offline-tab-visible", "--versions", "2.26.0, 2.27.0", "--no-trace",
-                   "--reports", str(tmp_path / "matrix"), cwd=tmp_path)
+                   "--reports", str(tmp_path / "matrix"), cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "x 2 releases of @supabase/supabase-js (2.26.0 .. 2.27.0)" in proc.stderr
     assert "supabase-offline-tab-visible: reproduced 2.26.0 (1) | survived 2.27.0 (1)" in proc.stdout
