@@ -330,8 +330,9 @@ def _run(args: argparse.Namespace) -> int:
             except HarnessError as err:  # bad input found mid-way: report the runs that finished, then say it
                 results = list(getattr(err, "finished", []))
                 raise
-            finally:  # an interrupted command still reports the runs that finished
-                _write_reports(results, args.html or args.reports / "report.html", args.junit)
+            finally:  # an interrupted command still reports the runs that finished, and names the rest
+                _write_reports(results, args.html or args.reports / "report.html", args.junit,
+                               _not_run(plans, results, interrupted))
     if options.repeat > 1:
         _print_repeat_summary(results)
     if interrupted is not None:
@@ -355,15 +356,34 @@ def _print_repeat_summary(results: list) -> None:
               f"{'  (expected ' + row.expected + ')' if row.expected else ''}")
 
 
-def _write_reports(results: list, html_path: Path, junit_path: Path | None) -> None:
+def _not_run(plans: list, results: list, interrupted: BaseException | None) -> list:
+    """The planned runs an interrupt kept from finishing, for the reports (none when nothing was interrupted)."""
+    from harness.report.junit import NotRun
+
+    if interrupted is None:
+        return []
+    signum = getattr(interrupted, "signum", None)
+    how = {int(signal.SIGTERM): "SIGTERM", int(signal.SIGINT): "Ctrl-C"}.get(int(signum or 0), "an interrupt")
+    finished = {(r.scenario, r.version, r.repeat) for r in results}
+    return [NotRun(p.scenario.id, p.version, p.repeat, f"not played: the command was stopped by {how}")
+            for p in plans if (p.scenario.id, p.version, p.repeat) not in finished]
+
+
+def _write_reports(results: list, html_path: Path, junit_path: Path | None, not_run: Sequence = ()) -> None:
+    """The HTML report (and JUnit) of the runs that finished; an interrupted command writes them even when none
+    did, saying what it did not play."""
     from harness.report import html, junit
 
-    if not results:
+    if not results and not not_run:
         return
-    html.write_report(results, html_path)
+    notice = None
+    if not_run:
+        notice = (f"Interrupted: {len(results)} run{'' if len(results) == 1 else 's'} finished, {len(not_run)} "
+                  f"did not ({not_run[0].reason.removeprefix('not played: ')}).")
+    html.write_report(results, html_path, notice=notice)
     print(f"report: {html_path}", file=sys.stderr)
     if junit_path is not None:
-        junit.write_junit(results, junit_path)
+        junit.write_junit(results, junit_path, not_run=not_run)
         print(f"junit: {junit_path}", file=sys.stderr)
 
 

@@ -61,7 +61,7 @@ class ScriptedRun:
             raise AttributeError(f"no step {name!r} (known steps: {', '.join(sorted(STEPS))})")
         if value is not None:
             args = {"value": value, **args}
-        validated = spec.args.model_validate(args)
+        validated = spec.args.model_validate(args, context={"sdk": self.run.sdk})  # checked for the run's SDK
         step = Step(name, validated.model_dump(exclude_unset=True), line=0, label=label, timeout=timeout)
         try:
             self.run.step(step)

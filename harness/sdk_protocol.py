@@ -13,7 +13,8 @@ generic module. It holds no behaviour, only shapes:
   view of the user (:class:`BackendAnswer`), and how it answers (a redirect, cookies it sets). The mock server
   records the view and sends the answer; what the backend decides is the adapter's, in its own package (a port of
   the SDK's server library, with a handshake if it has one; or :class:`harness.mock.backend.CredentialBackend`).
-* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes, error bodies, page snippets).
+* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes and their names for faults, error
+  bodies, page snippets).
 
 Invariants: a removal is judged from timeline events of kind :attr:`SessionStore.event_kind` whose ``name`` is one
 of :attr:`SessionStore.names`; the store's state after a step is an event of kind :attr:`SessionStore.state_kind`.
@@ -24,7 +25,7 @@ is a :class:`CookieWrite` the server records (the page's watcher cannot see a ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol
 
 from aiohttp import web
 
@@ -134,11 +135,14 @@ class SdkAdapter(Protocol):
     sdk_state_js: str  # the SDK's own view: loaded, status, user, session
     sign_in_js: str | None  # signs in through the SDK's own API when the page loads signed out (None: no need)
     user_view: str  # how a sentence names the SDK's view of the user ("`getSession().session.user`")
+    # The SDK's requests by name, as scenarios' faults pick them (``on: token``) -> a glob on the request path. Every
+    # adapter names at least ``token`` (its token request: what a fault without path or on takes).
+    request_paths: Mapping[str, str]
+    pins_tokens: bool  # the mock can mint a token as a request arrives and answer with it later (token: arrival)
     clear_token_cache_js: str
     get_token_js: str
     client_read_path: str | None  # the GET the SDK loads its client state with (a path suffix); None: none
     token_cache: bool  # the SDK caches tokens, so ``clear_token_cache`` makes a refresh due (False: it refuses)
-    token_path: str  # glob of the SDK's token request path ("*/tokens"): what `harness serve`'s fault buttons take
     serve_token_ttl: float  # the token lifetime `harness serve` starts with: a refresh comes due within a session
     backends: tuple[str, ...]  # the app backends ``setup.backend`` may choose; the first is the default
 

@@ -91,7 +91,7 @@ class ServeOptions:
         return self.run.webdriver or "masked"
 
 
-# Stands for the adapter's token request path (``SdkAdapter.token_path``) in a command's arguments.
+# Stands for the adapter's token request path (``SdkAdapter.request_paths["token"]``) in a command's arguments.
 TOKEN_PATH = "<the SDK's token path>"
 
 
@@ -105,7 +105,7 @@ class Command:
 
     def args_for(self, sdk: SdkAdapter) -> dict[str, Any]:
         """The step's arguments for this SDK (:data:`TOKEN_PATH` replaced by its token path)."""
-        return {k: sdk.token_path if v == TOKEN_PATH else v for k, v in self.args.items()}
+        return {k: sdk.request_paths["token"] if v == TOKEN_PATH else v for k, v in self.args.items()}
 
 
 # The panel's buttons, as scenario steps. Their order is the panel's.

@@ -34,7 +34,7 @@ def test_the_generic_modules_import_no_adapter():
 def test_every_adapter_names_its_backends_and_serve_choices(name):
     cls = adapter_class(name)
     assert cls.backends and adapter_for_package(cls.package) is cls
-    assert cls.token_path.startswith("*/") and cls.serve_token_ttl > 0
+    assert cls.request_paths["token"].startswith("*/") and cls.serve_token_ttl > 0
     sdk = sdk_for(name, token_ttl=60)
     for backend in cls.backends:
         made = sdk.app_backend(backend)

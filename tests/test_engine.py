@@ -128,6 +128,26 @@ def test_a_run_cut_by_sigterm_keeps_finished_results_and_exits_143(tmp_path):
     assert marked_processes(launched_by=proc.pid) == []
 
 
+def test_sigterm_before_any_run_finished_still_writes_the_reports(tmp_path):
+    """Stopped before a single run finished, `harness run` still leaves a report and a JUnit file that say so: a CI
+    consumer sees every planned run as skipped, not an absent file."""
+    import xml.etree.ElementTree as ET
+
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "run", "sleep-wake", "--clerk-version", FIXED,
+                             "--jobs", "1", "--reports", str(tmp_path), "--no-trace", "--junit",
+                             str(tmp_path / "junit.xml")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)  # set-up done, the run under way (sleep-wake takes well over 10 s)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Interrupted: 0 runs finished, 1 did not (the command was stopped by SIGTERM)" in \
+        (tmp_path / "report.html").read_text()
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "1" and suite.get("skipped") == "1"
+    [case] = suite.findall("testcase")
+    assert case.get("name") == f"sleep-wake[{FIXED}]" and case.find("skipped") is not None
+
+
 # -- a browser elsewhere -------------------------------------------------------------------------------------------
 
 def test_runs_on_a_chromium_reached_only_through_cdp_endpoint(chromium, tmp_path):

@@ -128,11 +128,31 @@ def test_the_disk_refusing_the_result_leaves_the_folder_incomplete(run, tmp_path
     assert (folder / artifacts.MARKER).exists() and not (folder / "result.json").exists()
 
 
-def test_a_step_that_hangs_past_its_timeout(run, fault_step, tmp_path, monkeypatch):
+@pytest.mark.parametrize("mode", ["real", "emulated", "simulated"])
+def test_a_step_that_hangs_past_its_timeout(run, fault_step, tmp_path, monkeypatch, mode):
     monkeypatch.setattr(run_module, "HANG_GRACE_S", 2.0)
     fault_step(lambda ctx: ctx.driver.page.evaluate("() => new Promise(() => {})"))  # never settles
     started = time.monotonic()
     text = TIMELINE.replace("  - online_check", "  - online_check: {}\n    timeout: 1s")
-    result = run(text, FIXED, reports_dir=tmp_path / "reports", mode="real")
+    result = run(text, FIXED, reports_dir=tmp_path / "reports", mode=mode)
     _check(result, "step 2 `online_check`", "did not return within its timeout", started=started, bound=40)
     _no_chromium_of_ours_left()
+
+
+def test_a_hang_in_a_shared_browser_ends_that_run_only(fault_step, bundle_cache, tmp_path, monkeypatch):
+    """Emulated runs of one worker share a launched browser: the watchdog ends it for the hung run, and the next
+    run on that worker gets a new one and its claimed verdict."""
+    from harness.engine.options import RunOptions
+    from harness.engine.plan import RunPlan
+    from harness.engine.scheduler import Engine
+    from harness.scenario.model import parse_scenario
+
+    monkeypatch.setattr(run_module, "HANG_GRACE_S", 2.0)
+    fault_step(lambda ctx: ctx.driver.page.evaluate("() => new Promise(() => {})"))
+    hung = parse_scenario(TIMELINE.replace("  - online_check", "  - online_check: {}\n    timeout: 1s"))
+    fine = parse_scenario(TIMELINE.replace("  - online_check\n", "").replace("harness-fault", "after-the-hang"))
+    options = RunOptions(reports_dir=tmp_path, jobs=1, trace="off", browser_mode="emulated")
+    with Engine(options, cache=bundle_cache) as engine:
+        first, second = engine.play([RunPlan(hung, FIXED), RunPlan(fine, FIXED)])
+    assert first.outcome == "error" and "did not return within its timeout" in first.sentence, first.sentence
+    assert second.outcome == second.expected == "survived", second.sentence

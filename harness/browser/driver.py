@@ -17,7 +17,10 @@ Three browser modes (``DriverOptions.mode``):
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
+from weakref import WeakKeyDictionary
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -155,6 +158,7 @@ class BrowserDriver:
         self.pages: list[Page] = []  # every tab ever opened, in order: tab n is pages[n - 1]
         self.page: Page | None = None  # the tab the steps act on
         self.real: RealChromium | None = None  # the self-launched Chromium (real mode)
+        self.launched_pid: int | None = None  # emulated/simulated: the Playwright-launched browser's process
         self.tabs: RealTabs | SimulatedTabs | None = None  # how tab actions happen (None: emulated)
         self._front: Page | None = None  # the tab on show in the window
         self._recent: list[Page] = []  # open tabs, the most recently brought to front last
@@ -231,10 +235,28 @@ class BrowserDriver:
             # The default context: a new_context() would bring Playwright's focus emulation back.
             return self.browser.contexts[0]
         if self.source.browser is not None:
+            self.launched_pid = browser_pid(self.source.browser)
             return self.source.browser.new_context(viewport=self.options.viewport)
         self.browser = self._pw.chromium.launch(executable_path=str(self.options.executable),
                                                 headless=self.options.headless, slow_mo=self.options.slowmo)
+        self.launched_pid = browser_pid(self.browser)
         return self.browser.new_context(viewport=self.options.viewport)
+
+    @property
+    def owns_browser_process(self) -> bool:
+        """Whether :meth:`kill_browser` can end the browser: not one started elsewhere (``--cdp-endpoint``)."""
+        return self.real is not None or self.launched_pid is not None
+
+    def kill_browser(self) -> None:
+        """End the browser process this run drives, from any thread (no Playwright call): a blocked Playwright call
+        then fails. A browser started elsewhere is not ours to end: nothing happens."""
+        if self.real is not None:
+            self.real.kill()
+        elif self.launched_pid is not None:
+            try:
+                os.kill(self.launched_pid, signal.SIGKILL)  # a shared browser: the worker launches a new one
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def _remote_context(self, endpoint: str) -> BrowserContext:
         """A browser started elsewhere, in its default context (real tab visibility, as in real mode), emptied of
@@ -815,3 +837,20 @@ def _path(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path
+
+
+_BROWSER_PIDS: "WeakKeyDictionary[Browser, int | None]" = WeakKeyDictionary()
+
+
+def browser_pid(browser: Browser) -> int | None:
+    """The process id of a Playwright-launched browser (asked once over CDP, then remembered), so that a watchdog
+    can end it without a Playwright call. None if the browser does not say."""
+    if browser not in _BROWSER_PIDS:
+        pid = None
+        try:
+            info = browser.new_browser_cdp_session().send("SystemInfo.getProcessInfo")
+            pid = next((p["id"] for p in info.get("processInfo", []) if p.get("type") == "browser"), None)
+        except PlaywrightError:
+            pass
+        _BROWSER_PIDS[browser] = pid
+    return _BROWSER_PIDS[browser]

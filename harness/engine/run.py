@@ -188,7 +188,7 @@ class Run:
             if grouped:
                 assert self.driver.context is not None  # `grouped` says so
                 self.driver.context.tracing.group(f"{index}. {label}")
-            spec.run(self.ctx, spec.args.model_validate(step.args), timeout)
+            spec.run(self.ctx, spec.args.model_validate(step.args, context={"sdk": self.sdk}), timeout)
             problem = self.harness_problem()
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
                 raise HarnessError(problem)
@@ -393,7 +393,8 @@ class Run:
 class _Watchdog:
     """Ends the browser when a step overruns its timeout by :data:`HANG_GRACE_S` (a call that never returns): the
     blocked Playwright call then fails, and the run ends in `error` naming the hung step. Kills only what needs no
-    Playwright call (the self-launched Chromium's process group), so it may act from its own thread."""
+    Playwright call (the self-launched Chromium's process group, or a launched browser's process by the pid it
+    gave at start), so it may act from its own thread. A browser reached over ``--cdp-endpoint`` is left alone."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
@@ -410,10 +411,14 @@ class _Watchdog:
     def _fire(self, where: str, timeout: float) -> None:
         why = (f"the step did not return within its timeout ({timeout:g} s, plus {HANG_GRACE_S:g} s of grace), so "
                "the harness ended the browser")
-        self.run.timeline.emit("runner", "step.hung", why=why, step=where)
         driver = self.run.driver
-        if driver is not None and driver.real is not None:
-            driver.real.kill()
+        ours = driver is not None and driver.owns_browser_process
+        if not ours:
+            why = (f"the step did not return within its timeout ({timeout:g} s, plus {HANG_GRACE_S:g} s of grace); "
+                   "the browser is not the harness's to end (--cdp-endpoint), so the step is left to return")
+        self.run.timeline.emit("runner", "step.hung", why=why, step=where)  # first: the kill fails the step
+        if driver is not None and ours:
+            driver.kill_browser()
 
     def disarm(self) -> None:
         if self._timer is not None:

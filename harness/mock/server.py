@@ -10,6 +10,11 @@ view, and sends its answer -- a redirect (a handshake), or the page with the coo
 ``Set-Cookie`` writes of the session store are on the timeline as ``cookie`` events (``via: Set-Cookie``), because
 the page's watcher cannot see them. It imports no adapter.
 
+A request a fault takes (:mod:`harness.mock.faults`) is the fault's: the server asks its :class:`FaultBook` on every
+request and, when one applies, awaits its stages with a few hooks (answer normally, the adapter's error body, close
+the connection, the timeline, pin the answer's token); the server knows no fault kind. Faults still armed when the
+server stops are recorded as ``fault.unreleased``, never as released.
+
 A request refused by its guard (a foreign ``Host``, or a state change from another origin: see
 :mod:`harness.mock.guard`) answers 403 and is recorded as ``request.refused``, never as a ``request``.
 
@@ -19,17 +24,17 @@ A failure of the mock itself is never passed off as the SDK's: any exception a h
 
 from __future__ import annotations
 
-import asyncio
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from harness import resources
-from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
+from harness.mock.faults import Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import TokenIssuer, peek
@@ -84,7 +89,11 @@ class MockAuthServer(ThreadedApp):
                            host=request.headers.get("Host"), origin=request.headers.get("Origin"), reason=reason)
 
     def stop(self) -> None:
-        self.faults.clear()  # held requests are let go before the loop stops
+        # Held requests are dropped before the loop stops; a fault never released is recorded as such, not as
+        # released.
+        for fault, was in self.faults.end_run():
+            self.timeline.emit("mock", "fault.unreleased", fault=fault.id, kind=fault.kind, was=was,
+                               applied=fault.applied)
         super().stop()
 
     def build_app(self) -> web.Application:
@@ -118,20 +127,20 @@ class MockAuthServer(ThreadedApp):
     # -- request handling ------------------------------------------------------------------------------------------
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         # The bookkeeping below is the mock's own code too: a failure in it is recorded like a handler's.
         return await self._answer(request, lambda r: self._handle(r, handler), None)
 
-    async def _handle(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.time()
         cookie = self._session_cookie(request)
         claims = peek(cookie)
         req = self.timeline.emit("mock", "request", at=started, method=request.method, path=request.path,
                                  query=request.query_string[:200], session_cookie=cookie is not None,
                                  token_iat=claims.get("iat") if claims else None)
-        decision = self.faults.decide(request.method, request.path)
-        if decision.fault is not None:
-            return await self._apply_fault(request, handler, decision, req.seq)
+        taken = self.faults.decide(request.method, request.path)
+        if taken is not None:  # the fault's stages answer (or not) through the hooks the server lends them
+            return await taken.run(request, _FaultHooks(self, request, handler, req.seq))
         try:
             response = await self._answer(request, handler, req.seq)
         except web.HTTPException as exc:  # e.g. a 404; logged, then raised (aiohttp deprecates returning it)
@@ -142,49 +151,7 @@ class MockAuthServer(ThreadedApp):
                            ms=round((time.time() - started) * 1000, 1), request=req.seq)
         return response
 
-    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision,
-                           req: int) -> web.StreamResponse:
-        fault = decision.fault
-        assert fault is not None
-        info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
-        if decision.dropping:
-            return self._drop(request, info | {"after": "release"})
-        if fault.kind in ("hold", "delay") and fault.token == "arrival":
-            issuer = self.sdk.issuer
-            if isinstance(issuer, TokenIssuer):  # GoTrue (Supabase) has no pin: its tokens are minted when answered
-                issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
-        if decision.wait is not None:
-            self.timeline.emit("mock", "fault.held", **info)
-            await decision.wait.wait()
-            if fault.release_outcome == "drop":
-                return self._drop(request, info | {"after": "hold"})
-            response = await self._answer(request, handler, req)
-            self.timeline.emit("mock", "response", method=request.method, path=request.path,
-                               status=response.status, request=req, after=fault.kind)
-            return response
-        if fault.kind == "status":
-            self.timeline.emit("mock", "fault", **info)  # the error shape the SDK parses, from its adapter
-            return web.json_response(self.sdk.error_body(fault.status, fault.error_code), status=fault.status)
-        if fault.kind == "delay":
-            self.timeline.emit("mock", "fault", **info)
-            await asyncio.sleep(fault.delay)
-            response = await self._answer(request, handler, req)
-            self.timeline.emit("mock", "response", method=request.method, path=request.path,
-                               status=response.status, request=req, after="delay")
-            return response
-        if fault.kind == "drop" and fault.at == "body":
-            self.timeline.emit("mock", "fault", **info)
-            stream = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
-                                                             "Content-Length": "4096"})
-            await stream.prepare(request)
-            await stream.write(b'{"object":"tok')
-            await asyncio.sleep(0.05)
-            assert request.transport is not None
-            request.transport.close()
-            return stream
-        return self._drop(request, info)
-
-    async def _answer(self, request: web.Request, handler: Any, req: int | None) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, handler: Handler, req: int | None) -> web.StreamResponse:
         """The handler's answer; an exception in it (a bug of the mock) becomes ``mock.error`` and a 500."""
         try:
             return await handler(request)
@@ -194,13 +161,6 @@ class MockAuthServer(ThreadedApp):
             self.timeline.emit("mock", "mock.error", method=request.method, path=request.path, request=req,
                                error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
             return web.json_response(self.sdk.error_body(500, "mock_server_error"), status=500)
-
-    def _drop(self, request: web.Request, info: dict[str, Any]) -> web.StreamResponse:
-        self.timeline.emit("mock", "fault", **info)
-        if request.transport is not None:
-            request.transport.close()
-        # Nothing reaches the client: the transport is closed before aiohttp writes this.
-        return web.Response(status=599)
 
     def _session_cookie(self, request: web.Request) -> str | None:
         return self.sdk.credential(request)  # the cookie, or a bearer token: the adapter says which
@@ -258,3 +218,37 @@ class MockAuthServer(ThreadedApp):
         if not path.is_file():
             raise web.HTTPNotFound()
         return web.Response(text=path.read_text(), content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+class _FaultHooks:
+    """What the server lends a fault for one request it took (:class:`harness.mock.faults.MockHooks`): the normal
+    answer, the adapter's error body, closing the connection, the timeline, and pinning the answer's token."""
+
+    def __init__(self, server: MockAuthServer, request: web.Request, handler: Handler, request_seq: int) -> None:
+        self._server, self._request, self._handler = server, request, handler
+        self.request_seq = request_seq
+
+    async def answer(self, after: str) -> web.StreamResponse:
+        request = self._request
+        response = await self._server._answer(request, self._handler, self.request_seq)
+        self.emit("response", method=request.method, path=request.path, status=response.status,
+                  request=self.request_seq, after=after)
+        return response
+
+    def error_body(self, status: int, code: str | None) -> Mapping[str, Any]:
+        return self._server.sdk.error_body(status, code)
+
+    def close(self) -> web.StreamResponse:
+        if self._request.transport is not None:
+            self._request.transport.close()
+        # Nothing reaches the client: the transport is closed before aiohttp writes this.
+        return web.Response(status=599)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self._server.timeline.emit("mock", event, **fields)
+
+    def pin_token(self) -> None:
+        issuer = self._server.sdk.issuer
+        if not isinstance(issuer, TokenIssuer):  # arming refuses `token: arrival` for such an SDK (pins_tokens)
+            raise RuntimeError(f"the {self._server.sdk.name} adapter's tokens cannot be pinned")
+        issuer.pin(f"{self._request.scheme}://{self._request.host}")  # the answer carries the token of now

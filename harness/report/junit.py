@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 import time
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
@@ -35,16 +36,19 @@ def run_properties(result: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in props if v is not None]
 
 
-def render(results: Sequence[Any], suite: str = "session-harness") -> str:
+def render(results: Sequence[Any], suite: str = "session-harness", not_run: Sequence[NotRun] = ()) -> str:
+    """JUnit XML for ``results``; ``not_run`` are planned runs an interrupt stopped, written as ``<skipped>`` so a
+    CI consumer counts them instead of losing them."""
     from harness.report.view import timeline_text
 
     entries = [entry_of(r).result for r in results]
     failures = sum(1 for r in entries if _problem(r) == "failure")
     errors = sum(1 for r in entries if _problem(r) == "error")
-    counts = {"tests": str(len(entries)), "failures": str(failures), "errors": str(errors)}
+    counts = {"tests": str(len(entries) + len(not_run)), "failures": str(failures), "errors": str(errors)}
     root = ET.Element("testsuites", {"name": suite, **counts,
                                      "time": f"{sum(r.get('duration') or 0 for r in entries):.3f}"})
-    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts, "skipped": "0", "time": root.get("time", "0"),
+    ts = ET.SubElement(root, "testsuite", {"name": suite, **counts, "skipped": str(len(not_run)),
+                                           "time": root.get("time", "0"),
                                            "hostname": socket.gethostname(),
                                            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")})
     for r in entries:
@@ -70,12 +74,27 @@ def render(results: Sequence[Any], suite: str = "session-harness") -> str:
         out.text = (f"{r.get('scenario')} on {r.get('sdk')} {r.get('version')}: {r.get('outcome')}"
                     f" (expected {r.get('expected') or 'no claim'})\n{r.get('sentence')}\n"
                     f"reproduce: {r.get('reproduce')}\n\n{timeline_text(r)}\n")
+    for skipped in not_run:
+        case = ET.SubElement(ts, "testcase", classname=f"scenarios.{skipped.scenario}", time="0.000",
+                             name=f"{skipped.scenario}[{skipped.version}{_repeat_suffix(vars(skipped))}]")
+        ET.SubElement(case, "skipped", message=skipped.reason)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(results: Sequence[Any], path: Path, suite: str = "session-harness") -> Path:
-    return write_atomic(Path(path), render(results, suite))
+@dataclass(frozen=True)
+class NotRun:
+    """A planned run that did not finish (an interrupt stopped it), and why."""
+
+    scenario: str
+    version: str
+    repeat: int
+    reason: str
+
+
+def write_junit(results: Sequence[Any], path: Path, suite: str = "session-harness",
+                not_run: Sequence[NotRun] = ()) -> Path:
+    return write_atomic(Path(path), render(results, suite, not_run))
 
 
 def _problem(result: dict[str, Any]) -> Literal["error", "failure"] | None:

@@ -158,6 +158,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     from harness.scenario.steps import STEPS  # the step registry validates step arguments
+    from harness.sdks import adapter_class
 
     where = str(path) if path else "<scenario>"
     data, lines = _load_yaml(text, where)
@@ -179,7 +180,9 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
             raise ScenarioError(f"{where}:{lines.get(('verdicts', spec), 1)}: verdicts: {spec!r} is not an npm version "
                                 "range (e.g. '<6.1.0', '>=6.1.0 <7', '5.x || 6.0.0', '*')") from None
     _check_disjoint(fields.verdicts, where, lines)
-    steps = [_parse_step(raw, i, where, lines, STEPS) for i, raw in enumerate(fields.steps)]
+    # The steps are validated for the scenario's SDK: a fault's `on: NAME` must be a request its adapter names.
+    context = {"sdk": adapter_class(fields.setup.sdk)}
+    steps = [_parse_step(raw, i, where, lines, STEPS, context) for i, raw in enumerate(fields.steps)]
     return Scenario(id=fields.id, title=fields.title, refs=fields.refs, description=fields.description,
                     setup=fields.setup, steps=steps, verdicts=fields.verdicts, path=path, lines=lines)
 
@@ -218,7 +221,8 @@ def _check_disjoint(verdicts: Mapping[str, str], where: str, lines: dict) -> Non
                                 "checked")
 
 
-def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -> Step:
+def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict,
+                context: Mapping[str, Any] | None = None) -> Step:
     loc = ("steps", index)
     line = lines.get(loc, 0)
     known = ", ".join(sorted(registry))
@@ -239,7 +243,7 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
             raise ScenarioError(f"{where}:{lines.get(loc + ('label',), line)}: steps[{index}].label must be text")
         if timeout is not None:
             try:
-                from harness.scenario.steps import parse_duration
+                from harness.duration import parse_duration
 
                 timeout = parse_duration(timeout)
             except ValueError as err:
@@ -265,7 +269,7 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
     else:
         args = {"value": arg}
     try:
-        validated = spec.args.model_validate(args)
+        validated = spec.args.model_validate(args, context=context)
     except ValidationError as err:
         raise _scenario_error(where, err, lines, loc + (name,), prefix=f"steps[{index}] {name}: ",
                               model=spec.args, scalar=scalar) from None
@@ -314,17 +318,41 @@ def _scenario_error(where: str, err: ValidationError, lines: dict, base: tuple, 
 def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     """The field names the mapping at ``loc`` inside ``model`` accepts (by their names in the file)."""
     for part in loc:
-        info = model.model_fields.get(str(part))
-        annotation = getattr(info, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        if isinstance(part, int):  # an item of a list (a fault's chain): the list's model goes on
+            continue
+        inner = _model_in(getattr(model.model_fields.get(str(part)), "annotation", None))
+        if inner is None:
             return []
-        model = annotation
+        model = inner
     return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: itself, or the one inside ``Optional[...]`` or ``list[...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's booleans: only ``true`` and ``false``. YAML 1.1 also reads ``yes``,
+    ``no``, ``on`` and ``off`` as booleans, which would turn a fault's ``on: token`` into the key ``True``."""
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                      list("tTfF"))
 
 
 def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML and remember the line of every node by its path, for error messages."""
-    loader = yaml.SafeLoader(text)
+    loader = _ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -49,8 +50,11 @@ class ClerkSdk:
     user_view = "`Clerk.user`"
     client_read_path: str | None = "/v1/client"  # GET /v1/client: a 503 there tells the cookie fallback apart
     token_cache = True  # Clerk.session caches its token: clear_token_cache makes the next getToken a refresh
-    token_path = "*/tokens"  # POST /v1/client/sessions/<id>/tokens
     serve_token_ttl = 60.0
+    # The Frontend API's requests as faults name them (`on: token`), all under the same-origin proxy path.
+    request_paths: Mapping[str, str] = {"token": "*/tokens", "client": "*/v1/client", "touch": "*/touch",
+                                        "environment": "*/v1/environment", "handshake": "*/v1/client/handshake"}
+    pins_tokens = True  # TokenIssuer.pin: a held or delayed answer can carry the token of its arrival
     user_id = USER_ID
     session_id = SESSION_ID
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from aiohttp import web
 
@@ -52,8 +52,11 @@ class SupabaseSdk:
     user_view = "`getSession().session.user`"
     client_read_path: str | None = None  # gotrue-js starts from localStorage; no client read to tell apart
     token_cache = False  # a refresh comes due through expires_at only
-    token_path = "*/auth/v1/token"  # POST /auth/v1/token?grant_type=refresh_token (and password, at sign-in)
     serve_token_ttl = 8.0  # below gotrue-js's 10 s margin: every return to the tab, reload and tick refreshes
+    # GoTrue's requests as faults name them (`on: token` is the password sign-in and every refresh).
+    request_paths: Mapping[str, str] = {"token": "*/auth/v1/token", "user": "*/auth/v1/user",
+                                        "logout": "*/auth/v1/logout", "settings": "*/auth/v1/settings"}
+    pins_tokens = False  # GoTrue's session body is minted when it is answered: no token to pin on arrival
 
     def __init__(self, token_ttl: float = 3600.0) -> None:
         self.state = GoTrueState(ttl=token_ttl)
