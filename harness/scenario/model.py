@@ -6,8 +6,8 @@ server did (see harness/oracles/).
 
     id: offline-poller-refresh
     title: Offline while a token refresh comes due
-    refs: [https://github.com/clerk/javascript/pull/7912]
-    setup: {token_ttl: 60}
+    refs: [https://github.com/<owner>/<sdk>/pull/<n>]   # the upstream issue or fix it reproduces
+    setup: {sdk: <name>, token_ttl: 60}
     steps:
       - signed_in
       - offline
@@ -33,15 +33,16 @@ from typing import Any, Literal, Mapping, get_args
 
 import semantic_version
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import ScenarioError
+from harness.sdks import DEFAULT_SDK
 
 Outcome = Literal["survived", "reproduced", "signed-out", "stuck"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # What each outcome means, for reports and docs.
 OUTCOME_MEANING = {
-    "survived": "the session survived: __session was never removed and the server saw a signed-in user",
+    "survived": "the session survived: its store was never emptied and the server saw a signed-in user",
     "reproduced": "the user was signed out although the session was valid (the bug reproduced)",
     "signed-out": "the server ended the session and the browser dropped it (correct sign-out)",
     "stuck": "the server ended the session but the browser kept presenting it",
@@ -56,9 +57,9 @@ class Setup(BaseModel):
         None, description="real: the browser's own tab visibility and focus; emulated: Playwright's (always visible "
                           "and focused); simulated: an init-script override. Default: real where it works")
     webdriver: Literal["masked", "exposed"] = Field(
-        "masked", description="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
-    sdk: str = Field("clerk", description="the auth SDK under test: a name registered in harness/sdks/ "
-                                          "(clerk, supabase)")
+        "masked", description="masked hides navigator.webdriver (an SDK may treat a webdriver browser as offline)")
+    sdk: str = Field(DEFAULT_SDK, description="the auth SDK under test: a name registered in harness/sdks/ "
+                                              f"(default {DEFAULT_SDK})")
 
     @field_validator("sdk")
     @classmethod
@@ -73,14 +74,24 @@ class Setup(BaseModel):
                             "polls; each answer is on the timeline (api.answer) and judged by "
                             "api-serves-signed-in-user")
     start_focused: bool = Field(
-        True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (newer "
-                          "releases poll three times as often with focus, and clerk-js guards cookie writes in "
-                          "unfocused tabs); false keeps a self-launched browser's first tab unfocused")
-    backend: Literal["clerk", "jwt"] = Field(
-        "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
-                             "(page loads handshake through the Frontend API when the token is missing, expired or "
-                             "outdated); jwt is a hand-written server's strict check (valid unexpired token, or "
-                             "signed out)")
+        True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (an "
+                          "SDK may poll more often with focus, or guard its writes in unfocused tabs); false keeps a "
+                          "self-launched browser's first tab unfocused")
+    backend: str | None = Field(
+        None, description="how the app's own server decides: one of the backends the SDK's adapter offers "
+                          "(`backends`; default its first), e.g. an SDK's server library with its handshake, or a "
+                          "hand-written server's strict check; every result says which")
+
+    @model_validator(mode="after")
+    def _known_backend(self) -> "Setup":
+        from harness.sdks import SDKS, adapter_class
+
+        if self.backend is not None and self.sdk in SDKS:
+            offered = adapter_class(self.sdk).backends
+            if self.backend not in offered:
+                raise ValueError(f"backend {self.backend!r} is not one of the {self.sdk} adapter's: "
+                                 f"{', '.join(offered)}")
+        return self
 
 
 @dataclass

@@ -262,8 +262,9 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
 
 @step("reload")
 def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Reload the page (the server reads ``__session`` from this request) and wait for the SDK to load; records
-    the SDK's view (``Clerk.user``) and how ``/v1/client`` answered, which tells the cookie fallback apart."""
+    """Reload the page (the server judges the credential this load carries) and wait for the SDK to load; records
+    the SDK's view (the adapter's ``user_view``) and how its client read (``client_read_path``) answered, which
+    tells a fallback to the stored session apart."""
     since = ctx.timeline.now()
     ctx.driver.reload(wait_js=ctx.sdk.loaded_js, timeout=timeout)
     _record_sdk_view(ctx, since)
@@ -272,12 +273,14 @@ def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
 def _record_sdk_view(ctx: RunContext, since: float) -> None:
     """Emit ``sdk.view``: the SDK's own state, plus how the mock answered the client read during the load."""
     view = dict(ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    read_path = ctx.sdk.client_read_path
     reads = [e for e in ctx.timeline.events(since=since) if e.source == "mock" and e.kind in ("response", "fault")
-             and e.data.get("path", "").endswith("/v1/client") and e.data.get("method") == "GET"]
+             and read_path and e.data.get("path", "").endswith(read_path) and e.data.get("method") == "GET"]
     if reads:
         last = reads[-1]
         view["client_read"] = last.data.get("status") if last.kind == "response" or last.data.get("kind") == "status" \
             else last.data.get("kind")
+        view["client_read_path"] = read_path
     ctx.timeline.emit("page", "sdk.view", **view)
 
 
