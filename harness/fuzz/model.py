@@ -129,7 +129,8 @@ def closing(model: Model) -> list[StepData]:
     if tab == "frozen":
         out.append("resume")
         tab = model.before_freeze
-    out += {"hidden": ["show"], "minimised": ["restore"], "background": [{"switch_tab": 2}]}.get(tab, [])
+    back: dict[str, list[StepData]] = {"hidden": ["show"], "minimised": ["restore"], "background": [{"switch_tab": 2}]}
+    out += back.get(tab, [])
     if not model.online:
         out.append("online")
     out += [{"release": "all"}, "reload"]
