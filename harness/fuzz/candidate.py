@@ -69,8 +69,30 @@ class Candidate:
 
 
 def dump_yaml(data: Mapping[str, Any]) -> str:
-    """Scenario data as a file writes it: block style at the top, each step on one line."""
-    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=None, width=120, allow_unicode=True)
+    """Scenario data as the library writes it: fields in block style, one line per step (``- offline``,
+    ``- wait: 2``, ``- status: {status: 503, ...}``), verdict ranges quoted."""
+    def flow(value: Any) -> str:
+        return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("...").strip()
+
+    out: list[str] = []
+    for name, value in data.items():
+        if name == "steps":
+            out.append("steps:")
+            for step in value:
+                if isinstance(step, str):
+                    out.append(f"  - {step}")
+                else:
+                    key, arg = next(iter(step.items()))
+                    out.append(f"  - {key}: {flow(arg)}")
+        elif name == "verdicts":
+            out.append("verdicts:")
+            out += [f"  {json.dumps(spec)}: {outcome}" for spec, outcome in value.items()]
+        elif isinstance(value, dict):
+            out.append(f"{name}:")
+            out += [f"  {key}: {flow(v)}" for key, v in value.items()]
+        else:
+            out.append(f"{name}: {flow(value)}")
+    return "\n".join(out) + "\n"
 
 
 def step_text(step: StepData) -> str:

@@ -78,9 +78,10 @@ def header(finding: Finding, prov: Provenance) -> list[str]:
     ended = {"done": "the shrink ran to its end", "cap": "the shrink stopped at its cap (--shrink-runs)",
              "flaky": "Hypothesis saw a replay differ during the shrink"}[shrunk.ended]
     waits = f"{size_key(origin)[1]:g} s -> {size_key(best)[1]:g} s of waiting"
+    mode = next((p.result.browser.get("mode") for p in fuzzed.played if p.result is not None), None)
     lines = [f"Found by `{prov.command}` on {prov.sdk_package} {finding.version} at {when}",
              f"(seed {prov.seed}, budget {prov.budget}; search {shrunk.search}; browser mode "
-             f"{prov.browser_mode or 'real'}).",
+             f"{mode or prov.browser_mode or 'real'}).",
              f"Shrunk from {len(origin.steps)} steps to {len(best.steps)} ({waits}) in {shrunk.shrink_runs} shrink "
              f"runs; {ended}.",
              f"Replayed {fuzzed.text()} on {finding.version}: {_sentence(fuzzed)}"]

@@ -19,8 +19,9 @@ Stopping: the exploration budget and the per-violation shrink cap are enforced b
 then the smallest violating timeline played (:func:`harness.fuzz.candidate.size_key`), whichever way the search
 ended -- Hypothesis's own answer is never needed, so cutting it short loses nothing that was played.
 
-Hypothesis starts every search with the same fixed example, whatever the seed; the search skips it, so the seed
-decides every timeline that is played.
+Hypothesis opens every search with a few fixed examples, whatever the seed (two, in 6.170); the search skips them
+(:func:`fixed_start` finds how many by generating under two seeds, without a run), so the seed decides every
+timeline that is played -- the founding interleaving is never a given of the first batch.
 
 After each shrink, ``on_violation`` (the command: confirm, write) is called, and exploration goes on with a new
 Hypothesis search (seed derived from ``--seed`` and its number) until the budget is spent. A later violation that
@@ -94,7 +95,7 @@ class Stats:
     errors: int = 0
     violations: int = 0  # exploration runs that violated
     explained: int = 0  # ...of which a finding already accounts for
-    unshrunk: int = 0  # ...found after --max-findings were reached
+    unshrunk: int = 0  # ...not shrunk: another violation of its batch was, or --max-findings were reached
     searches: int = 0
     started: float = field(default_factory=time.monotonic)
     explore_seconds: float = 0.0
@@ -113,6 +114,44 @@ def derived_seed(seed: int, search: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{seed}:{search}".encode()).digest()[:8], "big")
 
 
+_FIXED_START: dict[int, int] = {}
+
+
+def fixed_start(batch: int, probe: int = 8) -> int:
+    """How many examples Hypothesis opens a search with that do not depend on the seed (generated under two seeds
+    and compared; no run is played). Cached per batch size."""
+    if batch not in _FIXED_START:
+        first = [_first_examples(batch, derived_seed(n, 0), probe) for n in (1, 2)]
+        same = 0
+        while same < probe and first[0][same] == first[1][same]:
+            same += 1
+        _FIXED_START[batch] = same
+    return _FIXED_START[batch]
+
+
+class _Enough(BaseException):
+    pass
+
+
+def _first_examples(batch: int, seed: int, count: int) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+
+    @hypothesis_seed(seed)
+    @settings(database=None, deadline=None, max_examples=MAX_EXAMPLES, phases=[Phase.generate],
+              verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck))
+    @given(batches(batch))
+    def collect(candidates: list[Candidate]) -> None:
+        out.append(tuple(c.key for c in candidates))
+        if len(out) >= count:
+            raise _Enough
+
+    try:
+        collect()
+    except _Enough:
+        pass
+    return out
+
+
 class Search:
     def __init__(self, player: Player, config: SearchConfig, *, on_violation: OnViolation | None = None,
                  listener: Listener | None = None) -> None:
@@ -127,6 +166,7 @@ class Search:
         self.shrinking: Shrunk | None = None
         self._explore_started = 0.0
         self._examples = 0  # examples of the current Hypothesis search while exploring
+        self._batch_others: list[Played] = []  # violations of the culprit's batch that were not shrunk
 
     # -- the session ------------------------------------------------------------------------------------------
 
@@ -186,8 +226,8 @@ class Search:
 
     def _explore(self, batch: list[Candidate]) -> bool:
         self._examples += 1
-        if self._examples == 1:
-            return False  # Hypothesis's first example is the same whatever the seed: let the seed decide every run
+        if self._examples <= fixed_start(self.config.batch):
+            return False  # the same whatever the seed: let the seed decide every timeline played
         self._tick_explore()
         if self._budget_spent():
             raise _Stop
@@ -196,7 +236,7 @@ class Search:
         played = self._play(new[:left] if left is not None else new, "explore")
         self._tick_explore()
         self.explored += played
-        culprit = None
+        new_violations = []
         for run in played:
             if not run.violates:
                 continue
@@ -205,8 +245,11 @@ class Search:
                 self.stats.explained += 1
             elif len(self.shrunk) >= self.config.max_findings:
                 self.stats.unshrunk += 1
-            elif culprit is None:
-                culprit = run
+            else:
+                new_violations.append(run)
+        # The smallest new violation of the batch is the one to shrink; the others are counted as violations.
+        culprit = min(new_violations, key=lambda r: size_key(r.candidate)) if new_violations else None
+        self._batch_others = [r for r in new_violations if r is not culprit]
         self._notify("explored")
         if culprit is not None:
             index = next(i for i, c in enumerate(batch) if c.key == culprit.candidate.key)
@@ -216,13 +259,16 @@ class Search:
         return culprit is not None
 
     def _shrink_step(self, batch: list[Candidate]) -> bool:
-        """While shrinking, the example fails when the timeline at the culprit's place violates (played if new),
-        or when any timeline in it is already known to. Batches have a fixed size, so the place is stable, and
-        the batch-mates are never played: the shrink costs one run per variant of the culprit."""
+        """While shrinking, the example fails when any timeline in it is already known to violate, or when the
+        timeline at the culprit's place does (played if new). Batches have a fixed size; the place follows the
+        culprit when the shrinker moves it, and the batch-mates are never played: the shrink costs one run per
+        variant of the culprit."""
         shrink = self.shrinking
         assert shrink is not None
         shrink.tried += 1
-        if any(self._counts(self.memo[c.key]) for c in batch if c.key in self.memo):
+        known = [i for i, c in enumerate(batch) if c.key in self.memo and self._counts(self.memo[c.key])]
+        if known:  # fails without a run; the shrinker may have moved the culprit (it reorders lists): follow it
+            shrink.index = min(known, key=lambda i: size_key(batch[i]))
             return True
         target = batch[shrink.index]
         if target.key in self.memo:
@@ -276,6 +322,12 @@ class Search:
         assert shrink is not None
         self.shrinking = None
         self.shrunk.append(shrink)
+        for run in self._batch_others:  # the batch's other violations: explained by this finding, or not shrunk
+            if explained_by(run.candidate, shrink.best):
+                self.stats.explained += 1
+            else:
+                self.stats.unshrunk += 1
+        self._batch_others = []
         self._notify("shrink-done")
         if self.on_violation is not None:
             self.on_violation(shrink)

@@ -42,10 +42,12 @@ def chunk_steps(draw: Draw, model: Model) -> tuple[Chunk, list[StepData]]:
     planned = chunk.plan(draw, model.copy())
     steps: list[StepData] = []
     for step in planned:
-        if not allowed(model, step):
-            continue
-        if chunk.motif and draw(st.integers(0, KEEP_RANGE)) == 0:
-            continue  # dropped: a variant of the motif (and how the shrink removes one step)
+        # The keep draw comes first, whatever the model says: each planned step owns one draw, so dropping one step
+        # (which may make a later one unplayable, e.g. `restore` without `minimise`) leaves the others' draws where
+        # they were, and the shrinker's edits mean what they say.
+        keep = draw(st.integers(0, KEEP_RANGE)) != 0 if chunk.motif else True
+        if not keep or not allowed(model, step):
+            continue  # dropped (a variant of the motif; how the shrink removes one step), or unplayable here
         model.apply(step)
         steps.append(step)
     return chunk, steps
