@@ -72,7 +72,8 @@ def dump_yaml(data: Mapping[str, Any]) -> str:
     """Scenario data as the library writes it: fields in block style, one line per step (``- offline``,
     ``- wait: 2``, ``- status: {status: 503, ...}``), verdict ranges quoted."""
     def flow(value: Any) -> str:
-        return yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip().removesuffix("...").strip()
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False)
+        return text.strip().removesuffix("...").strip()
 
     out: list[str] = []
     for name, value in data.items():
