@@ -270,3 +270,26 @@ def test_fuzz_finds_the_bug_on_6_0_0_and_the_file_replays_on_both_sides(tmp_path
     lines = replay.stdout.splitlines()
     assert any("6.0.0" in line and "reproduced" in line for line in lines), replay.stdout
     assert any("6.1.0" in line and "survived" in line for line in lines), replay.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_session_and_keeps_what_it_found_so_far(tmp_path):
+    """SIGTERM mid-session: runs in flight end without a verdict, fuzz.json and the report are still written (marked
+    interrupted), and the exit status is 143."""
+    import signal
+    import time
+
+    reports, log = tmp_path / "reports", tmp_path / "stderr.txt"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "fuzz", "--sdk-version", "6.1.0", "--seed", "5",
+                                 "--budget", "100", "--jobs", "2", "--no-trace", "--reports", str(reports)],
+                                cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=err, text=True)
+        deadline = time.monotonic() + 240
+        while "[explore]" not in log.read_text() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 143, log.read_text()
+    data = json.loads((reports / "fuzz" / "fuzz.json").read_text())
+    assert data["interrupted"] is True and data["runs"]["explore"] >= 1
+    assert (reports / "report.html").is_file()
+    assert "Traceback" not in log.read_text()

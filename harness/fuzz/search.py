@@ -173,8 +173,11 @@ class Search:
     def run(self) -> list[Shrunk]:
         """Explore until the budget is spent, shrinking each new violation on the way."""
         while not self._budget_spent():
+            before = (self.stats.runs["explore"], len(self.shrunk))
             self._one_search(self.stats.searches)
             self.stats.searches += 1
+            if (self.stats.runs["explore"], len(self.shrunk)) == before:
+                break  # a search that played nothing new: Hypothesis gave up (nothing left near this seed)
         return self.shrunk
 
     def _budget_spent(self) -> bool:
