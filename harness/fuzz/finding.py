@@ -68,6 +68,7 @@ class Provenance:
     budget: str
     sdk_package: str
     browser_mode: str | None
+    webdriver: str | None = None  # --webdriver, when given: the file must replay under the same setting
 
 
 def header(finding: Finding, prov: Provenance) -> list[str]:
@@ -106,9 +107,10 @@ def _sentence(replays: Replays) -> str:
 def render(finding: Finding, prov: Provenance, file_id: str, shown: str | None = None) -> str:
     """The file's text: the header as comments, then the scenario; validated by the scenario model."""
     best = finding.candidate
-    data = best.data(file_id, f"Fuzz finding: {describe(best)}", finding.verdicts())
-    if prov.browser_mode:
-        data.setdefault("setup", {})["browser_mode"] = prov.browser_mode
+    # What the session ran under is what the file replays under.
+    ran_under = {k: v for k, v in (("browser_mode", prov.browser_mode), ("webdriver", prov.webdriver)) if v}
+    written = Candidate(best.steps, {**best.setup, **ran_under}, best.motifs)
+    data = written.data(file_id, f"Fuzz finding: {describe(best)}", finding.verdicts())
     lines = header(finding, prov)
     target = shlex.quote(shown or f"{file_id}.yaml")
     replay = f"harness run {target} " + " ".join(f"--sdk-version {v}" for v in finding.replays)

@@ -42,7 +42,7 @@ def run_session(options: RunOptions, *, version: str, others: Sequence[str] | No
             search=SearchConfig(version=version, seed=seed, batch=jobs, budget=budget, shrink_runs=shrink_runs,
                                 max_findings=max_findings),
             provenance=Provenance(command=command, seed=seed, budget=budget.text, sdk_package=adapter.package,
-                                  browser_mode=options.browser_mode),
+                                  browser_mode=options.browser_mode, webdriver=options.webdriver),
             out_dir=out_dir, others=others, confirm=confirm)
         session = FuzzSession(player, config, listener=progress.event, on_finding=progress.finding)
         interrupted: KeyboardInterrupt | None = None
