@@ -76,7 +76,9 @@ class FuzzProgress:
         if finding.path is not None:
             self._say(f"  finding {finding.shrunk.number} confirmed ({rates}): wrote {finding.path}")
         else:
-            self._say(f"  candidate {finding.shrunk.number} is flaky ({rates}): not written")
+            fuzzed = finding.replays[finding.version]
+            self._say(f"  candidate {finding.shrunk.number} is flaky: reproduced {fuzzed.reproduced}/{fuzzed.runs} "
+                      f"on {finding.version} (rate {fuzzed.rate:.0%}; {rates}): not written")
 
 
 # -- the summary -------------------------------------------------------------------------------------------------
@@ -145,8 +147,13 @@ def summary_lines(data: dict[str, Any]) -> list[str]:
                       f"  {f['shrunk_from']} -> {f['shrunk_to']} steps; claims {claims}", f"  file: {f['file']}",
                       f"  replay: {f['replay']}"]
         else:
-            rates = "; ".join(f"{v}: {r['counts']}" for v, r in f["replays"].items())
-            lines.append(f"flaky candidate {f['number']} (not written): {f['title']} -- {rates}")
+            fuzzed = f["replays"][data["version"]]
+            lines += [f"flaky candidate {f['number']} (not written): {f['title']}",
+                      f"  seen once: {f['found_by']['sentence']}",
+                      f"  replays: reproduced {fuzzed['counts'].get('reproduced', 0)}/{fuzzed['runs']} on "
+                      f"{data['version']} (rate {fuzzed['rate']:.0%}); "
+                      + "; ".join(f"{v}: {r['counts']}" for v, r in f["replays"].items()),
+                      f"  first seen in: {f['found_by']['folder']}"]
     if not data["findings"]:
         lines.append("no finding: every explored timeline kept the session (or broke, as error)")
     return lines
