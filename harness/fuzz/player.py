@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
-from harness.engine import Engine, RunPlan, RunResult
+from harness.engine import Engine, Interrupted, RunPlan, RunResult
 from harness.fuzz.candidate import Candidate, describe
 from harness.fuzz.coverage import reached
 from harness.scenario.model import Scenario
@@ -53,6 +53,16 @@ class Player(Protocol):
 OnPlayed = Callable[[Played], None]
 
 
+class Stopped(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM while a batch played: ``played`` holds the runs that finished (kept, never judged twice);
+    ``signum`` decides the exit status, as for :class:`harness.engine.Interrupted`."""
+
+    def __init__(self, played: list[Played], signum: int | None) -> None:
+        super().__init__()
+        self.played = played
+        self.signum = signum
+
+
 class EnginePlayer:
     """Plays candidates on an :class:`Engine`; each run gets a scenario id ``fuzz-<phase>-<n>``."""
 
@@ -80,9 +90,13 @@ class EnginePlayer:
                 owners.append(candidate)
         by_key = {plan.key: owner for plan, owner in zip(plans, owners, strict=True)}
         on_start = self.on_start
-        results = self.engine.play(
-            plans, on_start=(lambda p: on_start(p.label)) if on_start is not None else None,
-            on_done=(lambda p, r: self._done(by_key[p.key], r, phase)) if self.on_played else None)
+        try:
+            results = self.engine.play(
+                plans, on_start=(lambda p: on_start(p.label)) if on_start is not None else None,
+                on_done=(lambda p, r: self._done(by_key[p.key], r, phase)) if self.on_played else None)
+        except Interrupted as stop:  # keep the runs that finished before the signal
+            finished = [played_of(by_key[f"{r.scenario}@{r.version}#{r.repeat}"], r, phase) for r in stop.results]
+            raise Stopped(finished, stop.signum) from None
         return [played_of(owner, result, phase) for owner, result in zip(owners, results, strict=True)]
 
     def _done(self, candidate: Candidate, result: RunResult, phase: str) -> None:

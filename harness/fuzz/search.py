@@ -42,7 +42,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from harness.fuzz.budget import Budget
 from harness.fuzz.candidate import Candidate, explained_by, size_key
-from harness.fuzz.player import Played, Player
+from harness.fuzz.player import Played, Player, Stopped
 from harness.fuzz.strategies import batches
 
 MAX_EXAMPLES = 100_000  # never the limit: the budget and the shrink cap stop a search
@@ -238,7 +238,6 @@ class Search:
         left = self.config.budget.runs_left(self.stats.runs["explore"])
         played = self._play(new[:left] if left is not None else new, "explore")
         self._tick_explore()
-        self.explored += played
         new_violations = []
         for run in played:
             if not run.violates:
@@ -307,12 +306,21 @@ class Search:
     def _play(self, candidates: list[Candidate], phase: str) -> list[Played]:
         if not candidates:
             return []
-        played = self.player.play([(c, self.config.version) for c in candidates], phase)
+        try:
+            played = self.player.play([(c, self.config.version) for c in candidates], phase)
+        except Stopped as stop:  # interrupted: the runs that finished still count, then the session stops
+            self._record(stop.played, phase)
+            raise
+        self._record(played, phase)
+        return played
+
+    def _record(self, played: list[Played], phase: str) -> None:
         for run in played:
             self.memo.setdefault(run.candidate.key, run)
             self.stats.runs[phase] += 1
             self.stats.errors += run.outcome == "error"
-        return played
+        if phase == "explore":
+            self.explored += played
 
     def _tick_explore(self) -> None:
         if self.shrinking is None and self._explore_started:

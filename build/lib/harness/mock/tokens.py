@@ -1,0 +1,137 @@
+"""Session JWTs: minted by the mock Frontend API, verified by the mock app backend.
+
+Signed RS256 with a key made for each run, so a token from one run never verifies in another, and verified the way a
+server-side SDK verifies ``__session`` (signature, expiry, not-before). The browser SDK never checks signatures; the
+server does, and the server is what decides whether the user still looks signed in.
+
+Tokens carry what the real Frontend API's origin-minted session tokens carry: the ``oiat`` header (origin issued-at,
+seconds; clerk-js >= 6.11 compares it to keep the fresher of two tokens and lets tokens without it through), the
+session-token category ``cat``, and the v2 claims ``v``, ``fva``, ``sts``. Every mock token is origin-minted, so
+``oiat`` is its ``iat``. A token can be minted ahead for the request being served (:meth:`TokenIssuer.pin`): a slow
+answer then carries the token minted when its request arrived, not a newer one.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ISSUER = "https://clerk.mock.test"
+KEY_ID = "ins_mock"
+SESSION_TOKEN_CATEGORY = "cl_B7d4PD111AAA"  # @clerk/backend's JWT_CATEGORY_SESSION_TOKEN
+# The token minted ahead for the request this asyncio task serves (each request runs in its own task).
+_PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("pinned_token", default=None)
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the app backend concluded from a ``__session`` value."""
+
+    valid: bool
+    reason: str  # "ok" | "absent" | "expired" | "bad-signature" | "malformed" | "not-yet-valid" | "revoked"
+    claims: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid": self.valid, "reason": self.reason}
+        if self.claims:
+            out["iat"] = self.claims.get("iat")
+            out["exp"] = self.claims.get("exp")
+            out["sid"] = self.claims.get("sid")
+        return out
+
+
+class TokenIssuer:
+    """Mints and verifies session tokens for one run."""
+
+    def __init__(self, *, user_id: str, session_id: str, ttl: float, clock=time.time) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
+        self.ttl = ttl
+        self._clock = clock
+        # 2048-bit keys take ~50 ms to make; one per run keeps runs independent.
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._public = self._key.public_key()
+        self._serial = itertools.count(1)
+        # Told of every token minted, with its id and the exact time: ``iat`` is whole seconds, too coarse to say
+        # whether a token written back after a removal was minted before or after it.
+        self.on_mint: Callable[[str, float], None] | None = None
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return self._public
+
+    def public_pem(self) -> str:
+        """The verification key, as ``@clerk/backend``'s ``jwtKey`` takes it (PEM, SubjectPublicKeyInfo)."""
+        from cryptography.hazmat.primitives import serialization
+
+        return self._public.public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def pin(self, azp: str = "http://127.0.0.1") -> None:
+        """Mint a token now and have the next :meth:`mint` in this request's task return it (a ``hold``/``delay``
+        with ``token: arrival``)."""
+        _PINNED.set(self._mint(azp))
+
+    def mint(self, azp: str = "http://127.0.0.1") -> str:
+        pinned = _PINNED.get()
+        if pinned is not None:
+            _PINNED.set(None)
+            return pinned
+        return self._mint(azp)
+
+    def _mint(self, azp: str) -> str:
+        minted_at = self._clock()
+        now = int(minted_at)
+        jti = f"tok_{next(self._serial)}"
+        claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
+                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2, "fva": [0, -1], "sts": "active",
+                  "jti": jti}
+        token = jwt.encode(claims, self._key, algorithm="RS256",
+                           headers={"kid": KEY_ID, "typ": "JWT", "cat": SESSION_TOKEN_CATEGORY, "oiat": now})
+        if self.on_mint is not None:
+            self.on_mint(jti, minted_at)
+        return token
+
+    def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
+        if not token:
+            return TokenCheck(False, "absent")
+        try:
+            claims = jwt.decode(token, self._public, algorithms=["RS256"], issuer=ISSUER,
+                                options={"require": ["exp", "iat", "sid", "sub"]}, leeway=0)
+        except jwt.ExpiredSignatureError:
+            return TokenCheck(False, "expired", peek(token))
+        except jwt.ImmatureSignatureError:
+            return TokenCheck(False, "not-yet-valid", peek(token))
+        except jwt.InvalidSignatureError:
+            return TokenCheck(False, "bad-signature", peek(token))
+        except jwt.PyJWTError:
+            return TokenCheck(False, "malformed")
+        if revoked or claims.get("sid") != self.session_id:
+            return TokenCheck(False, "revoked", claims)
+        return TokenCheck(True, "ok", claims)
+
+
+def peek_header(token: str | None) -> dict[str, Any] | None:
+    """The JWT header without checking anything (for a token's ``oiat``)."""
+    if not token:
+        return None
+    try:
+        return jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return None
+
+
+def peek(token: str | None) -> dict[str, Any] | None:
+    """The claims of a JWT without checking anything (for labelling a cookie's token by its iat/exp)."""
+    if not token:
+        return None
+    try:
+        return jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return None

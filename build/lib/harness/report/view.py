@@ -1,0 +1,476 @@
+"""What a person reads about a run, derived only from its timeline events.
+
+The HTML report, the JUnit ``system-out``, the result folder's ``requests.json``/``console.json`` and the live
+control panel of ``harness serve`` all show the same things: the running state of the page (online, visibility,
+focus, session cookies), the request log with each request's answer, the console, and the cookie-presence strip.
+They are computed here, once, from the events of a result (``RunResult.to_dict()["events"]`` or a saved
+``result.json``) -- never from anything a report measures itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, data
+
+# Requests for the SDK bundle are part of a page load but say nothing about the session.
+_STATIC_PREFIXES = ("/sdk/",)
+# Events that repeat what a neighbouring row already says; the report hides them unless asked.
+_MINOR_KINDS = {"clock.offset", "server.backend", "step.end", "network", "pageshow", "pagehide", "probe.ready",
+                "cookie.jar", "storage.state", "response", "fault", "fault.held", "tab.closed", "screenshot",
+                "sdk.ready", "sdk.token.start", "run.ready"}
+
+
+def _data(event: Ev) -> dict[str, Any]:
+    return event.get("data") or {}
+
+
+@dataclass
+class PageState:
+    """The page's state as its own probe last reported it (None: not reported yet)."""
+
+    online: bool | None = None
+    visibility: str | None = None
+    focused: bool | None = None
+    cookies: dict[str, bool] = field(default_factory=dict)
+
+    def copy(self) -> "PageState":
+        return PageState(self.online, self.visibility, self.focused, dict(self.cookies))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"online": self.online, "visibility": self.visibility, "focused": self.focused,
+                "cookies": dict(self.cookies)}
+
+
+# Writes of the session store, whichever the SDK uses: cookies, or a localStorage key (shown the same way).
+_STORE_WRITES = ("cookie", "storage")
+
+
+def cookie_names(events: Iterable[Ev]) -> list[str]:
+    """The watched session cookies (or localStorage keys) that appear in the run, ``__session`` first."""
+    names: list[str] = []
+    for e in events:
+        if e["kind"] in _STORE_WRITES:
+            name = _data(e).get("name")
+            if name and name not in names:
+                names.append(name)
+        elif e["kind"] == "probe.ready":
+            names += [n for n in _data(e).get("cookies", []) if n not in names]
+    return sorted(names, key=lambda n: (n != "__session", len(n), n))
+
+
+def advance(state: PageState, event: Ev) -> set[str]:
+    """Apply one event to the running state; return the names of the fields it changed."""
+    before = state.copy()
+    d = _data(event)
+    if event["source"] == "page":
+        if "online" in d:
+            state.online = bool(d["online"])
+        if "visibility" in d:
+            state.visibility = d["visibility"]
+        if "focused" in d:
+            state.focused = bool(d["focused"])
+    kind = event["kind"]
+    if kind in _STORE_WRITES and d.get("name"):
+        state.cookies[d["name"]] = d.get("op") == "set"
+    elif kind == "probe.ready":  # a fresh document: what the jar holds as the page starts
+        present = set(d.get("cookies", []))
+        for name in set(state.cookies) | present:
+            state.cookies[name] = name in present
+    changed = {k for k in ("online", "visibility", "focused") if getattr(state, k) != getattr(before, k)}
+    changed |= {f"cookie:{n}" for n in state.cookies if state.cookies[n] != before.cookies.get(n)}
+    return changed
+
+
+def current_state(events: Sequence[Ev]) -> PageState:
+    state = PageState()
+    for e in events:
+        advance(state, e)
+    return state
+
+
+# -- the request log ---------------------------------------------------------------------------------------------
+
+def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[str, Any]]:
+    """One entry per request: what reached the mock (with its status or the fault that took it), and what failed
+    in the browser before reaching it. The mock's ``response``/``fault``/``fault.held`` events name the ``seq`` of
+    their ``request`` event (``data["request"]``); answers are paired by that id. Result files written before the
+    mock recorded it are paired by method and path, first come first served (held requests to held requests)."""
+    log: list[dict[str, Any]] = []
+    by_seq: dict[Any, dict[str, Any]] = {}
+    pending: dict[tuple[str, str], list[dict[str, Any]]] = {}  # the fallback for answers without a request id
+
+    def take(d: dict[str, Any], key: tuple[str, str], held: bool) -> dict[str, Any] | None:
+        if d.get("request") is not None:
+            entry = by_seq.get(d["request"])
+            if entry is not None and entry in pending.get(key, []):
+                pending[key].remove(entry)
+            return entry
+        queue = pending.get(key, [])
+        for entry in queue:
+            if bool(entry.get("held")) == held:
+                queue.remove(entry)
+                return entry
+        return queue.pop(0) if queue else None
+
+    for e in events:
+        d, kind = _data(e), e["kind"]
+        key = (d.get("method", ""), d.get("path", ""))
+        if kind == "request" and e["source"] == "mock":
+            sent = {"t": e["t"], "step": e.get("step"), "where": "server", "method": key[0], "path": key[1],
+                    "query": d.get("query", ""), "session_cookie": d.get("session_cookie"),
+                    "token_iat": d.get("token_iat"), "status": None, "fault": None, "ms": None, "answer": "no answer"}
+            log.append(sent)
+            pending.setdefault(key, []).append(sent)
+            if e.get("seq") is not None:
+                by_seq[e["seq"]] = sent
+        elif kind == "request.failed":
+            log.append({"t": e["t"], "step": e.get("step"), "where": "browser", "method": key[0], "path": key[1],
+                        "query": "", "session_cookie": None, "token_iat": None, "status": None, "fault": None,
+                        "ms": None, "answer": f"failed in the browser: {d.get('error')}"})
+        elif kind == "fault.held":
+            if d.get("request") is not None:
+                held = by_seq.get(d["request"])
+            else:
+                held = next((x for x in pending.get(key, []) if not x.get("held")), None)
+            if held is not None:
+                held["held"] = True
+                held["fault"] = held["answer"] = _fault_text(d)
+        elif kind == "fault":
+            entry = take(d, key, held=d.get("after") == "hold")
+            if entry is not None:
+                entry["fault"] = _fault_text(d)
+                entry["answer"] = entry["fault"]
+                entry["answered_t"] = e["t"]
+        elif kind == "response":
+            entry = take(d, key, held=bool(d.get("after") in ("hold", "hang")))
+            if entry is not None:
+                entry["status"] = d.get("status")
+                entry["ms"] = d.get("ms") if d.get("ms") is not None else round((e["t"] - entry["t"]) * 1000, 1)
+                via = f" after {d['after']}" if d.get("after") else ""
+                entry["answer"] = f"{d.get('status')}{via}"
+                entry["answered_t"] = e["t"]
+    for entry in log:
+        entry.pop("held", None)
+    if not include_static:
+        log = [r for r in log if not r["path"].startswith(_STATIC_PREFIXES)]
+    return log
+
+
+def _fault_text(d: dict[str, Any]) -> str:
+    """What a fault did to a request, in words (``after`` says it was dropped after a hold or a drop release)."""
+    kind, after = d.get("kind", "fault"), d.get("after")
+    if after == "hold":
+        what = "held, then dropped"
+    elif after == "release":
+        what = "dropped (its fault was released with a drop)"
+    else:
+        what = {"status": f"answered {d.get('status')}", "delay": f"delayed {d.get('delay')} s",
+                "drop": "dropped " + ("mid-body" if d.get("drop_at") == "body" else "before the headers"),
+                "hold": "held", "hang": "held (hang)"}.get(kind, kind)
+    return f"{what} by fault {d.get('fault')}"
+
+
+def request_tone(entry: dict[str, Any]) -> str:
+    if entry["where"] == "browser" or (entry["fault"] and "drop" in entry["fault"]):
+        return "bad"
+    if entry["fault"] or (entry["status"] or 0) >= 400 or entry["status"] is None:
+        return "warn"
+    return "ok"
+
+
+def console_log(events: Sequence[Ev]) -> list[dict[str, Any]]:
+    """The browser console and uncaught page errors, in order."""
+    out = []
+    for e in events:
+        if e["kind"] in ("console", "pageerror"):
+            d = _data(e)
+            out.append({"t": e["t"], "step": e.get("step"), "tab": d.get("tab"),
+                        "type": "pageerror" if e["kind"] == "pageerror" else d.get("type", "log"),
+                        "text": d.get("text", "")})
+    return out
+
+
+# -- the timeline table ------------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    t: float
+    step: int | None
+    source: str
+    kind: str
+    what: str
+    tone: str  # "" | "ok" | "warn" | "bad" | "step"
+    minor: bool
+    state: PageState
+    changed: set[str]
+
+
+def lost_at(result: dict[str, Any]) -> float | None:
+    """When the run lost its session, as the verdict decided it: the ``t`` of the failed ``cookie-never-removed``
+    check (``result["lost_at"]``), never recomputed here, so a report cannot disagree with its verdict."""
+    if result.get("lost_at") is not None:
+        return result["lost_at"]
+    return next((c.get("t") for c in result.get("checks", ())
+                 if c.get("name") == "cookie-never-removed" and not c.get("passed")), None)
+
+
+def _is_removal(e: Ev) -> bool:
+    return e["kind"] in _STORE_WRITES and _data(e).get("op") == "removed" and bool(_data(e).get("was_present"))
+
+
+def loss_event(events: Sequence[Ev], lost: float | None) -> Ev | None:
+    """The removal the verdict calls the first loss (event times are saved rounded, so the nearest one)."""
+    if lost is None:
+        return None
+    removals = [e for e in events if _is_removal(e) and abs(e["t"] - lost) < 1e-3]
+    return min(removals, key=lambda e: abs(e["t"] - lost), default=None)
+
+
+def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
+                  lost: float | None = None) -> list[Row]:
+    """One row per event, with the page's running state after it; requests carry their answer. ``lost`` is the
+    result's :func:`lost_at`: that removal is marked the first loss; a removal after the server revoked the session
+    is the expected sign-out, shown plainly."""
+    labels = {s["index"]: s.get("label") or s.get("name") for s in steps}
+    answers = iter(r for r in request_log(events) if r["where"] == "server")
+    state = PageState()
+    rows = []
+    signed_in = False  # has a session cookie been written yet? Before that, "no session" is not news.
+    revoked = False
+    first_loss = loss_event(events, lost)
+    for e in events:
+        changed = advance(state, e)
+        what, tone = _describe(e, labels, answers)
+        if e["kind"] == "session.revoked":
+            revoked = True
+        if e["kind"] in _STORE_WRITES and _data(e).get("op") == "set":
+            signed_in = True
+        if e["kind"] == "server.view" and not _data(e).get("signed_in") and not signed_in \
+                and _data(e).get("decision") != "handshake":
+            what, tone = f"server sees no session yet on {_data(e).get('path')} (before sign-in)", ""
+        if e is first_loss:
+            what, tone = what + " — first loss", "bad loss"
+        elif revoked and _is_removal(e):
+            what, tone = f"`{_data(e).get('name')}` removed: the expected sign-out after revocation", ""
+        minor = e["kind"] in _MINOR_KINDS or (e["kind"] == "request" and _data(e).get("path", "").startswith(
+            _STATIC_PREFIXES))
+        rows.append(Row(t=e["t"], step=e.get("step"), source=e["source"], kind=e["kind"], what=what, tone=tone,
+                        minor=minor, state=state.copy(), changed=changed))
+    return rows
+
+
+def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[str, str]:
+    d, kind = _data(e), e["kind"]
+    if kind == "step.start":
+        return f"step {d.get('index')} `{d.get('label') or d.get('name')}` begins", "step"
+    if kind == "step.end":
+        return f"step {d.get('index')} `{labels.get(d.get('index'), '')}` done", ""
+    if kind == "step.error":
+        return f"step failed: {d.get('error')}", "bad"
+    if kind == "network":
+        return f"harness switches the network {'on' if d.get('online') else 'off'}", ""
+    if kind in ("online", "offline"):
+        return f"page sees `{kind}`", "warn" if kind == "offline" else "ok"
+    if kind == "visibility":
+        return f"page visibility → {d.get('visibility')}", "warn" if d.get("visibility") == "hidden" else ""
+    if kind in ("focus", "blur", "freeze", "resume", "pageshow", "pagehide"):
+        return f"page `{kind}`", ""
+    if kind == "probe.ready":
+        return f"probe ready on {d.get('url')} (jar: {', '.join(d.get('cookies', [])) or 'no session cookie'})", ""
+    if kind in _STORE_WRITES:
+        name = d.get("name")
+        if d.get("op") == "set":
+            age = f" (token iat {e['at'] - d['iat']:.0f} s ago)" if d.get("iat") else ""
+            return f"`{name}` written{age}", "ok"
+        if d.get("was_present"):
+            return f"`{name}` REMOVED", "bad"
+        return f"`{name}` cleared (was not set)", ""
+    if kind == "cookie.jar":
+        return f"browser jar holds: {', '.join(d.get('present', [])) or 'no session cookie'}", ""
+    if kind == "storage.state":
+        return f"localStorage holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
+    if kind == "storage.mismatch":
+        return f"localStorage disagrees with the watcher: {json.dumps(d)}", "bad"
+    if kind == "cookie.mismatch":
+        return f"cookie jar disagrees with the watcher: {json.dumps(d)}", "bad"
+    if kind == "request" and e["source"] == "mock":
+        entry = next(answers, None)
+        answer = entry["answer"] if entry else "?"
+        cookie = "" if d.get("session_cookie") is None else (
+            " with `__session`" if d.get("session_cookie") else " without `__session`")
+        tone = request_tone(entry) if entry else "warn"
+        return f"{d.get('method')} {d.get('path')}{cookie} → {answer}", "" if tone == "ok" else tone
+    if kind == "request.failed":
+        return f"{d.get('method')} {d.get('path')} failed in the browser: {d.get('error')}", "warn"
+    if kind == "response":
+        return f"{d.get('method')} {d.get('path')} answered {d.get('status')}", ""
+    if kind in ("fault", "fault.held"):
+        return f"{d.get('method')} {d.get('path')}: {_fault_text(d)}", "warn"
+    if kind == "fault.armed":
+        armed: dict[Any, str] = {"status": f"answer {d.get('status')}", "delay": f"delay {d.get('delay')} s",
+                                 "drop": "drop " + ("mid-body" if d.get("drop_at") == "body" else "before the headers")}
+        what = armed.get(d.get("kind"), d.get("kind"))
+        return f"fault {d.get('fault')} armed: {what} on {d.get('path')}", "warn"
+    if kind == "fault.released":
+        return f"fault {d.get('fault')} released ({d.get('outcome')})", ""
+    if kind == "session.revoked":
+        return "server revokes the session", "warn"
+    if kind == "request.refused":
+        return f"{d.get('method')} {d.get('path')} REFUSED by the mock: {d.get('reason')}", "bad"
+    if kind == "server.view":
+        if d.get("decision") == "handshake":
+            return (f"server answers {d.get('path')} with a handshake through the Frontend API "
+                    f"({d.get('reason')})", "warn")
+        if d.get("signed_in") and d.get("after_handshake"):
+            return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
+        if d.get("signed_in"):
+            return f"server sees the user signed in on {d.get('path')}", "ok"
+        return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"
+    if kind == "api.answer":
+        who = "background API call" if d.get("background") else "API call"
+        if d.get("error"):
+            return f"{who} {d.get('path')} failed in the browser ({d.get('error')})", ""
+        return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
+    if kind == "mock.error":
+        return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
+    if kind == "clock.offset":
+        return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
+                f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""
+    if kind == "sdk.view":
+        if d.get("user"):
+            return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"
+        return f"SDK shows NO user (status {d.get('status')})", "bad"
+    if kind == "sdk.ready":
+        return f"SDK loaded: status {d.get('status')}, user {d.get('user')}", ""
+    if kind == "sdk.token.start":
+        return f"SDK token attempt #{d.get('call')} starts ({'online' if d.get('online') else 'offline'})", ""
+    if kind == "sdk.token.end":
+        extra = f": {d.get('error')}" if d.get("error") else ""
+        return f"SDK token attempt #{d.get('call')} → {d.get('outcome')}{extra}", (
+            "ok" if d.get("outcome") == "token" else "warn")
+    if kind == "sdk.get_token":
+        return f"getToken() → {d.get('outcome')}{': ' + d['error'] if d.get('error') else ''}", ""
+    if kind == "console":
+        return f"console.{d.get('type')}: {d.get('text')}", "warn" if d.get("type") in ("error", "warning") else ""
+    if kind == "pageerror":
+        return f"page error: {d.get('text')}", "bad"
+    if kind == "screenshot":
+        return f"screenshot {d.get('file')}", ""
+    if kind == "tab.closed":
+        return f"tab {d.get('tab')} closed", ""
+    rest = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("url", "tab"))
+    return f"{kind}{': ' + rest if rest else ''}", ""
+
+
+def timeline_text(result: dict[str, Any], include_minor: bool = False) -> str:
+    """The timeline as plain text lines (for JUnit system-out and terminals)."""
+    names = cookie_names(result["events"])
+    lines = []
+    for row in timeline_rows(result["events"], result.get("steps", ()), lost_at(result)):
+        if row.minor and not include_minor:
+            continue
+        cookies = " ".join(f"{_short(n)}={'+' if row.state.cookies.get(n) else '-'}" for n in names
+                           if n in row.state.cookies)
+        net = {True: "online ", False: "OFFLINE", None: "?      "}[row.state.online]
+        step = f"{row.step}" if row.step is not None else "-"
+        lines.append(f"{row.t:7.3f}s  step {step:>2}  {net}  {cookies:<30}  {row.what}")
+    return "\n".join(lines)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 12 else name[:12] + "…"
+
+
+# -- the cookie-presence strip -----------------------------------------------------------------------------------
+
+@dataclass
+class Lane:
+    label: str
+    segments: list[dict[str, Any]]  # t0, t1, cls, title
+    marks: list[dict[str, Any]] = field(default_factory=list)  # t, cls, title
+
+
+@dataclass
+class Strip:
+    end: float
+    lanes: list[Lane]
+    markers: list[dict[str, Any]]  # t, cls, label: vertical lines across the lanes
+    first_loss: dict[str, Any] | None  # t, name, step: the removal the verdict calls the loss (see lost_at)
+
+
+def strip(result: dict[str, Any]) -> Strip:
+    """Lanes over time: the steps, the network as the page saw it, each session cookie, and the requests. The first
+    loss is the result's own (:func:`lost_at`), not recomputed."""
+    events = result["events"]
+    end = max([result.get("duration") or 0.0] + [e["t"] for e in events] + [0.1])
+    lanes: list[Lane] = []
+
+    starts = [e for e in events if e["kind"] == "step.start"]
+    step_segs = []
+    for i, e in enumerate(starts):
+        d = _data(e)
+        t1 = starts[i + 1]["t"] if i + 1 < len(starts) else end
+        stop = next((x["t"] for x in events if x["kind"] in ("step.end", "step.error")
+                     and _data(x).get("index") == d.get("index")), t1)
+        step_segs.append({"t0": e["t"], "t1": max(stop, e["t"]), "cls": f"step{i % 2}",
+                          "title": f"step {d.get('index')} {d.get('label') or d.get('name')}",
+                          "text": f"{d.get('index')} {d.get('label') or d.get('name')}"})
+    lanes.append(Lane("steps", step_segs))
+
+    def segments(value_of: Any, classes: dict[Any, str], titles: dict[Any, str]) -> list[dict[str, Any]]:
+        segs: list[dict[str, Any]] = []
+        state = PageState()
+        current, since = None, 0.0
+        for e in events:
+            advance(state, e)
+            value = value_of(state)
+            if value != current:
+                if current is not None and classes.get(current):
+                    segs.append({"t0": since, "t1": e["t"], "cls": classes[current], "title": titles[current]})
+                current, since = value, e["t"]
+        if current is not None and classes.get(current):
+            segs.append({"t0": since, "t1": end, "cls": classes[current], "title": titles[current]})
+        for s in segs:
+            s["title"] += f" from t={s['t0']:.2f} s to t={s['t1']:.2f} s"
+        return segs
+
+    lanes.append(Lane("network", segments(lambda s: s.online, {True: "online", False: "offline"},
+                                          {True: "online", False: "offline"})))
+    if any(e["source"] == "page" and "visibility" in _data(e) for e in events):
+        lanes.append(Lane("visibility", segments(lambda s: s.visibility, {"visible": "visible", "hidden": "hidden"},
+                                                 {"visible": "visible", "hidden": "hidden"})))
+    revoked = next((e for e in events if e["kind"] == "session.revoked"), None)
+    for name in cookie_names(events):
+        segs = segments(lambda s, n=name: s.cookies.get(n), {True: "present", False: "absent"},
+                        {True: f"{name} present", False: f"{name} ABSENT"})
+        for seg in segs:  # gone after the server ended the session: the correct sign-out, not a loss
+            if seg["cls"] == "absent" and revoked is not None and seg["t0"] >= revoked["t"]:
+                seg["cls"], seg["title"] = "gone", seg["title"].replace("ABSENT", "absent after revocation")
+        lanes.append(Lane(name, segs))
+    loss = loss_event(events, lost_at(result))
+    first_loss = None if loss is None else {"t": loss["t"], "name": _data(loss).get("name"), "step": loss.get("step")}
+    reqs = [r for r in request_log(events) if not r["path"].startswith(_STATIC_PREFIXES)]
+    lanes.append(Lane("requests", [], [{"t": r["t"], "cls": request_tone(r),
+                                        "title": f"t={r['t']:.2f} s {r['method']} {r['path']} → {r['answer']}"}
+                                       for r in reqs]))
+    markers = []
+    if revoked is not None:
+        markers.append({"t": revoked["t"], "cls": "revoked", "label": f"revoked t={revoked['t']:.2f} s"})
+    if first_loss is not None:
+        markers.append({"t": first_loss["t"], "cls": "loss", "label": f"first loss t={first_loss['t']:.2f} s"})
+    return Strip(end=end, lanes=lanes, markers=markers, first_loss=first_loss)
+
+
+# -- screenshots ---------------------------------------------------------------------------------------------
+
+def screenshots(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The screenshots the run recorded on its timeline (file name relative to the result folder)."""
+    shots = [{"t": e["t"], "step": e.get("step"), "file": _data(e).get("file"), "label": _data(e).get("label", "")}
+             for e in result["events"] if e["kind"] == "screenshot" and _data(e).get("file")]
+    if not shots and result.get("artifacts", {}).get("screenshot"):  # results written before screenshot events
+        shots = [{"t": result.get("duration", 0.0), "step": None, "label": "at the end",
+                  "file": result["artifacts"]["screenshot"].rsplit("/", 1)[-1]}]
+    return shots

@@ -1,0 +1,108 @@
+"""The step and oracle reference of docs/writing-scenarios.md, generated from the step and check registries so it
+cannot drift.
+
+    python -m harness.scenario.reference            # print the generated section
+    python -m harness.scenario.reference --write    # rewrite it in docs/writing-scenarios.md
+
+tests/test_library.py fails when the document's section differs from what this renders.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import typing
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from harness.oracles import CHECKS
+from harness.scenario.model import OUTCOME_MEANING
+from harness.scenario.steps import _FAULT_FIELDS, STEPS, WAIT_EVENTS
+
+FAULT_FIELD_NAMES = frozenset(_FAULT_FIELDS)
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-scenarios.md"
+BEGIN = "<!-- BEGIN GENERATED: step reference (python -m harness.scenario.reference --write) -->"
+END = "<!-- END GENERATED -->"
+
+
+def _type_name(annotation: object) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " \\| ".join(str(a) for a in args)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        return " \\| ".join(_type_name(a) for a in args if a is not type(None))
+    if origin is list:
+        return f"list of {_type_name(args[0])}"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _args_text(step: str, model: type[BaseModel]) -> str:
+    parts = []
+    scalar = getattr(model, "scalar_field", None)
+    for name, info in model.model_fields.items():
+        shown = info.alias or name
+        if name == "value":
+            scalar = shown if info.alias else None
+            if info.alias is None:
+                shown = "(the argument)"
+        default = "" if info.is_required() else f" = {info.default!r}"
+        text = f"`{shown}`: {_type_name(info.annotation)}{default}"
+        # The fault fields are described once, under `fault`; the shorthand steps only list them.
+        if info.description and not (hasattr(model, "scalar_field") and name in FAULT_FIELD_NAMES):
+            text += f" — {info.description}"
+        parts.append(text)
+    if not parts:
+        return "none"
+    out = "<br>".join(parts)
+    if scalar:
+        out = f"`{step}: X` sets `{scalar}`<br>" + out
+    return out
+
+
+def _one_line(doc: str) -> str:
+    return re.sub(r"\s+", " ", doc).strip().replace("|", "\\|")
+
+
+def render() -> str:
+    """The generated section: every registered step, the wait_for events and the outcomes."""
+    lines = [BEGIN, "", "### Steps", "", "| step | arguments | what it does |", "| --- | --- | --- |"]
+    for name in sorted(STEPS):
+        spec = STEPS[name]
+        lines.append(f"| `{name}` | {_args_text(name, spec.args)} | {_one_line(spec.doc)} |")
+    lines += ["", "### `wait_for` events", "", " ".join(f"`{e}`" for e in WAIT_EVENTS), "",
+              "### Checks", "", "In the order they run (harness/oracles/checks.py). The role decides the outcome: a "
+              "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
+              "describes; `revocation` checks tell `signed-out` from `stuck`.", "",
+              "| check | role | passes when | can fail because |", "| --- | --- | --- | --- |"]
+    for check in CHECKS.values():
+        lines.append(f"| `{check.name}` | {check.role} | {_one_line(check.passes)} | {_one_line(check.fails)} |")
+    lines += ["", "### Outcomes", "", "| outcome | meaning |", "| --- | --- |"]
+    for outcome, meaning in OUTCOME_MEANING.items():
+        lines.append(f"| `{outcome}` | {meaning} |")
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def current(text: str) -> str | None:
+    """The generated section as it stands in ``text`` (None when the markers are missing)."""
+    if BEGIN not in text or END not in text:
+        return None
+    return text[text.index(BEGIN):text.index(END) + len(END)]
+
+
+def write(path: Path = DOC) -> None:
+    text = path.read_text()
+    old = current(text)
+    if old is None:
+        raise SystemExit(f"{path}: no generated section; add the lines {BEGIN!r} and {END!r}")
+    path.write_text(text.replace(old, render()))
+
+
+if __name__ == "__main__":
+    if "--write" in sys.argv[1:]:
+        write()
+    else:
+        print(render())

@@ -1,0 +1,528 @@
+"""The steps a scenario can take, each a small function over a :class:`RunContext`.
+
+Every step returns when its effect has been observed (the page saw ``offline``; the SDK finished its token
+attempt), not after a fixed sleep; ``wait`` is the one step that lets a fixed time pass, on purpose.
+Steps are registered with :func:`step`; the registry validates arguments when a scenario file is loaded, so a typo
+fails before any browser starts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from harness.errors import HarnessError
+from harness.mock.faults import Fault, FaultKind
+from harness.sdks import SdkAdapter
+from harness.timeline import Event, Timeline
+
+DEFAULT_TIMEOUT = 20.0
+
+
+@dataclass
+class RunContext:
+    """What a step can touch: the timeline, the browser, the server and the SDK adapter of one run."""
+
+    timeline: Timeline
+    driver: Any  # harness.browser.driver.BrowserDriver
+    server: Any  # harness.mock.server.MockAuthServer
+    sdk: SdkAdapter
+    faults: dict[str, Fault] = field(default_factory=dict)
+    start_focused: bool = True  # setup.start_focused: signed_in gives the tab focus, as a person's tab has
+    # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
+    _step_started_at: float = field(default=0.0, repr=False)
+    previous_step_started_at: float = 0.0
+    # The last event a ``wait_for`` consumed, as (at, seq): the next ``wait_for`` only counts later ones.
+    last_waited: tuple[float, int] = (0.0, 0)
+
+    @property
+    def step_started_at(self) -> float:
+        return self._step_started_at
+
+    @step_started_at.setter
+    def step_started_at(self, value: float) -> None:
+        self.previous_step_started_at, self._step_started_at = self._step_started_at, value
+
+    @property
+    def app_url(self) -> str:
+        return self.server.url + "/"
+
+
+class NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    args: type[BaseModel]
+    run: Callable[[RunContext, Any, float], None]
+    doc: str
+
+
+STEPS: dict[str, StepSpec] = {}
+
+
+def step(name: str, args: type[BaseModel] = NoArgs) -> Callable:
+    """Register a step: ``fn(ctx, args, timeout)``; its docstring is the reference text for the README."""
+
+    def register(fn: Callable[[RunContext, Any, float], None]) -> Callable:
+        STEPS[name] = StepSpec(name=name, args=args, run=fn, doc=(fn.__doc__ or "").strip())
+        return fn
+
+    return register
+
+
+def parse_duration(value: Any) -> float:
+    """``2``, ``2.5``, ``"2s"``, ``"500ms"``, ``"1m"`` → seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m)?\s*", str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration (e.g. 2, 2.5s, 500ms, 1m)")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+
+
+class Duration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: float
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < 0:
+            raise ValueError("must not be negative")
+        return seconds
+
+
+# -- the session ---------------------------------------------------------------------------------------------------
+
+@step("signed_in")
+def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored
+    (``__session`` set, or the adapter's localStorage key written). An SDK whose page starts signed out signs in
+    through its own API (Supabase: ``signInWithPassword``). The tab is then visible and focused, as a person's is
+    (``setup.start_focused: false`` leaves a self-launched browser's first tab unfocused)."""
+    since = ctx.timeline.now()
+    ctx.driver.goto(ctx.app_url, wait_js=ctx.sdk.loaded_js, timeout=timeout)
+    state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
+    if not state.get("user") and ctx.sdk.sign_in_js:
+        answer = ctx.driver.evaluate(ctx.sdk.sign_in_js) or {}
+        if answer.get("error"):
+            raise HarnessError(f"signing in through the SDK failed: {answer['error']}")
+        state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
+    if not state.get("user"):
+        raise HarnessError(f"the SDK loaded but no user is signed in (SDK state: {state})")
+    store = ctx.sdk.session_store
+    if store.kind != "cookie" or not any(n in ctx.driver.jar() for n in store.names):
+        if ctx.driver.wait_for_event(lambda e: e.kind == store.event_kind and e.data.get("name") in store.names
+                                     and e.data.get("op") == "set", timeout, since=since) is None:
+            raise HarnessError(f"signed in, but the SDK never wrote {store.names[0]}")
+    if ctx.start_focused and ctx.driver.tabs is not None:
+        tab = ctx.driver.tab_state()
+        if tab["visibility"] == "visible" and not tab["focused"]:
+            ctx.driver.focus()  # a person's tab has focus; a self-launched browser's first tab starts without it
+
+
+@step("revoke_session")
+def revoke_session(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """The server ends the session: its tokens answer 401 and the client shows no sessions (the negative control)."""
+    ctx.server.revoke_session()
+
+
+# -- the network -----------------------------------------------------------------------------------------------
+
+@step("offline")
+def offline(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Take the browser offline (no new connections; ``navigator.onLine`` false); returns once the page saw it."""
+    ctx.driver.set_offline(True, timeout=timeout)
+
+
+@step("online")
+def online(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Bring the browser back online; returns once the page saw the ``online`` event."""
+    ctx.driver.set_offline(False, timeout=timeout)
+
+
+# -- time --------------------------------------------------------------------------------------------------------
+
+@step("wait", Duration)
+def wait(ctx: RunContext, args: Duration, timeout: float) -> None:
+    """Let a fixed time pass (``wait: 2s``). Prefer ``wait_for`` wherever an event marks the moment."""
+    ctx.driver.pump(args.value)
+
+
+def _is_token_path(e: Event) -> bool:
+    return "/tokens" in e.data.get("path", "")
+
+
+WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
+    # The SDK finished a token attempt (the poller, the focus handler or the refresh timer), whatever its outcome.
+    "token_attempt": lambda e: e.kind == "sdk.token.end",
+    # A token request left the browser: it reached the mock, or failed in the browser (offline).
+    "token_request": lambda e: e.kind in ("request", "request.failed") and _is_token_path(e),
+    # The mock answered a token request (normally or with a status fault); drops and holds are `fault`/`held`.
+    "token_response": lambda e: (e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"))
+    and _is_token_path(e),
+    # Any request that reached the mock (narrow it with `path`).
+    "request": lambda e: e.kind == "request",
+    # The browser gave up on a request (offline, or its connection closed): what the page's fetch saw.
+    "request_failed": lambda e: e.kind == "request.failed",
+    "cookie_change": lambda e: e.kind == "cookie",
+    "cookie_removed": lambda e: e.kind == "cookie" and e.data.get("op") == "removed",
+    "cookie_set": lambda e: e.kind == "cookie" and e.data.get("op") == "set",
+    # The same for whichever store the SDK keeps its session in (cookies or localStorage).
+    "session_removed": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "removed",
+    "session_set": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "set",
+    "client_request": lambda e: e.kind == "request" and e.data.get("path", "").endswith("/v1/client"),
+    # The mock applied a fault (status, delay, drop) or started holding a request.
+    "fault": lambda e: e.kind in ("fault", "fault.held"),
+    "held": lambda e: e.kind == "fault.held",
+    # A get_token call (see `get_token` with `wait: false`) settled.
+    "get_token": lambda e: e.kind == "sdk.get_token",
+    # The page's call to the app's API was answered (or failed): `api_call`, or the background calls.
+    "api_answer": lambda e: e.kind == "api.answer",
+    "online": lambda e: e.kind == "online" and e.source == "page",
+    "offline": lambda e: e.kind == "offline" and e.source == "page",
+    "focus": lambda e: e.kind == "focus" and e.source == "page",
+    "blur": lambda e: e.kind == "blur" and e.source == "page",
+    "visibility": lambda e: e.kind == "visibility" and e.source == "page",
+}
+
+
+class WaitFor(BaseModel):
+    value: Literal[tuple(WAIT_EVENTS)] = Field(alias="event")  # type: ignore[valid-type]  # Literal built at import
+    count: int = Field(1, ge=1, description="wait for the n-th such event")
+    path: str | None = Field(None, description="only events about a request whose path matches this glob")
+    tab: int | None = Field(None, ge=1, description="only events from this tab's page (1: the first tab)")
+    timeout: float | None = Field(None, gt=0)
+    optional: bool = Field(False, description="the event may rightly never come (a fixed version, a control): "
+                                              "wait up to the timeout, then go on")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
+
+
+@step("wait_for", WaitFor)
+def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
+    """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
+    and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
+    whatever its outcome), ``token_request`` (a token request left the browser), ``token_response``, ``request``,
+    ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
+    ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
+    ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
+    ``online``, ``offline``, ``focus``, ``blur``,
+    ``visibility``. ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n``
+    only events from that tab. Fails the run if it does not come within the timeout, unless ``optional: true``:
+    then the run goes on after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
+    match = WAIT_EVENTS[args.value]
+    seen: list[int] = []
+    after = ctx.last_waited
+
+    def nth(event: Event) -> bool:
+        if match(event) and event.seq not in seen and (event.at, event.seq) > after and (
+                args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
+                args.tab is None or event.data.get("tab") == args.tab):
+            seen.append(event.seq)
+        return len(seen) >= args.count
+
+    limit = args.timeout or timeout
+    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
+    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
+    since = ctx.previous_step_started_at
+    if args.value == "get_token":  # the last call (started with `wait: false`) may have settled steps ago
+        calls = ctx.timeline.events("sdk.get_token.call")
+        if calls:
+            since, after = calls[-1].at, (0.0, 0)
+    hit = ctx.driver.wait_for_event(nth, limit, since=since)
+    if hit is not None:
+        ctx.last_waited = (hit.at, hit.seq)
+    elif args.optional:
+        ctx.timeline.emit("runner", "wait.timeout", event=args.value, seconds=limit)
+    else:
+        what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
+        raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
+
+
+# -- the page ----------------------------------------------------------------------------------------------------
+
+@step("reload")
+def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Reload the page (the server reads ``__session`` from this request) and wait for the SDK to load; records
+    the SDK's view (``Clerk.user``) and how ``/v1/client`` answered, which tells the cookie fallback apart."""
+    since = ctx.timeline.now()
+    ctx.driver.reload(wait_js=ctx.sdk.loaded_js, timeout=timeout)
+    _record_sdk_view(ctx, since)
+
+
+def _record_sdk_view(ctx: RunContext, since: float) -> None:
+    """Emit ``sdk.view``: the SDK's own state, plus how the mock answered the client read during the load."""
+    view = dict(ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    reads = [e for e in ctx.timeline.events(since=since) if e.source == "mock" and e.kind in ("response", "fault")
+             and e.data.get("path", "").endswith("/v1/client") and e.data.get("method") == "GET"]
+    if reads:
+        last = reads[-1]
+        view["client_read"] = last.data.get("status") if last.kind == "response" or last.data.get("kind") == "status" \
+            else last.data.get("kind")
+    ctx.timeline.emit("page", "sdk.view", **view)
+
+
+class Navigate(BaseModel):
+    value: str = Field("/", alias="path", pattern=r"^/")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+@step("navigate", Navigate)
+def navigate(ctx: RunContext, args: Navigate, timeout: float) -> None:
+    """Go to another page of the app (``navigate: /app/settings``) and wait for the SDK to load."""
+    since = ctx.timeline.now()
+    ctx.driver.goto(ctx.server.url + args.value, wait_js=ctx.sdk.loaded_js, timeout=timeout)
+    _record_sdk_view(ctx, since)
+
+
+@step("check_sdk")
+def check_sdk(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Record the SDK's own view (loaded, status, user) on the timeline."""
+    ctx.timeline.emit("page", "sdk.view", **ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+
+
+# -- the app's API ---------------------------------------------------------------------------------------------------
+
+# A fetch from the page with its cookies, as a single-page app calls its backend; each answer (or the failure of the
+# fetch, offline) goes on the timeline as ``api.answer``. Repeated calls run on in the page while the steps go on.
+_API_CALL_JS = """([path, every, windowMs]) => {
+  const emit = window.__harnessEmit || (() => {});
+  const end = Date.now() + windowMs;
+  const once = async () => {
+    try { const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+          emit('api.answer', { path, status: r.status }); }
+    catch (e) { emit('api.answer', { path, error: String(e && e.message || e) }); }
+  };
+  const loop = async () => { do { await once(); if (!every) return;
+    await new Promise((r) => setTimeout(r, every)); } while (Date.now() < end); };
+  loop();
+  return true;
+}"""
+
+
+class ApiCall(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field("/api/me", alias="path", pattern=r"^/", description="the app's API path")
+    every: float | None = Field(None, gt=0, description="repeat every this many seconds (`500ms`, `1s`)...")
+    window: float = Field(10.0, gt=0, alias="for", description="...for this long; the steps go on meanwhile")
+
+    @field_validator("every", "window", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
+@step("api_call", ApiCall)
+def api_call(ctx: RunContext, args: ApiCall, timeout: float) -> None:
+    """Call the app's API from the page with its cookies (``api_call: /api/me``), as a single-page app does; the
+    backend answers signed-in or 401, never a handshake. One call waits for its answer; with ``every: 1s`` (and
+    ``for: 10s``) the calls repeat in the page while the next steps run. Each answer is ``api.answer``."""
+    since = ctx.timeline.now()
+    ctx.driver.evaluate(_API_CALL_JS, [args.value, int(args.every * 1000) if args.every else 0,
+                                       int(args.window * 1000)])
+    if args.every is None and ctx.driver.wait_for_event(
+            lambda e: e.kind == "api.answer" and e.data.get("path") == args.value, timeout, since=since) is None:
+        raise HarnessError(f"api_call {args.value}: no answer within {timeout:g} s")
+
+
+# -- the SDK -----------------------------------------------------------------------------------------------------
+
+@step("clear_token_cache")
+def clear_token_cache(ctx: RunContext, args: NoArgs, timeout: float) -> None:
+    """Empty the SDK's token cache, so its next poll must fetch a token (a refresh comes due now)."""
+    ctx.driver.evaluate(ctx.sdk.clear_token_cache_js)
+
+
+class GetToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    skip_cache: bool = False
+    template: str | None = None
+    wait: bool = Field(True, description="false: start the call and go on; it records its result when it settles")
+    expect: Literal["token", "error", "empty"] | None = Field(
+        None, description="what the call must give; the run's checks fail (outcome reproduced) otherwise")
+
+
+# Runs the adapter's getToken function in the page without blocking Playwright, and reports its result through the
+# probe's channel, so a call stuck on a held request cannot hang the run (page.evaluate has no timeout).
+_GET_TOKEN_IN_PAGE = """([src, opts, meta]) => {
+  const emit = window.__harnessEmit || (() => {});
+  const call = (0, eval)('(' + src + ')');
+  const claims = (t) => { try { return JSON.parse(atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))); }
+                          catch (e) { return {}; } };
+  Promise.resolve().then(() => call(opts)).then((r) => {
+    r = r || {};
+    if (r.error) emit('sdk.get_token', {...meta, outcome: 'error', error: String(r.error), online: navigator.onLine});
+    else if (r.token) { const c = claims(r.token);
+      emit('sdk.get_token', {...meta, outcome: 'token', iat: c.iat, exp: c.exp, online: navigator.onLine}); }
+    else emit('sdk.get_token', {...meta, outcome: 'empty', online: navigator.onLine});
+  }, (e) => emit('sdk.get_token', {...meta, outcome: 'error', error: String(e && (e.code || e.message) || e)}));
+  return true;
+}"""
+
+
+@step("get_token", GetToken)
+def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
+    """Call the SDK's ``getToken`` from the page (``skip_cache``, ``template``) and record what it gave: a token, an
+    empty result, or the error code. ``wait: false`` lets the call run on while later steps act (``wait_for:
+    get_token`` awaits it); ``expect: token|error|empty`` makes a different result fail the run's checks."""
+    opts: dict[str, Any] = {"skipCache": args.skip_cache}
+    if args.template:
+        opts["template"] = args.template
+    call = secrets.token_hex(4)
+    meta: dict[str, Any] = {"call": call, "skip_cache": args.skip_cache,
+                            **({"expect": args.expect} if args.expect else {})}
+    ctx.timeline.emit("runner", "sdk.get_token.call", **meta)
+    ctx.driver.evaluate(_GET_TOKEN_IN_PAGE, [ctx.sdk.get_token_js, opts, meta])
+    if not args.wait:
+        return
+    if ctx.driver.wait_for_event(lambda e: e.kind == "sdk.get_token" and e.data.get("call") == call, timeout,
+                                 since=ctx.step_started_at) is None:
+        raise HarnessError(f"get_token: the SDK's getToken did not settle within {timeout:g} s "
+                           "(give the step a longer `timeout`, or `wait: false`)")
+
+
+# -- server faults ---------------------------------------------------------------------------------------------------
+
+def _duration_field(value: Any) -> float:
+    return parse_duration(value)
+
+
+def _calls_field(value: list[int] | None) -> list[int] | None:
+    if value is not None and (not value or min(value) < 1):
+        raise ValueError("must list call numbers from 1 up, e.g. [1, 3]")
+    return value
+
+
+# The fields of a server fault, by the name a scenario file uses: (type, Field).
+_FAULT_FIELDS: dict[str, tuple[Any, Any]] = {
+    "path": (str, Field("*/tokens", description="glob on the request path, e.g. */tokens, */v1/client")),
+    "method": (Optional[str], Field(None, description="only this HTTP method (default: any)")),
+    "name": (Optional[str], Field(None, description="a name for `release`")),
+    "calls": (Optional[list[int]], Field(None, description="which matching calls it applies to, 1-based, counted "
+                                                            "from when the fault is armed (an nth-call sequence)")),
+    "times": (Optional[int], Field(None, ge=1, description="apply at most this many times (hold: the next N)")),
+    "status": (int, Field(503, ge=100, le=599, description="for status: the HTTP status to answer")),
+    "error_code": (Optional[str], Field(None, description="for status: the error code in the body")),
+    "delay": (float, Field(0.0, ge=0, description="for delay: how long to wait before answering")),
+    "at": (Literal["headers", "body"], Field("headers", description="for drop: close before the headers, or after "
+                                                                    "the headers and part of the body")),
+    "token": (Literal["answer", "arrival"], Field("answer", description="for hold and delay: the token the late "
+                                                   "answer carries is minted when it is sent (answer) or when the "
+                                                   "request arrived (arrival: a slow response with an older token)")),
+}
+_COMMON = ("path", "method", "name", "calls", "times")
+_VALIDATORS = {"duration": field_validator("delay", check_fields=False, mode="before")(_duration_field),
+               "calls_ok": field_validator("calls", check_fields=False)(_calls_field)}
+
+
+def _fault_model(model_name: str, names: tuple[str, ...], **extra: Any) -> type[BaseModel]:
+    """A model with the named fault fields (plus ``extra`` ones), validated as a scenario file writes them."""
+    fields: dict[str, Any] = {n: _FAULT_FIELDS[n] for n in names}
+    validators = {"calls_ok": _VALIDATORS["calls_ok"]}
+    if "delay" in names:
+        validators["duration"] = _VALIDATORS["duration"]
+    return create_model(model_name, __config__=ConfigDict(extra="forbid"), __validators__=validators,
+                        __module__=__name__, **fields, **extra)
+
+
+FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at", "token"),
+                         kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
+
+
+def _arm(ctx: RunContext, kind: FaultKind, args: Any) -> None:
+    name = getattr(args, "name", None)
+    if name and name in ctx.faults:
+        raise HarnessError(f"a fault named {name!r} is already armed; give this one another name")
+    armed = ctx.server.add_fault(Fault(
+        kind=kind, path=args.path, method=args.method,
+        calls=tuple(args.calls) if args.calls else None, times=args.times,
+        status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
+        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers"), token=getattr(args, "token", "answer")))
+    ctx.faults[name or armed.id] = armed
+
+
+@step("fault", FaultArgs)
+def fault(ctx: RunContext, args: Any, timeout: float) -> None:
+    """Arm a server fault on requests whose path matches ``path`` (default ``*/tokens``): ``kind`` is ``status``
+    (any code), ``delay``, ``drop`` (before the headers, or mid-body with ``at: body``; keeps dropping until
+    released), ``hold`` (keep requests open until ``release``) or ``hang`` (never answered; released requests are
+    dropped). ``calls: [n, ...]`` picks which matching calls (an nth-call sequence), ``times: n`` caps how many;
+    ``name`` lets ``release`` refer to it."""
+    _arm(ctx, args.kind, args)
+
+
+def _shorthand(kind: FaultKind, names: tuple[str, ...], main: str, doc: str) -> None:
+    """Register a fault kind as a step of its own, whose scalar argument fills ``main``: ``- status: 429`` is
+    ``- fault: {kind: status, status: 429}``."""
+    model = _fault_model(f"{kind.title()}Args", names)
+
+    class Scalar(model):  # type: ignore[valid-type, misc]  # a base made at runtime by create_model
+        scalar_field: ClassVar[str] = main  # what `- kind: X` fills (for the reference docs)
+
+        @model_validator(mode="before")
+        @classmethod
+        def _scalar(cls, data: Any) -> Any:
+            if isinstance(data, dict) and set(data) == {"value"}:
+                return {main: data["value"]}
+            return data
+
+    Scalar.__name__ = model.__name__
+
+    def run(ctx: RunContext, args: Any, timeout: float) -> None:
+        _arm(ctx, kind, args)
+
+    run.__doc__ = doc
+    step(kind, Scalar)(run)
+
+
+_shorthand("status", _COMMON + ("status", "error_code"), "status",
+           "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
+           "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
+_shorthand("delay", _COMMON + ("delay", "token"), "delay",
+           "Delay matching requests, then answer normally (``delay: 2s``).")
+_shorthand("drop", _COMMON + ("at",), "path",
+           "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
+           "dropping until released: Chromium resends a POST once when a reused connection closes before any "
+           "response byte, so a one-shot drop would never reach the SDK.")
+_shorthand("hold", _COMMON + ("token",), "path",
+           "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` holds the next token "
+           "request).")
+_shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
+
+
+class Release(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    value: str = Field("all", alias="fault")
+    outcome: Literal["pass", "drop"] = "pass"
+
+
+@step("release", Release)
+def release(ctx: RunContext, args: Release, timeout: float) -> None:
+    """End a fault (by name, or ``all``). Held requests then get their normal answer (``outcome: pass``), or their
+    connections are closed (``outcome: drop``, always for ``hang``); a fault released with a drop keeps closing
+    matching requests (Chromium's silent resend among them) until it is released once more."""
+    if args.value == "all":
+        ctx.server.release(None, args.outcome)
+        return
+    armed = ctx.faults.get(args.value)
+    if armed is None:
+        raise HarnessError(f"release: no fault named {args.value!r} (armed: {', '.join(ctx.faults) or 'none'})")
+    ctx.server.release(armed.id, args.outcome)
+
+from harness.scenario import tab_steps  # noqa: E402,F401  (registers the tab steps)

@@ -1,0 +1,110 @@
+"""What is specific to Clerk's browser SDK, ``@clerk/clerk-js``.
+
+Another auth SDK should be one more module shaped like this one: how to obtain a version's bundle, what the page
+loads, the API routes the mock serves, and which cookies mean "signed in".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from aiohttp import web
+
+from harness.mock.tokens import TokenIssuer
+from harness.sdk_protocol import cookie_store
+from harness.sdks.clerk import fapi
+from harness.sdks.clerk.fapi import PROXY_PATH, SESSION_ID, USER_ID, ClerkState
+
+PACKAGE = "@clerk/clerk-js"
+BUNDLE_FILE = "clerk.browser.js"
+# A production key for a dotted fake host: clerk-js rejects hosts without a dot, and a production instance needs no
+# dev-browser handshake. The same-origin proxy path means no TLS and no CORS.
+FAPI_HOST = "clerk.mock.test"
+PUBLISHABLE_KEY = "pk_live_" + base64.b64encode(f"{FAPI_HOST}$".encode()).decode()
+# The cookie that carries the session token, plus its suffixed twin (base64url(SHA-1(key))[:8]).
+COOKIE_SUFFIX = base64.urlsafe_b64encode(hashlib.sha1(PUBLISHABLE_KEY.encode()).digest()).decode()[:8]
+SESSION_COOKIES = ("__session", f"__session_{COOKIE_SUFFIX}")
+# The bug is in these releases; used as defaults and in docs, never as a verdict.
+KNOWN_BUGGY = "6.0.0"
+KNOWN_FIXED = "6.1.0"
+
+
+class ClerkSdk:
+    """The Clerk adapter: bundle, page, Frontend API and cookies."""
+
+    name = "clerk"
+    package = PACKAGE
+    bundle_file = BUNDLE_FILE
+    known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
+    seed_scenario = "offline-refresh-due"  # the library scenario `harness repro --sdk clerk` plays
+    session_cookies: tuple[str, ...] = SESSION_COOKIES
+    watch_cookies: tuple[str, ...] = ("__session", "__session_*")
+    session_store = cookie_store(SESSION_COOKIES, watch_cookies)
+    page_carries_session = True  # the cookie travels with every page request
+    sign_in_js: str | None = None  # the mock's client is signed in from the first load
+    user_view = "`Clerk.user`"
+    user_id = USER_ID
+    session_id = SESSION_ID
+
+    def __init__(self, token_ttl: float = 60.0) -> None:
+        self.state = ClerkState(issuer=TokenIssuer(user_id=USER_ID, session_id=SESSION_ID, ttl=token_ttl))
+
+    @property
+    def issuer(self) -> TokenIssuer:
+        return self.state.issuer
+
+    def routes(self) -> list[web.RouteDef]:
+        return fapi.routes(self.state)
+
+    def page_head(self, bundle_url: str) -> str:
+        """The script tags the app page puts in its head to load and start the SDK."""
+        return (f'<script src="{bundle_url}" data-clerk-publishable-key="{PUBLISHABLE_KEY}" '
+                f'data-clerk-proxy-url="{PROXY_PATH}" crossorigin="anonymous"></script>\n'
+                # Clerk.load() is the app's job; rethrowOfflineNetworkErrors stays unset because it masks the bug.
+                "<script>window.__harnessLoad = (async () => {\n"
+                "  try { await window.Clerk.load({ telemetry: false }); window.__harnessLoaded = 'ok'; }\n"
+                "  catch (e) { window.__harnessLoaded = 'error: ' + (e && e.message || e); }\n"
+                "  window.dispatchEvent(new Event('harness:sdk-loaded'));\n"
+                "})();</script>")
+
+    # What the page reports about the SDK's own view, for oracles ("is Clerk.user set after reload").
+    sdk_state_js = ("() => ({loaded: window.__harnessLoaded || null,"
+                    " status: window.Clerk && window.Clerk.status || null,"
+                    " user: window.Clerk && window.Clerk.user ? window.Clerk.user.id : null,"
+                    " session: window.Clerk && window.Clerk.session ? window.Clerk.session.id : null})")
+    loaded_js = "() => !!window.__harnessLoaded"
+    clear_token_cache_js = "() => { window.Clerk.session && window.Clerk.session.clearCache(); return true; }"
+    get_token_js = ("async (opts) => { try { const t = await window.Clerk.session.getToken(opts || {});"
+                    " return {token: t || null}; }"
+                    " catch (e) { return {error: (e && (e.code || e.message)) || String(e)}; } }")
+
+    init_script = (Path(__file__).parent / "sdk_probe.js").read_text()
+
+    @property
+    def revoked(self) -> bool:
+        return self.state.revoked
+
+    def credential(self, request: web.Request) -> str | None:
+        """The app backend reads ``__session`` from the request, as Clerk's server SDKs do."""
+        return request.cookies.get(SESSION_COOKIES[0]) or None
+
+    def error_body(self, status: int, code: str | None = None) -> dict:
+        return fapi.error_body(status, code)
+
+    def revoke(self) -> None:
+        self.state.revoked = True
+
+    # -- what the app backend needs from the auth server (handshake) --------------------------------------------
+
+    handshake_path = PROXY_PATH + "/v1/client/handshake"
+    handshake_nonce_param = fapi.HANDSHAKE_NONCE
+
+    def take_handshake(self, nonce: str) -> str | None:
+        """The Backend API's answer for a handshake nonce: the token to set ("" = signed out), None if unknown."""
+        return self.state.take_handshake(nonce)
+
+    def client_uat(self) -> int:
+        return self.state.client_uat
+

@@ -1,0 +1,207 @@
+"""``harness matrix`` and ``harness bisect``, and ``--clerk-version from:PATH`` for every run command.
+
+Front doors like harness/cli.py: they turn options into releases (:mod:`.select`), pairs into results
+(:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary and the report. Bad input is a
+HarnessError before any browser starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, TypeVar
+
+from harness.errors import HarnessError
+from harness.scenario.runner import RunResult
+from harness.sdks.clerk import PACKAGE
+from harness.versions import matrix as matrix_view
+from harness.versions.bisect import BisectAnswer, Probe, bisect_versions
+from harness.versions.published import Release, Releases, published_releases
+from harness.engine import Interrupted, options_from_args
+from harness.versions.runs import engine_for, run_pairs, with_webdriver
+from harness.versions.select import FROM, resolve_exact, select
+
+OptionAdder = Callable[[argparse.ArgumentParser], None]
+_P = TypeVar("_P", bound=argparse.ArgumentParser)  # the parser class of the caller's subcommands (cli's _Parser)
+
+
+def add_parsers(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> None:
+    """Add ``matrix`` and ``bisect``; ``common`` adds the options every run command takes."""
+    m = sub.add_parser("matrix", help="run scenarios on a range of published releases; one line per run, a summary "
+                       "and a releases x scenarios report")
+    m.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    m.add_argument("--versions", required=True, metavar="RANGE",
+                   help="an npm range ('>=5.120.0 <6.5.0', '6.x', '*'), a list ('5.128.0, 6.1.0'), from:PATH, and "
+                        "optionally every:K to run every K-th release of the selection (ends included)")
+    m.add_argument("--pre", action="store_true", help="include prereleases in ranges (default: stable only)")
+    b = sub.add_parser("bisect", help="find the adjacent releases where a scenario's verdict flips")
+    b.add_argument("scenario", metavar="SCENARIO")
+    b.add_argument("--good", required=True, metavar="V", help="a release on one side (X.Y.Z or from:PATH)")
+    b.add_argument("--bad", required=True, metavar="V", help="a release on the other side; older or newer")
+    b.add_argument("--pre", action="store_true", help="search prereleases too (default: stable releases only)")
+    for parser in (m, b):
+        for add in common:
+            add(parser)
+
+
+def releases() -> Releases:
+    """The SDK's published releases (cached; stale but usable offline). Warns when the list is stale."""
+    from harness.sdks.npm import NpmBundleCache, default_cache_dir
+
+    found = published_releases(PACKAGE, NpmBundleCache(), default_cache_dir())
+    if found.stale:
+        import time
+
+        hours = (time.time() - found.fetched_at) / 3600
+        print(f"warning: npm could not list {PACKAGE}'s releases; using the list cached {hours:.1f} h ago",
+              file=sys.stderr)
+    return found
+
+
+def resolve_versions(values: list[str] | None) -> list[str] | None:
+    """``--clerk-version`` values with each ``from:PATH`` replaced by the version that file resolves."""
+    if not values:
+        return values
+    return [resolve_exact(v, PACKAGE, releases) for v in values]
+
+
+# -- matrix -----------------------------------------------------------------------------------------------------
+
+def matrix(args: argparse.Namespace) -> int:
+    from harness import resources
+    from harness.cli import _line, _write_reports
+    from harness.report.progress import Progress
+    from harness.scenario.model import find_scenarios, load_scenario
+
+    options = options_from_args(args)
+    scenarios = [with_webdriver(load_scenario(p), options.webdriver)
+                 for p in find_scenarios(args.scenarios, resources.library_dir())]
+    chosen = select(args.versions, releases(), pre=args.pre)
+    pairs = [(s, r.version) for s in scenarios for r in chosen]
+    runs = len(pairs) * options.repeat
+    width = max(len(r.version) for r in chosen)
+    results: list[RunResult] = []
+    interrupted: Interrupted | None = None
+    with engine_for(options) as engine:
+        engine.prepare([])  # the browsers: found (and warned about) before the count is printed
+        print(f"matrix: {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} x {len(chosen)} releases of "
+              f"{PACKAGE} ({chosen[0].version} .. {chosen[-1].version}) = {runs} runs, "
+              f"{options.jobs_for(runs)} at a time", file=sys.stderr)
+        with Progress(runs) as progress:
+            try:
+                results = run_pairs(pairs, engine,
+                                    on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
+                                    on_done=lambda r: progress.done(f"{r.scenario}@{r.version}",
+                                                                    _line(r, width, several=len(scenarios) > 1)))
+            except Interrupted as stop:
+                results, interrupted = stop.results, stop
+            finally:
+                _write_reports(results, args.html or args.reports / "report.html", args.junit)
+    for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
+        print(line)
+    if interrupted is not None:
+        raise interrupted
+    return 1 if any(r.matches_expectation is False for r in results) else 0
+
+
+# -- bisect -----------------------------------------------------------------------------------------------------
+
+def bisect(args: argparse.Namespace) -> int:
+    from harness import resources
+    from harness.cli import _write_reports
+    from harness.scenario.model import find_scenarios, load_scenario
+
+    options = options_from_args(args).with_(repeat=1)  # each probe is one run: bisect does not repeat
+    paths = find_scenarios([args.scenario], resources.library_dir())
+    if len(paths) != 1:
+        raise HarnessError(f"bisect takes one scenario; {args.scenario!r} names {len(paths)}: pick one of them")
+    scenario = with_webdriver(load_scenario(paths[0]), options.webdriver)
+    known = releases()
+    good, bad = (_release(v, known, flag) for v, flag in ((args.good, "--good"), (args.bad, "--bad")))
+    if good.version == bad.version:
+        raise HarnessError(f"--good and --bad are both {good.version}; give two different releases")
+    line = span(known, good, bad, args.pre)
+    print(f"bisect {scenario.id} over {len(line)} releases of {PACKAGE}, {line[0].version} .. {line[-1].version} "
+          f"(good {good.version}, bad {bad.version}): about {_expected_runs(len(line))} runs", flush=True)
+    results: dict[str, RunResult] = {}
+    engine = engine_for(options)
+
+    def verdict_of(version: str) -> str:
+        [result] = run_pairs([(scenario, version)], engine)  # one probe at a time: each depends on the last
+        results[version] = result
+        return result.outcome
+
+    def on_step(probe: Probe) -> None:
+        print(step_line(len(results), probe), flush=True)
+
+    try:
+        answer = bisect_versions([r.version for r in line], verdict_of, on_step)
+    except Interrupted:
+        raise
+    finally:
+        engine.close()
+        _write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
+    for text in answer_lines(answer, known, {v: r.reproduce for v, r in results.items()}):
+        print(text)
+    exact = len(answer.flips) == 1 and answer.flips[0].exact and not answer.non_monotonic
+    return 0 if exact else 1
+
+
+def _release(value: str, known: Releases, flag: str) -> Release:
+    version = resolve_exact(value, PACKAGE, lambda: known)
+    found = known.get(version)
+    if found is None:
+        raise HarnessError(f"{flag} {version}: no published version {version} of {PACKAGE} (newest stable: "
+                           f"{known.stable()[-1].version if known.stable() else 'none'})")
+    return found
+
+
+def span(known: Releases, a: Release, b: Release, pre: bool) -> list[Release]:
+    """The published releases from the older of a, b to the newer, both ends included (prereleases only with
+    ``pre``, or when an end is one)."""
+    lo, hi = sorted((a, b), key=lambda r: r.semver)
+    return [r for r in known.items
+            if lo.semver <= r.semver <= hi.semver and (pre or not r.prerelease or r in (lo, hi))]
+
+
+def _expected_runs(n: int) -> int:
+    return 2 + max(0, (n - 2).bit_length()) if n > 2 else n
+
+
+def step_line(index: int, probe: Probe) -> str:
+    note = f"  {probe.note}" if probe.note else ""
+    return f"{f'[{index}]':<5}{probe.version:<9} {probe.outcome:<11} remaining: {probe.remaining()}{note}"
+
+
+def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) -> list[str]:
+    def named(version: str) -> str:
+        release = known.get(version)
+        return f"{version} (published {release.date if release else 'date unknown'})"
+
+    out = []
+    if answer.ends_error:
+        out.append(f"no answer: {', '.join(answer.ends_error)} gave no verdict (error), so the search cannot start "
+                   f"there; see its result, or pick a neighbouring release")
+    elif not answer.flips:
+        first = next(iter(answer.outcomes.values()))
+        out.append(f"no flip found: every release run gives {first}; if the verdict changes inside this range it "
+                   f"changes back too (run `harness matrix` on it to see)")
+    for note in answer.non_monotonic:
+        out.append(f"non-monotonic history: {note}")
+    for flip in answer.flips:
+        if flip.exact:
+            out.append(f"the verdict flips between {flip.before} and {flip.after}:")
+        else:
+            out.append(f"the verdict flips somewhere from {flip.before} to {flip.after}; these releases between "
+                       f"could not be tested (error): {', '.join(flip.between)}")
+        out.append(f"  last {flip.before_outcome}: {named(flip.before)}")
+        out.append(f"    replay: {replay.get(flip.before, '')}")
+        out.append(f"  first {flip.after_outcome}: {named(flip.after)}")
+        out.append(f"    replay: {replay.get(flip.after, '')}")
+    skipped = answer.skipped
+    out.append(f"{answer.runs} runs" + (f"; skipped (error, like git bisect skip): {', '.join(skipped)}"
+                                        if skipped else "; none skipped"))
+    return out
+
+
+__all__ = ["add_parsers", "matrix", "bisect", "resolve_versions", "releases", "FROM"]
