@@ -1,5 +1,5 @@
 """The command line: ``harness repro``, ``harness run``, ``harness report``, ``harness serve``, ``harness browser``,
-``harness bundle``.
+``harness bundle`` (and, from their own modules, ``harness matrix``, ``harness bisect``, ``harness fuzz``).
 
 A thin front door: it parses options, finds the browser and the scenarios, and calls the runner. Any
 :class:`HarnessError` becomes one line on stderr and exit status 2, never a traceback.
@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bundle_options(bundle)
     add_version_commands(sub, _browser_options, _report_options)  # harness matrix, harness bisect
+    from harness.fuzz.command import add_parser as add_fuzz_command
+
+    add_fuzz_command(sub, _browser_options, _report_options)  # harness fuzz
     return parser
 
 
@@ -216,11 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
+        from harness.fuzz import command as fuzz_command
         from harness.versions import commands as version_commands
 
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve, "matrix": version_commands.matrix,
-                "bisect": version_commands.bisect}[args.command](args)
+                "bisect": version_commands.bisect, "fuzz": fuzz_command.main}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
