@@ -10,6 +10,9 @@ reports a few milliseconds late still lands where it happened. The page stamps i
 (``performance.timeOrigin + performance.now()``); the browser driver measures that clock's offset to this one once
 the first page is up and again at the end (``clock.offset`` events; the result's ``clock`` says the skew) and puts
 every page-stamped event on this base, so comparisons across sources (a removal before or after a revocation) hold.
+
+Listeners (:meth:`Timeline.listen`) hear each event as it is recorded, in the thread that recorded it: the one way
+to act on an event the moment it happens (a network flip armed on a server drop) rather than when a waiter next looks.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Timeline:
         self._cond = threading.Condition()
         self._seq = 0
         self._step_starts: list[tuple[float, int]] = []  # (at, step index), in order
+        self._listeners: list[Callable[[Event], None]] = []
 
     def now(self) -> float:
         return self._clock()
@@ -70,7 +74,24 @@ class Timeline:
             self._keys.insert(pos, key)
             self._events.insert(pos, event)
             self._cond.notify_all()
-            return event
+            listeners = list(self._listeners)
+        for listener in listeners:  # outside the lock: a listener may record events of its own
+            listener(event)
+        return event
+
+    def listen(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``listener(event)`` after each event is recorded, in the recording thread (the mock's, Playwright's,
+        the runner's), outside the log's lock. It must be quick and must not raise: it runs inside the recorder's
+        own work (a raise in the mock's thread is a failure of the mock). Returns the function that stops it."""
+        with self._cond:
+            self._listeners.append(listener)
+
+        def stop() -> None:
+            with self._cond:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return stop
 
     def _step_at(self, at: float) -> int | None:
         index = None

@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, P
 from playwright.sync_api import Error as PlaywrightError
 
 from harness.browser.discovery import ENV_VAR, BrowserInfo, find_browser, is_headless_shell_name
+from harness.browser.flips import NetworkFlips
 from harness.browser.pool import Reaper
 from harness.browser.real_chromium import RealChromium
 from harness.browser.tabs import FIRST_TAB_JS, SIMULATED_TABS_JS, RealTabs, SimulatedTabs
@@ -166,6 +167,7 @@ class BrowserDriver:
         self.page_offset = 0.0  # seconds the page's clock is ahead of the timeline's (measure_clock)
         # Whether the tab had focus when its window was minimised: restoring gives focus back only then.
         self._focus_at_minimise: dict[Page, bool] = {}
+        self.flips: NetworkFlips | None = None  # network flips armed on a trigger (harness/browser/flips.py)
 
     # -- life cycle -------------------------------------------------------------------------------------------
 
@@ -271,6 +273,11 @@ class BrowserDriver:
         return context
 
     def close(self, trace_path: Path | None = None) -> None:
+        if self.flips is not None:
+            try:
+                self.flips.close()  # first: nothing may fire into a browser that is going away
+            except Exception:
+                pass
         try:
             if self.context is not None and self.options.tracing and trace_path is not None:
                 self.context.tracing.stop(path=str(trace_path))
@@ -461,6 +468,12 @@ class BrowserDriver:
                 and self.page not in self._frozen):
             if self.wait_for_event(lambda e: e.kind == kind and e.source == "page", timeout, since=since) is None:
                 raise HarnessError(f"the page did not report going {kind} within {timeout:g} s")
+
+    def network_flips(self) -> NetworkFlips:
+        """The run's armed network flips (made on first use): ``online``/``offline`` on a trigger."""
+        if self.flips is None:
+            self.flips = NetworkFlips(self)
+        return self.flips
 
     def goto(self, url: str, wait_js: str | None = None, timeout: float = 30.0) -> None:
         self._require_running("goto")

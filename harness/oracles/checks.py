@@ -316,6 +316,59 @@ def watcher_matches_jar(facts: Facts) -> Iterable[Check]:
     return []
 
 
+@check("flips-fired", "harness",
+       passes="every network flip a step armed (`online`/`offline` with `when:`) was made on its trigger and landed "
+              "where the step asked (`landed:`), or was disarmed by an `optional` wait",
+       fails="a flip's trigger never came, the flip could not be made, it found the browser in its state already (it "
+             "changed nothing), or it landed on the other side of the page's failed fetch than `landed:` asked: the "
+             "timeline the scenario describes did not happen (`error`, no verdict)")
+def flips_fired(facts: Facts) -> Iterable[Check]:
+    armed = facts.of("network.flip.armed")
+    if not armed:
+        return []
+    resolved = {e.data.get("flip") for e in facts.of("network.flip") + facts.of("network.flip.disarmed")}
+    failed = {e.data.get("flip"): e for e in facts.of("network.flip.error")}
+    made = {e.data.get("flip"): e for e in facts.of("network.flip")}
+    unchanged = {f: e for f, e in made.items() if e.data.get("changed") is False}
+    for arm in armed:
+        flip = arm.data.get("flip")
+        if flip in failed:
+            e = failed[flip]
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) could not be made at t={e.t:.2f} s: {e.data.get('error')}; "
+                          "no verdict", e.t, e.step)]
+        if flip in unchanged:
+            e = unchanged[flip]
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) fired at t={e.t:.2f} s, but the browser was "
+                          f"{e.data.get('to')} already, so it changed nothing; no verdict", e.t, e.step)]
+        missed = _missed_landing(made.get(flip))
+        if missed:
+            e = made[flip]
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) {missed}; the race was not placed, so no verdict", e.t,
+                          e.step)]
+        if flip not in resolved:
+            return [Check("flips-fired", False, f"the flip armed during {facts.step_name(arm.step)} "
+                          f"({arm.data.get('described')}) never fired: its trigger never came, so the timeline the "
+                          "scenario describes did not happen; no verdict", arm.t, arm.step)]
+    fired = facts.of("network.flip")
+    lags = ", ".join(f"{e.data.get('lag_ms'):g} ms" for e in fired if e.data.get("lag_ms") is not None)
+    return [Check("flips-fired", True, f"all {len(armed)} armed flips were resolved"
+                  + (f" ({len(fired)} made; trigger to applied: {lags})" if fired else ""))]
+
+
+def _missed_landing(made: Event | None) -> str | None:
+    """Why a flip that had to land on one side of the page's failed fetch (``landed:``) did not, if it did not."""
+    if made is None or not made.data.get("landed_required"):
+        return None
+    want, got = made.data["landed_required"], made.data.get("landed")
+    if got is None:
+        return "fired, but the page never reported the failed fetch it had to land against"
+    side = {"before the failure": "before_failure"}.get(got, "after_failure")
+    return None if side == want else f"landed {got}, not {want.replace('_', ' ')}"
+
+
 # -- after a revocation ----------------------------------------------------------------------------------------------
 
 def revocation_removal(facts: Facts) -> Event | None:

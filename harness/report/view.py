@@ -22,7 +22,7 @@ _STATIC_PREFIXES = ("/sdk/",)
 # Events that repeat what a neighbouring row already says; the report hides them unless asked.
 _MINOR_KINDS = {"clock.offset", "server.backend", "step.end", "network", "pageshow", "pagehide", "probe.ready",
                 "cookie.jar", "storage.state", "response", "fault", "fault.held", "tab.closed", "screenshot",
-                "sdk.ready", "sdk.token.start", "run.ready"}
+                "sdk.ready", "sdk.token.start", "run.ready", "fetch.failed.next_task"}
 
 
 def _data(event: Ev) -> dict[str, Any]:
@@ -253,6 +253,23 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     return rows
 
 
+def _flip_text(kind: str, d: dict[str, Any]) -> tuple[str, str]:
+    """A network flip armed on a trigger (harness/browser/flips.py), and the page's view of failed fetches."""
+    if kind == "network.flip.armed":
+        return f"flip {d.get('flip')} armed: {d.get('described')}", ""
+    if kind == "network.flip":
+        page = f", the page saw it {d['page_lag_ms']:g} ms after" if d.get("page_lag_ms") is not None else ""
+        landed = f"; landed {d['landed']}" if d.get("landed") else ""
+        return (f"network flipped {d.get('to')} on {d.get('when')} {d.get('trigger', {}).get('path')}: applied "
+                f"{d.get('lag_ms')} ms after the trigger{page}{landed}"), "warn"
+    if kind == "fetch.failed":
+        return f"page's fetch of {d.get('path')} failed ({'online' if d.get('online') else 'offline'})", ""
+    if kind == "fetch.failed.next_task":
+        return f"next task after that failure: {'online' if d.get('online') else 'offline'}", ""
+    return f"flip {d.get('flip')} {kind.removeprefix('network.flip.')}: {d.get('described')} " \
+           f"{d.get('error') or ''}".rstrip(), "bad" if kind in ("network.flip.error", "network.flip.unfired") else ""
+
+
 def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[str, str]:
     d, kind = _data(e), e["kind"]
     if kind == "step.start":
@@ -296,6 +313,8 @@ def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[st
         return f"{d.get('method')} {d.get('path')}{cookie} → {answer}", "" if tone == "ok" else tone
     if kind == "request.failed":
         return f"{d.get('method')} {d.get('path')} failed in the browser: {d.get('error')}", "warn"
+    if kind.startswith("network.flip") or kind.startswith("fetch.failed"):
+        return _flip_text(kind, d)
     if kind == "response":
         return f"{d.get('method')} {d.get('path')} answered {d.get('status')}", ""
     if kind in ("fault", "fault.held"):

@@ -126,19 +126,7 @@ def revoke_session(ctx: RunContext, args: NoArgs, timeout: float) -> None:
     ctx.server.revoke_session()
 
 
-# -- the network -----------------------------------------------------------------------------------------------
-
-@step("offline")
-def offline(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Take the browser offline (no new connections; ``navigator.onLine`` false); returns once the page saw it."""
-    ctx.driver.set_offline(True, timeout=timeout)
-
-
-@step("online")
-def online(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Bring the browser back online; returns once the page saw the ``online`` event."""
-    ctx.driver.set_offline(False, timeout=timeout)
-
+# -- the network: `offline` and `online`, now or on a trigger, are in harness/scenario/race_steps.py ---------------
 
 # -- time --------------------------------------------------------------------------------------------------------
 
@@ -183,6 +171,8 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     "focus": lambda e: e.kind == "focus" and e.source == "page",
     "blur": lambda e: e.kind == "blur" and e.source == "page",
     "visibility": lambda e: e.kind == "visibility" and e.source == "page",
+    # A flip armed on a trigger (`online: {when: ...}`) was made, or could not be (race_steps.py decides which).
+    "network_flipped": lambda e: e.kind in ("network.flip", "network.flip.error") and e.source == "browser",
 }
 
 
@@ -194,6 +184,24 @@ def _attempt_began(timeline: Timeline, end: Event) -> float:
     starts = [e.at for e in timeline.events("sdk.token.start")
               if e.data.get("call") == call and e.data.get("tab") == tab and (e.at, e.seq) <= (end.at, end.seq)]
     return starts[-1] if starts else end.at  # a page reload restarts the count: the latest start is this one
+
+
+@dataclass(frozen=True)
+class WaitWindow:
+    """Where a ``wait_for`` looks for an event whose moment is not "since the step before" (a flip armed steps ago
+    may have fired steps ago): from ``since``, only events ``accept`` takes; ``found`` hears the event (and may raise:
+    it reported a failure); ``missing(seconds)`` words the error when none came; ``gave_up()`` is told when an
+    ``optional`` wait ends without one."""
+
+    since: float
+    accept: Callable[[Event], bool]
+    found: Callable[[Event], None]
+    missing: Callable[[float], str]
+    gave_up: Callable[[], None]
+
+
+# Events with a window of their own, by name: (ctx, args) -> WaitWindow (registered by the module that owns them).
+WAIT_WINDOWS: dict[str, Callable[[RunContext, "WaitFor"], WaitWindow]] = {}
 
 
 class WaitFor(BaseModel):
@@ -222,13 +230,17 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
     ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
-    ``online``, ``offline``, ``focus``, ``blur``,
-    ``visibility``. ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n``
-    only events from that tab. Fails the run if it does not come within the timeout, unless ``optional: true``:
-    then the run goes on after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
+    ``online``, ``offline``, ``focus``, ``blur``, ``visibility``, ``network_flipped`` (the next flip armed with
+    ``online``/``offline: {when: ...}`` was made, whenever that was; an ``optional`` wait that runs out disarms it).
+    ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n`` only events from
+    that tab. Fails the run if it does not come within the timeout, unless ``optional: true``: then the run goes on
+    after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
     match = WAIT_EVENTS[args.value]
     seen: list[int] = []
     after = ctx.last_waited
+    window = WAIT_WINDOWS[args.value](ctx, args) if args.value in WAIT_WINDOWS else None
+    if window is not None:
+        after = (0.0, 0)
 
     # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
     # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
@@ -236,7 +248,8 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     began_after = since - abs(ctx.driver.page_offset)  # page stamps may lead by the clock correction (see driver)
 
     def nth(event: Event) -> bool:
-        if match(event) and event.seq not in seen and (event.at, event.seq) > after and (
+        if match(event) and (window is None or window.accept(event)) and event.seq not in seen and (
+                event.at, event.seq) > after and (
                 args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
                 args.tab is None or event.data.get("tab") == args.tab) and (
                 args.value != "token_attempt" or _attempt_began(ctx.timeline, event) >= began_after):
@@ -248,11 +261,20 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
         calls = ctx.timeline.events("sdk.get_token.call")
         if calls:
             since, after = calls[-1].at, (0.0, 0)
+    if window is not None:
+        since = window.since
     hit = ctx.driver.wait_for_event(nth, limit, since=since)
-    if hit is not None:
+    if hit is not None and window is not None:
+        ctx.last_waited = max(ctx.last_waited, (hit.at, hit.seq))  # an older event must not reopen consumed ones
+        window.found(hit)
+    elif hit is not None:
         ctx.last_waited = (hit.at, hit.seq)
     elif args.optional:
         ctx.timeline.emit("runner", "wait.timeout", event=args.value, seconds=limit)
+        if window is not None:
+            window.gave_up()
+    elif window is not None:
+        raise HarnessError(window.missing(limit))
     else:
         what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
         raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
@@ -403,4 +425,4 @@ def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
                            "(give the step a longer `timeout`, or `wait: false`)")
 
 
-from harness.scenario import fault_steps, tab_steps  # noqa: E402,F401  (register the fault and the tab steps)
+from harness.scenario import fault_steps, race_steps, tab_steps  # noqa: E402,F401  (register the fault, network and tab steps)
