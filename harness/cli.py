@@ -1,5 +1,5 @@
 """The command line: ``harness repro``, ``harness run``, ``harness report``, ``harness serve``, ``harness browser``,
-``harness bundle``.
+``harness bundle`` (and, from their own modules, ``harness matrix``, ``harness bisect``, ``harness fuzz``).
 
 A thin front door: it parses options, finds the browser and the scenarios, and calls the runner. Any
 :class:`HarnessError` becomes one line on stderr and exit status 2, never a traceback.
@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, NoReturn, Sequence
 from harness import resources
 from harness.errors import HarnessError
 from harness.report.progress import Progress
+from harness.sdks import DEFAULT_SDK as _DEFAULT_SDK
 from harness.sdks import SDKS
-from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED, PACKAGE
+
+# The first adapter's own option name, from before there were others; kept as an alias of --sdk-version.
+_VERSION_ALIAS = "--clerk-version"
 
 if TYPE_CHECKING:
+    from harness.engine.result import RunResult
     from harness.engine.scheduler import SignalHandler
-
-SEED_SCENARIO = "offline-refresh-due"
 
 
 def _browser_options(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +49,7 @@ def _browser_options(parser: argparse.ArgumentParser) -> None:
                              "only for runs that broke or whose outcome differs from the file's claim)")
     parser.add_argument("--webdriver", choices=["masked", "exposed"], default=None,
                         help="override the scenario's setup.webdriver: exposed keeps Playwright's navigator.webdriver "
-                             "= true (clerk-js then treats any failed request as offline); the result says which")
+                             "= true (an SDK may then treat any failed request as offline); the result says which")
     parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port; a "
                         "fixed port allows only --jobs 1)")
     _engine_options(parser)
@@ -97,23 +99,24 @@ def build_parser() -> argparse.ArgumentParser:
                      "blips, in a real Chromium against the real SDK bundle.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    repro = sub.add_parser("repro", help="run an SDK's founding scenario (Clerk: clerk-js PR #7912) on each version")
+    repro = sub.add_parser("repro", help="run an SDK's founding scenario (the bug its adapter was written for) on "
+                           "each version")
     repro.add_argument("versions", nargs="*", default=None, metavar="VERSION",
-                       help=f"versions of the SDK's package (default: its two known versions; Clerk: {KNOWN_BUGGY} "
-                            f"{KNOWN_FIXED})")
-    repro.add_argument("--sdk", choices=sorted(SDKS), default="clerk",
-                       help="which SDK's founding scenario (default: clerk)")
+                       help="versions of the SDK's package (default: its two known versions, one each side of the "
+                            "founding fix)")
+    repro.add_argument("--sdk", choices=sorted(SDKS), default=_DEFAULT_SDK,
+                       help=f"which SDK's founding scenario (default: {_DEFAULT_SDK})")
     _browser_options(repro)
     _report_options(repro)
 
     run = sub.add_parser("run", help="run scenarios (ids, paths or folders) on one or more versions; exit 1 if an "
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    run.add_argument("--sdk-version", "--clerk-version", action="append", dest="versions", metavar="V",
-                     help=f"a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
-                          f"package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
-                          f"(default: each scenario's SDK's two known versions; Clerk: {KNOWN_BUGGY} and "
-                          f"{KNOWN_FIXED}). --clerk-version is an alias")
+    run.add_argument("--sdk-version", _VERSION_ALIAS, action="append", dest="versions", metavar="V",
+                     help="a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
+                          "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
+                          "(default: each scenario's SDK's two known versions, one each side of its founding fix). "
+                          f"{_VERSION_ALIAS} is an alias")
     run.add_argument("--sdk", choices=sorted(SDKS), default=None,
                      help="only the scenarios of this SDK (setup.sdk) among those named")
     _browser_options(run)
@@ -128,8 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="start the mock, the app and a browser, with a control panel for "
                            "reproducing by hand")
-    serve.add_argument("--clerk-version", default=KNOWN_BUGGY, metavar="V",
-                       help=f"@clerk/clerk-js version (default: {KNOWN_BUGGY})")
+    serve.add_argument("--sdk", choices=sorted(SDKS), default=None,
+                       help=f"which SDK's app to serve (default: {_DEFAULT_SDK})")
+    serve.add_argument("--sdk-version", _VERSION_ALIAS, dest="version", default=None, metavar="V",
+                       help="a version of the SDK's package (default: its version with the founding bug); "
+                            f"{_VERSION_ALIAS} is an alias")
     serve.add_argument("--chromium", metavar="PATH", help="Chromium binary to use")
     serve.add_argument("--headed", action="store_true", help="show the browser window, and the panel beside it")
     serve.add_argument("--browser-mode", choices=["real", "emulated", "simulated"], default=None,
@@ -138,10 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "hide/show); simulated: an init-script visibility/focus override")
     serve.add_argument("--port", type=int, default=0, help="port for the app and mock (default: any free port)")
     serve.add_argument("--panel-port", type=int, default=0, help="port for the control panel (default: any free)")
-    serve.add_argument("--token-ttl", type=float, default=60, metavar="S", help="lifetime of minted session "
-                       "tokens in seconds (default: 60)")
+    serve.add_argument("--token-ttl", type=float, default=None, metavar="S", help="lifetime of minted session "
+                       "tokens in seconds (default: the SDK's own choice for serve, short enough that a refresh "
+                       "comes due while you watch)")
     serve.add_argument("--webdriver", choices=["masked", "exposed"], default="masked",
-                       help="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
+                       help="masked hides navigator.webdriver (an SDK may treat a webdriver browser as offline)")
     serve.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                        help="where the session's result folder and report go when it ends (default: reports/)")
 
@@ -157,11 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = sub.add_parser("bundle", help="fetch SDK bundles into the cache (integrity-checked); --list, --prune")
     bundle.add_argument("versions", nargs="*", metavar="VERSION")
+    bundle.add_argument("--sdk", choices=sorted(SDKS), default=_DEFAULT_SDK,
+                        help=f"whose package to fetch or list (--published) (default: {_DEFAULT_SDK})")
     from harness.sdks.cache_admin import add_bundle_options
     from harness.versions.commands import add_parsers as add_version_commands
 
     add_bundle_options(bundle)
     add_version_commands(sub, _browser_options, _report_options)  # harness matrix, harness bisect
+    from harness.fuzz.command import add_parser as add_fuzz_command
+
+    add_fuzz_command(sub, _browser_options, _report_options)  # harness fuzz
     return parser
 
 
@@ -207,11 +219,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(args: argparse.Namespace) -> int:
     try:
+        from harness.fuzz import command as fuzz_command
         from harness.versions import commands as version_commands
 
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve, "matrix": version_commands.matrix,
-                "bisect": version_commands.bisect}[args.command](args)
+                "bisect": version_commands.bisect, "fuzz": fuzz_command.main}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -244,13 +257,15 @@ def _browser(args: argparse.Namespace) -> int:
 def _bundle(args: argparse.Namespace) -> int:
     from harness.sdks.npm import NpmBundleCache
 
+    from harness.sdks import adapter_class
     from harness.sdks.cache_admin import bundle_admin
 
-    if bundle_admin(args):  # --list / --prune
+    args.package = adapter_class(args.sdk).package
+    if bundle_admin(args):  # --list / --prune / --published
         return 0
     cache = NpmBundleCache()
     for version in args.versions:
-        bundle = cache.get(PACKAGE, version)
+        bundle = cache.get(args.package, version)
         print(f"{version}  {cache.last_event}  {bundle.dist}")
     return 0
 
@@ -274,9 +289,8 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "sdk", None) and args.command == "run":
         scenarios = [s for s in scenarios if s.setup.sdk == args.sdk]
         if not scenarios:
-            raise HarnessError(f"none of the named scenarios is for --sdk {args.sdk} (setup.sdk); name its scenarios, "
-                               f"e.g. scenarios/{args.sdk}/" if args.sdk != "clerk" else
-                               "none of the named scenarios is for --sdk clerk")
+            raise HarnessError(f"none of the named scenarios is for --sdk {args.sdk} (setup.sdk); name its scenarios"
+                               + ("" if args.sdk == _DEFAULT_SDK else f", e.g. scenarios/{args.sdk}/"))
     if options.webdriver:
         for scenario in scenarios:
             if scenario.setup.webdriver != options.webdriver:
@@ -287,10 +301,13 @@ def _run(args: argparse.Namespace) -> int:
     from harness.sdks import adapter_class
     from harness.versions.commands import resolve_versions
 
-    asked = resolve_versions(args.versions)  # from:PATH -> the version it pins
-
-    # Each scenario runs on the versions asked for, else on its SDK's two known versions (one each side of a fix).
-    per_scenario = [asked or list(adapter_class(s.setup.sdk).known_versions) for s in scenarios]
+    # Each scenario runs on the versions asked for (from:PATH -> the version of its SDK's package that file pins),
+    # else on its SDK's two known versions (one each side of a fix).
+    asked: dict[str, list[str] | None] = {}
+    for package in {adapter_class(s.setup.sdk).package for s in scenarios}:
+        asked[package] = resolve_versions(args.versions, package)
+    per_scenario = [asked[adapter_class(s.setup.sdk).package] or list(adapter_class(s.setup.sdk).known_versions)
+                    for s in scenarios]
     plans = [RunPlan(s, v, n) for s, versions in zip(scenarios, per_scenario, strict=True) for v in versions
              for n in range(1, options.repeat + 1)]
     if options.shard:
@@ -393,14 +410,22 @@ def _serve(args: argparse.Namespace) -> int:
         raise HarnessError("--headed needs a display; run the command under `xvfb-run -a`, or drop --headed")
     from harness.engine import options_from_args
 
+    if args.version is not None:
+        from harness.sdks import adapter_class
+        from harness.versions.commands import resolve_versions
+
+        [args.version] = resolve_versions([args.version], adapter_class(args.sdk or _DEFAULT_SDK).package) or []
     run = options_from_args(args).with_(trace="off", webdriver=args.webdriver)
-    return serve(ServeOptions(version=args.clerk_version, run=run, panel_port=args.panel_port,
-                              token_ttl=args.token_ttl))
+    return serve(ServeOptions(version=args.version, run=run, panel_port=args.panel_port, token_ttl=args.token_ttl,
+                              sdk=args.sdk or _DEFAULT_SDK))
 
 
-def _line(result, width: int, several: bool) -> str:
+def _line(result: RunResult, width: int, several: bool) -> str:
+    from harness.sdks import adapter_for_package
+
     word = result.outcome
-    thing = "cookie" if result.sdk == PACKAGE else "session"  # Clerk's session is a cookie; others name the store
+    adapter = adapter_for_package(result.sdk)  # a result names its SDK by package
+    thing = "cookie" if adapter is not None and adapter.session_store.kind == "cookie" else "session"
     when = f"{thing} lost at t={result.lost_at:.2f} s" if result.lost_at is not None else f"{thing} kept"
     if result.outcome in ("error", "signed-out", "stuck"):
         when = result.sentence  # the revocation's story, or what broke; "cookie kept" would mislead here
@@ -412,7 +437,7 @@ def _line(result, width: int, several: bool) -> str:
         "  (as expected)" if result.matches_expectation else f"  (expected {result.expected})")
     # A run whose tab visibility/focus was an init-script override says so on its line, not only in result.json.
     simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
-    # Likewise an unmasked navigator.webdriver: clerk-js then counts every failed request as "offline".
+    # Likewise an unmasked navigator.webdriver: an SDK may then count every failed request as "offline".
     exposed = "  [webdriver exposed]" if result.browser.get("webdriver") == "exposed" else ""
     return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}{exposed}  {where}"
 

@@ -38,7 +38,7 @@ from harness.engine import Engine, RunOptions, RunPlan, RunResult, StepFailed, o
 from harness.engine.run import Run
 from harness.scenario.model import Outcome, Scenario, Setup, Step
 from harness.scenario.steps import STEPS
-from harness.sdks.clerk import KNOWN_BUGGY
+from harness.sdks import adapter_class
 from harness.timeline import Timeline
 
 
@@ -61,7 +61,7 @@ class ScriptedRun:
             raise AttributeError(f"no step {name!r} (known steps: {', '.join(sorted(STEPS))})")
         if value is not None:
             args = {"value": value, **args}
-        validated = spec.args.model_validate(args)
+        validated = spec.args.model_validate(args, context={"sdk": self.run.sdk})  # checked for the run's SDK
         step = Step(name, validated.model_dump(exclude_unset=True), line=0, label=label, timeout=timeout)
         try:
             self.run.step(step)
@@ -95,9 +95,10 @@ def harness_engine(harness_options: RunOptions) -> Iterator[Engine]:
 def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Iterator[Callable[..., ScriptedRun]]:
     made: list[ScriptedRun] = []
 
-    def start(version: str = KNOWN_BUGGY, *, id: str | None = None, title: str | None = None,
+    def start(version: str | None = None, *, id: str | None = None, title: str | None = None,
               setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
-        """Start a run on ``version``. ``setup`` takes a scenario file's ``setup`` keys; ``expect`` its
+        """Start a run on ``version`` (default: the version of ``setup.sdk``'s package with its founding bug,
+        the adapter's first known version). ``setup`` takes a scenario file's ``setup`` keys; ``expect`` its
         ``verdicts`` (ranges -> outcome), checked like a file's claims: when the test ends, a run whose outcome
         differs from its claim (or that broke) fails the test with the verdict sentence, checks and timeline."""
         test = getattr(request.node, "originalname", None) or request.node.name  # without the parametrize id
@@ -105,7 +106,7 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
                             refs=[], description=None, setup=Setup(**(setup or {})), steps=[],
                             verdicts=dict(expect or {}))
-        run = harness_engine.run_here(RunPlan(scenario, version))
+        run = harness_engine.run_here(RunPlan(scenario, version or adapter_class(scenario.setup.sdk).known_versions[0]))
         scripted = ScriptedRun(run)
         made.append(scripted)
         run.start()

@@ -1,7 +1,8 @@
 """pytest plugin: every ``scenarios/*.yaml`` is a test, one item per SDK version.
 
-    pytest scenarios/                                   # each scenario on 6.0.0 and 6.1.0
-    pytest scenarios/ --clerk-version 5.128.0 --clerk-version 6.40.0
+    pytest scenarios/                                   # each scenario on its SDK's two known versions
+    pytest scenarios/ --sdk-version 5.128.0 --sdk-version 6.40.0
+    pytest scenarios/ --sdk-version supabase=2.39.0    # only that SDK's scenarios take it; others keep theirs
     pytest -k "offline-refresh-due and 6.0.0" --headed --slowmo 250
 
     pytest -n auto                                      # pytest-xdist: several runs at once (2 per core)
@@ -16,10 +17,11 @@ more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
-``--clerk-version`` (repeatable), ``--chromium``, ``--browser-mode``, ``--harness-repeat``, ``--shard`` and
-``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per core (runs mostly wait on the SDK's
-timers); each worker process has its own engine. The fixtures for timelines written in Python are in
-:mod:`harness.pytest_fixtures`.
+``--sdk-version [SDK=]V`` (repeatable; bare, it applies to every scenario, ``SDK=V`` only to that SDK's; the first
+adapter's old option is an alias of ``SDK=V`` for it, :data:`_LEGACY_OPTION`), ``--chromium``, ``--browser-mode``,
+``--harness-repeat``, ``--shard`` and ``--cdp-endpoint``. Under pytest-xdist, ``-n auto`` means two workers per
+core (runs mostly wait on the SDK's timers); each worker process has its own engine. The fixtures for timelines
+written in Python are in :mod:`harness.pytest_fixtures`.
 
 Each item carries ``item.harness_result`` (the :class:`RunResult`) after it ran, and ``user_properties``
 (scenario, sdk_version, browser -- its kind --, browser_path, browser_mode, outcome, expected) for JUnit and HTML
@@ -28,24 +30,41 @@ reports.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from harness.errors import HarnessError
-from harness.sdks.clerk import KNOWN_BUGGY, KNOWN_FIXED
 
-DEFAULT_VERSIONS = (KNOWN_BUGGY, KNOWN_FIXED)
 _STATE = pytest.StashKey[dict]()
+_ASKED = pytest.StashKey[list]()  # the versions asked for, as VersionAsk, checked before collection
+# The option the first adapter's users have always typed, and the SDK it stands for: ``--sdk-version <SDK>=V``.
+_LEGACY_OPTION, _LEGACY_SDK = "--clerk-version", "clerk"
+
+
+@dataclass(frozen=True)
+class VersionAsk:
+    """One ``--sdk-version`` value: a version (or from:PATH) for the scenarios of ``sdk`` (None: every SDK's)."""
+
+    sdk: str | None
+    version: str
+    flag: str  # the option as typed, for messages
+
+    def applies_to(self, sdk: str) -> bool:
+        return self.sdk is None or self.sdk == sdk
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("session-harness", "session-survival harness (scenarios/*.yaml)")
-    group.addoption("--clerk-version", action="append", dest="clerk_versions", metavar="V", default=None,
-                    help=f"run each scenario on this @clerk/clerk-js version (X.Y.Z, or from:PATH: the version a "
-                         f"package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
-                         f"(default: {' and '.join(DEFAULT_VERSIONS)}, one on each side of the fix)")
+    group.addoption("--sdk-version", action="append", dest="harness_sdk_versions", metavar="[SDK=]V", default=None,
+                    help="run each scenario on this version of its SDK's package (X.Y.Z, or from:PATH: the version a "
+                         "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); SDK=V applies only "
+                         "to that SDK's scenarios (setup.sdk); repeatable (default: each scenario's SDK's two known "
+                         "versions, one on each side of its founding fix)")
+    group.addoption(_LEGACY_OPTION, action="append", dest="harness_legacy_versions", metavar="V", default=None,
+                    help=f"an alias of --sdk-version {_LEGACY_SDK}=V")
     group.addoption("--chromium", dest="harness_chromium", metavar="PATH", default=None,
                     help="Chromium binary for scenario runs (default: $HARNESS_CHROMIUM, then the usual places)")
     group.addoption("--browser-mode", dest="harness_browser_mode", default=None,
@@ -65,9 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "scenario: a scenario file run in a real browser (deselect with "
                                        "-m 'not scenario')")
     config.stash[_STATE] = {}
-    if config.getoption("clerk_versions", None):  # from:PATH -> the version that lockfile pins, before collection
-        config.option.clerk_versions = _resolve_from(config.getoption("clerk_versions"))
-    _check_versions(config.getoption("clerk_versions", None) or ())
+    config.stash[_ASKED] = _asked_versions(config)
     shard = config.getoption("harness_shard", None)
     if shard:
         from harness.engine.options import parse_shard
@@ -116,23 +133,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def _resolve_from(versions: list[str]) -> list[str]:
-    from harness.versions.commands import resolve_versions
+def _asked_versions(config: pytest.Config) -> list[VersionAsk]:
+    """Every ``--sdk-version`` (and alias) value, split into SDK and version, with from:PATH resolved where the SDK
+    is named; a bare from:PATH is resolved per SDK at collection (:func:`_versions_for`). Bad values are usage
+    errors of one line, before collection."""
+    from harness.sdks import SDKS
 
+    asked = [VersionAsk(_LEGACY_SDK, v, _LEGACY_OPTION) for v in config.getoption("harness_legacy_versions") or ()]
+    for value in config.getoption("harness_sdk_versions") or ():
+        sdk, sep, version = value.partition("=")
+        if not sep or sdk.startswith("from:"):
+            sdk, version = "", value
+        if sdk and sdk not in SDKS:
+            raise pytest.UsageError(f"--sdk-version {value!r}: no SDK {sdk!r} (known: {', '.join(sorted(SDKS))})")
+        asked.append(VersionAsk(sdk or None, version, "--sdk-version"))
     try:
-        return resolve_versions(versions) or []
+        return [_resolved(a, a.sdk) if a.sdk else _checked(a) for a in asked]
     except HarnessError as err:
-        raise pytest.UsageError(f"--clerk-version: {err}") from None
+        raise pytest.UsageError(str(err)) from None
 
 
-def _check_versions(versions: Any) -> None:
-    """Exact versions only, checked before collection: a tag or a range is a usage error, not a traceback."""
+def _resolved(ask: VersionAsk, sdk: str) -> VersionAsk:
+    """``from:PATH`` -> the version of ``sdk``'s package that file pins; an exact version is checked as it is."""
+    from harness.sdks import adapter_class
+    from harness.versions.commands import FROM, resolve_versions
+
+    if not ask.version.startswith(FROM):
+        return _checked(ask)
+    try:
+        [version] = resolve_versions([ask.version], adapter_class(sdk).package) or []
+    except HarnessError as err:
+        raise HarnessError(f"{ask.flag}: {err}") from None
+    return _checked(VersionAsk(ask.sdk, version, ask.flag))
+
+
+def _checked(ask: VersionAsk) -> VersionAsk:
+    """Exact versions only: a tag or a range is a usage error, not a traceback."""
     from harness.sdks.npm import _VERSION_RE  # the bundle cache's own rule for what it will fetch
+    from harness.versions.commands import FROM
 
-    for version in versions:
-        if not _VERSION_RE.fullmatch(version):
-            raise pytest.UsageError(f"--clerk-version {version!r} is not an exact version: give X.Y.Z (or "
-                                    "X.Y.Z-pre), e.g. --clerk-version 6.0.0, not a range or a tag like latest")
+    if not ask.version.startswith(FROM) and not _VERSION_RE.fullmatch(ask.version):
+        raise HarnessError(f"{ask.flag} {ask.version!r} is not an exact version: give X.Y.Z (or X.Y.Z-pre), "
+                                f"e.g. {ask.flag} 2.0.0, not a range or a tag like latest")
+    return ask
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -166,12 +209,14 @@ class ScenarioFile(pytest.File):
 
 
 def _versions_for(config: pytest.Config, sdk: str) -> tuple[str, ...]:
-    """``--clerk-version`` for Clerk scenarios; another SDK's scenarios run on its adapter's two known versions."""
-    if sdk == "clerk":
-        return tuple(config.getoption("clerk_versions") or DEFAULT_VERSIONS)
+    """The versions asked for this SDK's scenarios (a bare from:PATH resolved against its package), else its
+    adapter's two known versions."""
     from harness.sdks import adapter_class
 
-    return tuple(adapter_class(sdk).known_versions)
+    asked = [a for a in config.stash.get(_ASKED, []) if a.applies_to(sdk)]
+    if not asked:
+        return tuple(adapter_class(sdk).known_versions)
+    return tuple(dict.fromkeys(_resolved(a, sdk).version for a in asked))
 
 
 class OutcomeMismatch(Exception):

@@ -9,21 +9,28 @@ generic module. It holds no behaviour, only shapes:
   own state after each step, and the oracles count a removal of any of its ``names`` as losing the session.
 * :class:`TokenAuthority` -- the server's side of the tokens the mock mints: it verifies a credential the way the
   SDK's server library would, and tells the timeline of every token it mints.
-* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes, error bodies, page snippets).
+* :class:`AppBackend` -- the app's own server as an app on this SDK has it: for each page load and API call, its
+  view of the user (:class:`BackendAnswer`), and how it answers (a redirect, cookies it sets). The mock server
+  records the view and sends the answer; what the backend decides is the adapter's, in its own package (a port of
+  the SDK's server library, with a handshake if it has one; or :class:`harness.mock.backend.CredentialBackend`).
+* :class:`SdkAdapter` -- everything else that is SDK-specific (bundle, page, routes and their names for faults, error
+  bodies, page snippets).
 
-Invariant: a removal is judged from timeline events of kind :attr:`SessionStore.event_kind` whose ``name`` is one
+Invariants: a removal is judged from timeline events of kind :attr:`SessionStore.event_kind` whose ``name`` is one
 of :attr:`SessionStore.names`; the store's state after a step is an event of kind :attr:`SessionStore.state_kind`.
+Every ``server.view`` on the timeline is a :attr:`BackendAnswer.view`, and every session cookie the app backend sets
+is a :class:`CookieWrite` the server records (the page's watcher cannot see a ``Set-Cookie``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol
 
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from harness.mock.tokens import TokenCheck, TokenIssuer
+    from harness.mock.tokens import TokenCheck
 
 StoreKind = Literal["cookie", "localStorage"]
 
@@ -80,6 +87,37 @@ class TokenAuthority(Protocol):
     def check(self, token: str | None, *, revoked: bool = False) -> "TokenCheck": ...
 
 
+@dataclass(frozen=True)
+class CookieWrite:
+    """A ``Set-Cookie`` the app backend sends with a page (``value`` None: the cookie is removed)."""
+
+    name: str
+    value: str | None
+    max_age: int | None = None
+
+
+@dataclass(frozen=True)
+class BackendAnswer:
+    """The app backend's answer to one request."""
+
+    view: dict[str, Any] | None  # its view (``server.view``: path, backend, document, signed_in, reason, ...);
+    #                              None: the request carried no credential to judge (the page asks the SDK)
+    redirect: web.StreamResponse | None = None  # sent instead of the page (a handshake's 307)
+    status: int = 200  # an API call's status
+    set_cookies: tuple[CookieWrite, ...] = ()  # set on the page answer
+
+
+class AppBackend(Protocol):
+    """The app's own server: decides each page load and API call (see :class:`BackendAnswer`)."""
+
+    name: str  # as ``setup.backend`` names it
+    description: str  # said in every result
+    note: str  # added to every verdict sentence made with it ("" for none): e.g. that it was a strict check
+
+    def page(self, request: web.Request) -> BackendAnswer: ...
+    def api(self, request: web.Request) -> BackendAnswer: ...
+
+
 class SdkAdapter(Protocol):
     """One auth SDK, as the harness drives it. See docs/writing-an-adapter.md."""
 
@@ -90,15 +128,23 @@ class SdkAdapter(Protocol):
     seed_scenario: str  # the library scenario id of its founding bug (`harness repro --sdk NAME`)
     session_store: SessionStore
     session_cookies: tuple[str, ...]  # the cookies that carry the session (empty for a localStorage store)
-    watch_cookies: tuple[str, ...]  # patterns for the page's cookie watcher ("__session_*")
+    watch_cookies: tuple[str, ...]  # patterns for the page's cookie watcher ("name_*")
     page_carries_session: bool  # True: the app page request itself carries the credential (a cookie)
     init_script: str  # observation injected before page scripts (token attempts)
     loaded_js: str  # true once the SDK has loaded in the page
     sdk_state_js: str  # the SDK's own view: loaded, status, user, session
     sign_in_js: str | None  # signs in through the SDK's own API when the page loads signed out (None: no need)
-    user_view: str  # how a sentence names the SDK's view of the user ("`Clerk.user`")
+    user_view: str  # how a sentence names the SDK's view of the user ("`getSession().session.user`")
+    # The SDK's requests by name, as scenarios' faults pick them (``on: token``) -> a glob on the request path. Every
+    # adapter names at least ``token`` (its token request: what a fault without path or on takes).
+    request_paths: Mapping[str, str]
+    pins_tokens: bool  # the mock can mint a token as a request arrives and answer with it later (token: arrival)
     clear_token_cache_js: str
     get_token_js: str
+    client_read_path: str | None  # the GET the SDK loads its client state with (a path suffix); None: none
+    token_cache: bool  # the SDK caches tokens, so ``clear_token_cache`` makes a refresh due (False: it refuses)
+    serve_token_ttl: float  # the token lifetime `harness serve` starts with: a refresh comes due within a session
+    backends: tuple[str, ...]  # the app backends ``setup.backend`` may choose; the first is the default
 
     @property
     def issuer(self) -> TokenAuthority: ...  # read-only: adapters expose their state's issuer
@@ -111,22 +157,4 @@ class SdkAdapter(Protocol):
     def revoke(self) -> None: ...
     def credential(self, request: web.Request) -> str | None: ...  # what the app backend verifies
     def error_body(self, status: int, code: str | None = None) -> dict[str, Any]: ...  # a status fault's body
-
-
-class HandshakingAdapter(SdkAdapter, Protocol):
-    """An SDK whose app backend decides as Clerk's does (``authenticateRequest``): page loads whose token is
-    missing, expired or outdated handshake through the auth server (harness/mock/backend.py)."""
-
-    handshake_path: str  # the auth server's handshake endpoint, same-origin (the app backend redirects to it)
-    handshake_nonce_param: str  # the query parameter the handshake comes back with
-
-    @property
-    def issuer(self) -> TokenIssuer: ...  # the app backend verifies RS256 tokens with its public key
-
-    def take_handshake(self, nonce: str) -> str | None: ...  # the token a handshake minted ("" = signed out)
-    def client_uat(self) -> int: ...  # the auth server's __client_uat for the one client (0 = signed out)
-
-
-def is_handshaking(sdk: SdkAdapter) -> TypeGuard[HandshakingAdapter]:
-    """Whether the adapter has a handshake (then the app backend decides as Clerk's does)."""
-    return bool(getattr(sdk, "handshake_path", None))
+    def app_backend(self, name: str) -> AppBackend: ...  # one of ``backends``, fresh for a run

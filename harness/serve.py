@@ -1,11 +1,16 @@
 """``harness serve``: the mock, the app and a browser, left running with a control panel, for reproducing by hand.
 
-An engineer with a user's "I got signed out" report starts ``harness serve --clerk-version 6.0.0``, opens the panel,
-and pokes at the session: offline/online, hide/show the tab, hold/release/drop token requests, revoke the session,
-reload -- watching the cookie state, the verdict and the request log live beside the buttons. Each button is a
+An engineer with a user's "I got signed out" report starts ``harness serve --sdk supabase --sdk-version 2.26.0``
+(any registered SDK; its founding-bug version by default), opens the panel, and pokes at the session:
+offline/online, hide/show the tab, hold/release/drop the SDK's token requests, revoke the session, reload --
+watching the session store (cookies, or the localStorage entry the adapter names), the verdict and the request log
+live beside the buttons. Each button is a
 scenario step (the same registry the runner uses), recorded on the timeline as a step, so the live verdict comes from
 the same oracles as a scripted run, and when the session ends it is saved as a result folder with an HTML report and
-a scenario file replaying what was done.
+a scenario file replaying what was done (its ``setup.sdk`` is the session's SDK, so ``harness run`` replays it).
+
+Nothing here knows one SDK: the app page, the token path the fault buttons arm, whether a token cache can be
+cleared, the token lifetime to start with and the store shown all come from the adapter.
 
 Threads: Playwright's sync API may only be called from the thread that started it. The panel's HTTP handlers run in
 their own thread (aiohttp, its own loop); they put commands on a queue and wait for a future. The main thread loops:
@@ -44,7 +49,8 @@ from harness.mock.threaded import ThreadedApp
 from harness.report import view
 from harness.report.artifacts import RunFolder, write_atomic
 from harness.scenario.model import Scenario, Setup, Step, load_scenario
-from harness.sdks.clerk import KNOWN_BUGGY
+from harness.sdk_protocol import SdkAdapter
+from harness.sdks import adapter_class
 from harness.sdks.npm import NpmBundleCache
 
 PANEL_PATH = "/__harness/panel"
@@ -55,13 +61,26 @@ class ServeOptions:
     """``serve``'s own choices; everything a run needs comes from ``run`` (the engine's options, one set of
     defaults: real tabs where the browser allows, a masked navigator.webdriver, any free port)."""
 
-    version: str = KNOWN_BUGGY
+    version: str | None = None  # default: the adapter's version with its founding bug
     run: RunOptions = field(default_factory=lambda: RunOptions(reports_dir=Path("reports"), trace="off"))
     browser: BrowserChoice | None = None  # an already-resolved browser (tests pass the session's); else discovery
     panel_port: int = 0
-    token_ttl: float = 60.0
+    token_ttl: float | None = None  # default: the adapter's ``serve_token_ttl`` (a refresh comes due by hand)
+    sdk: str = field(default_factory=lambda: Setup().sdk)  # a name registered in harness/sdks/ (setup.sdk's default)
     cache: NpmBundleCache | None = None
     open_panel: bool | None = None  # open the panel in its own browser window (default: when headed)
+
+    @property
+    def adapter(self) -> type[SdkAdapter]:
+        return adapter_class(self.sdk)
+
+    @property
+    def sdk_version(self) -> str:
+        return self.version or self.adapter.known_versions[0]
+
+    @property
+    def ttl(self) -> float:
+        return self.token_ttl if self.token_ttl is not None else self.adapter.serve_token_ttl
 
     @property
     def reports_dir(self) -> Path | None:
@@ -72,6 +91,10 @@ class ServeOptions:
         return self.run.webdriver or "masked"
 
 
+# Stands for the adapter's token request path (``SdkAdapter.request_paths["token"]``) in a command's arguments.
+TOKEN_PATH = "<the SDK's token path>"
+
+
 @dataclass(frozen=True)
 class Command:
     """A panel button: the step it runs (scenario syntax) and what the panel shows."""
@@ -80,6 +103,10 @@ class Command:
     args: dict[str, Any] = field(default_factory=dict)
     label: str = ""
 
+    def args_for(self, sdk: SdkAdapter) -> dict[str, Any]:
+        """The step's arguments for this SDK (:data:`TOKEN_PATH` replaced by its token path)."""
+        return {k: sdk.request_paths["token"] if v == TOKEN_PATH else v for k, v in self.args.items()}
+
 
 # The panel's buttons, as scenario steps. Their order is the panel's.
 COMMANDS: dict[str, Command] = {
@@ -87,14 +114,14 @@ COMMANDS: dict[str, Command] = {
     "online": Command("online", label="go online"),
     "hide": Command("hide", label="hide the tab"),
     "show": Command("show", label="show the tab"),
-    "hold": Command("fault", {"kind": "hold", "path": "*/tokens"}, "hold token requests"),
-    "drop": Command("fault", {"kind": "drop", "path": "*/tokens"}, "drop token requests"),
-    "status503": Command("fault", {"kind": "status", "status": 503, "path": "*/tokens"}, "answer token requests 503"),
+    "hold": Command("fault", {"kind": "hold", "path": TOKEN_PATH}, "hold token requests"),
+    "drop": Command("fault", {"kind": "drop", "path": TOKEN_PATH}, "drop token requests"),
+    "status503": Command("fault", {"kind": "status", "status": 503, "path": TOKEN_PATH}, "answer token requests 503"),
     "release": Command("release", {"fault": "all", "outcome": "pass"}, "release faults (held requests answered)"),
     "release_drop": Command("release", {"fault": "all", "outcome": "drop"}, "release faults (held requests dropped)"),
     "clear_token_cache": Command("clear_token_cache", label="clear the SDK's token cache (a refresh comes due)"),
     "wait_for_token": Command("wait_for", {"event": "token_attempt"}, "wait for the SDK's next token attempt"),
-    "get_token": Command("get_token", {"skip_cache": True, "wait": False}, "getToken({skipCache: true})"),
+    "get_token": Command("get_token", {"skip_cache": True, "wait": False}, "ask the SDK for a fresh token"),
     "revoke": Command("revoke_session", label="revoke the session on the server"),
     "reload": Command("reload", label="reload the page"),
     "check_sdk": Command("check_sdk", label="record the SDK's view"),
@@ -159,12 +186,12 @@ class ServeSession:
     def start(self) -> "ServeSession":
         opts = self.options
         choice = opts.browser or self._choose_browser()
-        manual = Scenario(id="manual", title=f"Manual session (harness serve) on {opts.version}", refs=[],
-                          description=None, setup=Setup(token_ttl=opts.token_ttl, webdriver=opts.webdriver),
+        manual = Scenario(id="manual", title=f"Manual session (harness serve) on {opts.sdk_version}", refs=[],
+                          description=None, setup=Setup(token_ttl=opts.ttl, webdriver=opts.webdriver, sdk=opts.sdk),
                           steps=[], verdicts={})
         # The folder is written when the session is saved; until then screenshots are kept in memory (Ctrl-C may
         # take the browser down before saving).
-        self.run = Run(manual, opts.version, opts.run.with_(reports_dir=None, trace="off"),
+        self.run = Run(manual, opts.sdk_version, opts.run.with_(reports_dir=None, trace="off"),
                        RunResources(choice, opts.cache or NpmBundleCache()), keep_shots_in_memory=True)
         try:
             self.run.start()
@@ -270,7 +297,8 @@ class ServeSession:
         capability = self.capabilities()[name]
         if not capability["enabled"]:
             raise HarnessError(f"{name}: {capability['note']}")
-        self._run_step(cmd.step, cmd.args, f"{Step(cmd.step, cmd.args, line=0).describe()} (panel)")
+        args = cmd.args_for(self.sdk)
+        self._run_step(cmd.step, args, f"{Step(cmd.step, args, line=0).describe()} (panel)")
         return {"done": name}
 
     def capabilities(self) -> dict[str, Any]:
@@ -280,6 +308,9 @@ class ServeSession:
             if name in TAB_COMMANDS and self.mode == "emulated":
                 ok, note = False, ("Playwright keeps the page visible and focused in the emulated browser mode; "
                                    "start serve with --browser-mode real (or simulated) to hide and show the tab")
+            elif name == "clear_token_cache" and not self.sdk.token_cache:
+                ok, note = False, (f"{self.sdk.package} keeps no token cache: a refresh comes due as the token "
+                                   f"nears expiry (this session's tokens live {self.options.ttl:g} s; --token-ttl)")
             out[name] = {"enabled": ok, "label": cmd.label, "note": note}
         return out
 
@@ -303,11 +334,18 @@ class ServeSession:
         strip = view.strip({"events": events, "checks": checks,
                             "duration": self.timeline.now() - self.timeline.started_at})
         rows = [r for r in view.timeline_rows(events, self.steps, view.lost_at({"checks": checks})) if not r.minor]
+        page = view.current_state(events)
+        names = view.cookie_names(events)
+        store = self.sdk.session_store
         return {
-            "version": self.options.version, "sdk": self.sdk.package, "app_url": self.app_url,
+            "version": self.options.sdk_version, "sdk": self.sdk.package, "sdk_name": self.sdk.name,
+            "app_url": self.app_url,
             "panel_url": self.panel_url, "t": round(self.timeline.now() - self.timeline.started_at, 2),
-            "busy": self._busy, "state": view.current_state(events).to_dict(),
-            "cookie_names": view.cookie_names(events), "first_loss": strip.first_loss,
+            "busy": self._busy, "state": page.to_dict(),
+            # Where the session lives, as the adapter names it: cookies, or a localStorage entry.
+            "store": {"kind": store.kind, "where": store.where, "names": list(store.names),
+                      "present": {n: page.cookies.get(n) for n in names}},
+            "cookie_names": names, "first_loss": strip.first_loss,
             "verdict": {"outcome": verdict.outcome, "sentence": verdict.sentence, "checks": checks},
             "faults": active_faults(events),
             "requests": view.request_log(events, include_static=False)[-60:],
@@ -326,7 +364,8 @@ class ServeSession:
         if self.options.reports_dir is None or not self.steps or self.run is None:
             return None
         run = self.run
-        folder = RunFolder.create(self.options.reports_dir, "manual", self.options.version)
+        version = self.options.sdk_version
+        folder = RunFolder.create(self.options.reports_dir, "manual", version)
         for file, data in run.shots:
             write_atomic(folder.path / file, data)
             folder.add(f"screenshot:{file.rsplit('.', 1)[0]}", file)
@@ -339,10 +378,10 @@ class ServeSession:
         folder.add("scenario", scenario.name)
         result = dataclasses.replace(
             run.snapshot(), scenario_path=str(scenario),
-            reproduce=reproduce_command(load_scenario(scenario), self.options.version))
+            reproduce=reproduce_command(load_scenario(scenario), version))
         folder.finish(result)
         self._saved = write_report([result], folder.path / "report.html",
-                                   title=f"Manual session on {self.options.version}")
+                                   title=f"Manual session on {self.sdk.package} {version}")
         return self._saved
 
     def scenario_yaml(self) -> str:
@@ -357,17 +396,18 @@ class ServeSession:
             previous_end = end
         assert self.run is not None
         verdict = self.run.verdict()
+        version = self.options.sdk_version
         doc: dict[str, Any] = {
             "id": f"manual-{time.strftime('%Y%m%d-%H%M%S')}",
-            "title": f"Replay of a manual session on {self.options.version}",
-            "setup": {"token_ttl": self.options.token_ttl, "webdriver": self.options.webdriver,
+            "title": f"Replay of a manual session on {self.sdk.package} {version}",
+            "setup": {"sdk": self.sdk.name, "token_ttl": self.options.ttl, "webdriver": self.options.webdriver,
                       "browser_mode": self.mode},
             "steps": steps}
         if verdict.outcome in ("survived", "reproduced", "signed-out", "stuck"):
-            doc["verdicts"] = {self.options.version: verdict.outcome}
+            doc["verdicts"] = {version: verdict.outcome}
         head = (f"# Written by `harness serve` from the panel's steps; waits are the idle time between clicks.\n"
-                f"# The verdict is what the manual session showed on {self.options.version}: a claim to check, "
-                "not a result.\n")
+                f"# The verdict is what the manual session showed on {self.sdk.package} {version}: a claim to "
+                "check, not a result.\n")
         return head + yaml.safe_dump(doc, sort_keys=False)
 
 
@@ -460,7 +500,7 @@ def serve(options: ServeOptions, out: Callable[[str], None] = print) -> int:
         session = ServeSession(options)
         session.start()
         try:
-            out(f"app:    {session.app_url}   (@clerk/clerk-js {options.version}, signed in)")
+            out(f"app:    {session.app_url}   ({session.sdk.package} {options.sdk_version}, signed in)")
             out(f"panel:  {session.panel_url}")
             out("Ctrl-C stops the browser, the mock and the panel, and saves the session as a report.")
             sys.stdout.flush()

@@ -52,7 +52,9 @@ def _no_chromium_of_ours_left() -> None:
         time.sleep(0.1)  # the engine's reaper ends used browsers in the background
 
 
-def _check(result, *words: str, started: float, bound: float = 45) -> None:
+def _check(result, *words: str, started: float, bound: float = 180) -> None:
+    # The bound proves the run ends by itself instead of hanging (every fault here would otherwise block for good);
+    # it is generous so that a loaded machine does not fail it. How fast is bench/'s business, not a test's.
     assert result.outcome == "error", result.sentence
     for word in words:
         assert word in result.sentence, result.sentence
@@ -135,7 +137,7 @@ def test_a_step_that_hangs_past_its_timeout(run, fault_step, tmp_path, monkeypat
     started = time.monotonic()
     text = TIMELINE.replace("  - online_check", "  - online_check: {}\n    timeout: 1s")
     result = run(text, FIXED, reports_dir=tmp_path / "reports", mode=mode)
-    _check(result, "step 2 `online_check`", "did not return within its timeout", started=started, bound=40)
+    _check(result, "step 2 `online_check`", "did not return within its timeout", started=started)
     _no_chromium_of_ours_left()
 
 

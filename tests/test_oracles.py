@@ -115,7 +115,7 @@ def test_sdk_view_after_a_reload_with_the_client_read_failing():
     tl, clock = make()
     signed_in(tl, clock)
     step(tl, clock, 5)
-    tl.emit("page", "sdk.view", user=None, status="degraded", client_read=503)
+    tl.emit("page", "sdk.view", user=None, status="degraded", client_read=503, client_read_path="/v1/client")
     j = judge(tl, STEPS, COOKIES)
     assert j.outcome == "reproduced"
     assert "while /v1/client answered 503" in check(j, "sdk-sees-user").detail

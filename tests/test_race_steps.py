@@ -19,7 +19,7 @@ from conftest import FIXED
 from harness.browser.driver import BrowserDriver, DriverOptions
 from harness.browser.flips import TIMELINE_TRIGGERS
 from harness.errors import HarnessError, ScenarioError
-from harness.mock.faults import Fault
+from harness.mock.faults.args import FaultArgs, fault_from
 from harness.mock.server import MockAuthServer
 from harness.oracles import judge
 from harness.scenario.model import parse_scenario
@@ -275,7 +275,8 @@ def test_on_the_pages_failed_fetch_after_a_delay(page):
 def test_on_the_mocks_drop(page, mock):
     # Armed before the request starts, so the page-side witness sees its fetch; what counts is the state it fires in.
     flip = page.network_flips().arm("online", "server_dropped", "/api/me")
-    held = mock.add_fault(Fault(kind="hold", path="/api/me", times=1))
+    held = mock.add_fault(fault_from(FaultArgs.model_validate({"kind": "hold", "path": "/api/me", "times": 1},
+                                                              context={"sdk": mock.sdk}), mock.sdk))
     try:
         since = time.time()
         _fetch(page, "/api/me", "POST")

@@ -255,7 +255,7 @@ def test_html_report_shows_matrix_timeline_strip_and_makes_no_request(seed_runs,
     # The others are embedded too, or said to look exactly like an earlier one.
     assert all(s["w"] or "looked exactly as in" in s["text"] for s in bug["shots"])
     assert "ERR_INTERNET_DISCONNECTED" in bug["text"]
-    assert bug["reproduce"].startswith("harness run ") and f"--clerk-version {BUGGY}" in bug["reproduce"]
+    assert bug["reproduce"].startswith("harness run ") and f"--sdk-version {BUGGY}" in bug["reproduce"]
     assert "playwright show-trace" in bug["text"] and "--host 127.0.0.1 --port 9400" in bug["text"]
     assert "trace.zip" in bug["text"]
 

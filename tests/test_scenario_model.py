@@ -86,6 +86,12 @@ def test_overlapping_ranges_are_refused_so_no_claim_goes_unchecked(ranges, overl
     ("fault: {kind: status, status: 500, calls: [2, 4]}", "fault", {"kind": "status", "status": 500,
                                                                     "calls": [2, 4]}),
     ("release: {fault: h, outcome: drop}", "release", {"value": "h", "outcome": "drop"}),
+    ("status: {status: 429, on: token}", "status", {"status": 429, "on": "token"}),
+    ("fault: {on: token, chain: [{delay: 2s}, {drop: body}]}", "fault",
+     {"on": "token", "chain": [{"delay": {"delay": 2.0}}, {"drop": {"at": "body"}}]}),
+    ("fault: {chain: [hold, {status: {status: 503, error_code: x}}]}", "fault",
+     {"chain": [{"hold": {}}, {"status": {"status": 503, "error_code": "x"}}]}),
+    ("fault: {chain: [{drop: {at: body}}]}", "fault", {"chain": [{"drop": {"at": "body"}}]}),
     ("get_token: {skip_cache: true, wait: false, expect: token}", "get_token",
      {"skip_cache": True, "wait": False, "expect": "token"}),
     ("wait: 2s", "wait", {"value": 2.0}),
@@ -132,7 +138,7 @@ def test_out_of_range_argument():
 
 def test_bad_enum_in_a_step_lists_the_allowed_values():
     msg = error_of(scenario_with("fault: {kind: explode}"), Path("s.yaml"))
-    assert msg == "s.yaml:10: steps[2] fault: kind must be one of 'status', 'delay', 'drop', 'hold' or 'hang'"
+    assert msg == "s.yaml:10: steps[2] fault: kind must be one of 'delay', 'drop', 'hang', 'hold' or 'status'"
 
 
 def test_bad_wait_event_lists_the_events():
@@ -143,7 +149,7 @@ def test_bad_wait_event_lists_the_events():
 def test_unknown_step_argument_lists_the_allowed_ones():
     msg = error_of(scenario_with("drop: {at: body, colour: red}"), Path("s.yaml"))
     assert msg == ("s.yaml:10: steps[2] drop: colour is not a known field "
-                   "(allowed: path, method, name, calls, times, at)")
+                   "(allowed: path, on, method, name, calls, times, at)")
 
 
 def test_bad_enum_in_setup_points_at_its_line():
@@ -212,6 +218,78 @@ def test_calls_must_count_from_one():
     assert msg == "s.yaml:10: steps[2] fault: calls must list call numbers from 1 up, e.g. [1, 3]"
 
 
+# -- faults: named requests, composition, and what the scenario's SDK allows ---------------------------------------
+
+SUPABASE = GOOD.replace("  webdriver: masked", "  webdriver: masked\n  sdk: supabase")
+
+
+def test_an_unknown_named_request_names_the_ones_the_sdk_has():
+    msg = error_of(scenario_with("status: {status: 429, on: tokens}"), Path("s.yaml"))
+    assert msg == ("s.yaml:10: steps[2] status: on must name a request of the clerk adapter: token, client, touch, "
+                   "environment, handshake (got 'tokens')")
+    msg = error_of(SUPABASE.replace("STEP", "drop: {on: client}"), Path("s.yaml"))
+    assert msg == ("s.yaml:11: steps[2] drop: on must name a request of the supabase adapter: token, user, logout, "
+                   "settings (got 'client')")
+
+
+def test_on_is_a_key_not_a_yaml_1_1_boolean():
+    # PyYAML reads YAML 1.1, where `on`, `off`, `yes` and `no` are booleans; scenario files are read with 1.2's.
+    s = parse_scenario(scenario_with("drop: {on: token, name: no}"))
+    assert s.steps[2].args == {"on": "token", "name": "no"}
+
+
+def test_on_and_path_are_exclusive():
+    msg = error_of(scenario_with('drop: {on: token, path: "*/tokens"}'), Path("s.yaml"))
+    assert msg == "s.yaml:10: steps[2] drop: give path or on, not both (path '*/tokens', on 'token')"
+
+
+def test_token_arrival_is_refused_when_the_sdk_cannot_pin_its_tokens():
+    want = ("s.yaml:11: steps[2] {step}: token: arrival needs an SDK whose tokens can be pinned; supabase's are "
+            "minted when answered")
+    assert error_of(SUPABASE.replace("STEP", "hold: {token: arrival}"), Path("s.yaml")) == want.format(step="hold")
+    assert error_of(SUPABASE.replace("STEP", "fault: {chain: [{delay: {delay: 1s, token: arrival}}]}"),
+                    Path("s.yaml")) == want.format(step="fault")
+    assert parse_scenario(scenario_with("hold: {token: arrival}")).steps[2].args == {"token": "arrival"}  # Clerk pins
+
+
+@pytest.mark.parametrize("step,message", [
+    ("fault: {chain: [{drop: body}, {delay: 1s}]}",
+     "fault: stage 1 (drop) ends the request, so nothing can follow it: put it last"),
+    ("fault: {chain: [hold, hang]}", "fault: at most one stage may wait for a release (got hold and hang): a fault "
+                                     "has one release for all its stages"),
+    ("fault: {kind: drop, chain: [drop]}", "fault: give kind (delay, drop, hang, hold, status) or chain (a list of "
+                                           "them), not both"),
+    ("fault: {name: x}", "fault: give kind (delay, drop, hang, hold, status) or chain (a list of them), one of the "
+                         "two"),
+    ("fault: {chain: [drop], status: 503}", "fault: with chain, every argument goes in its stage (status is given "
+                                            "beside the chain)"),
+    ("fault: {kind: drop, status: 503}", "fault: status is not an argument of drop (drop takes: at)"),
+    ("fault: {chain: [{explode: 1}]}", "fault: chain.0.explode is not a known field (allowed: delay, drop, hang, "
+                                       "hold, status)"),
+    ("fault: {chain: [{delay: soon}]}", "fault: chain.0.delay.delay 'soon' is not a duration (e.g. 2, 2.5s, 500ms, "
+                                        "1m)"),
+    ("fault: {chain: [{hold: arrival}]}", "fault: chain.0.hold hold in a chain takes a mapping of its arguments "
+                                          "(token), or nothing (got 'arrival')"),
+    ("fault: {chain: []}", "fault: chain needs at least one stage, e.g. [{delay: 2s}, {drop: body}]"),
+])
+def test_bad_faults_are_one_line_errors(step, message):
+    msg = error_of(scenario_with(step), Path("s.yaml"))
+    assert msg.startswith("s.yaml:10: steps[2] ") and msg.removeprefix("s.yaml:10: steps[2] ") == message, msg
+
+
+def test_every_fault_kind_is_a_step_a_stage_and_a_row_of_the_reference():
+    from harness.mock.faults import KINDS
+    from harness.scenario import reference
+
+    doc = reference.render()
+    for name, kind in KINDS.items():
+        assert STEPS[name].doc == kind.doc
+        assert f"``{name}`` ({kind.summary})" in STEPS["fault"].doc
+        assert f"| `{name}` |" in doc
+        chain = parse_scenario(scenario_with(f"fault: {{chain: [{name}]}}")).steps[2].args["chain"]
+        assert chain == [{name: {}}]
+
+
 def test_unreadable_file(tmp_path):
     with pytest.raises(ScenarioError, match=r"cannot read the scenario file"):
         load_scenario(tmp_path / "nope.yaml")
@@ -252,3 +330,14 @@ def test_pytest_reports_a_broken_scenario_as_one_line(tmp_path):
     assert proc.returncode != 0
     assert f"error: {folder / 'broken.yaml'}:6: setup.webdriver must be one of 'masked' or 'exposed'" in proc.stdout
     assert "Traceback" not in proc.stdout
+
+
+def test_harness_run_refuses_an_unknown_named_request_before_any_browser(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(scenario_with("status: {status: 429, on: tokens}"))
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(broken), "--reports",
+                           str(tmp_path / "reports")], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip() == (f"error: {broken}:10: steps[2] status: on must name a request of the clerk "
+                                   "adapter: token, client, touch, environment, handshake (got 'tokens')")
+    assert not (tmp_path / "reports").exists()

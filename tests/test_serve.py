@@ -1,4 +1,4 @@
-"""``harness serve``: reproducing the seed bug by hand through the control panel's HTTP endpoints.
+"""``harness serve``: reproducing the seed bugs by hand through the control panel's HTTP endpoints (Clerk and Supabase).
 
 The panel's handlers run in their own thread and only queue commands; the test's main thread plays the part of the
 command's main loop (``serve_forever``), exactly as ``harness serve`` does.
@@ -116,7 +116,7 @@ def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundl
     assert result["outcome"] == outcome and result["expected"] is None
     # The runner's own reproduce command: the replay file, quoted, watched.
     assert result["reproduce"] == reproduce_command(load_scenario(folder / "scenario.yaml"), version)
-    assert f"--clerk-version {version} --headed --slowmo 250" in result["reproduce"]
+    assert f"--sdk-version {version} --headed --slowmo 250" in result["reproduce"]
     replay = load_scenario(folder / "scenario.yaml")
     assert replay.expected(version) == outcome
     assert [s.name for s in replay.steps if s.name != "wait"] == ["signed_in", "offline", "clear_token_cache",
@@ -124,6 +124,69 @@ def test_panel_reproduces_the_seed_bug_by_hand(version, outcome, chromium, bundl
     if outcome == "reproduced":  # the replay is a scripted run of what was done by hand, and it agrees
         again = run_scenario(replay, version, RunOptions(reports_dir=None, trace="off"), cache=bundle_cache)
         assert again.outcome == outcome and again.matches_expectation, again.sentence
+
+
+SUPABASE_BUGGY, SUPABASE_FIXED = "2.26.0", "2.27.0"
+STORE_KEY = "sb-127-auth-token"
+
+
+def supabase_by_hand(base: str) -> dict[str, Any]:
+    """The Supabase founding bug by hand: to another tab, offline, back (a refresh fails offline), wait for the
+    SDK's attempt, online, reload. Then a fault button, which must arm on the SDK's own token path."""
+    steps = {"start": call(base, "/__harness/state")[1]}
+    for command in ("hide", "offline", "show", "wait_for_token", "online", "reload"):
+        status, body = call(base, f"/__harness/do/{command}", post=True)
+        assert status == 200 and body["ok"], (command, body)
+        steps[command] = call(base, "/__harness/state")[1]
+    status, body = call(base, "/__harness/do/clear_token_cache", post=True)
+    assert status == 409 and "keeps no token cache" in body["error"], body
+    status, body = call(base, "/__harness/do/drop", post=True)
+    assert status == 200 and body["ok"], body
+    steps["drop"] = call(base, "/__harness/state")[1]
+    assert call(base, "/__harness/do/release", post=True)[0] == 200
+    return steps
+
+
+@pytest.mark.parametrize("version, outcome", [(SUPABASE_BUGGY, "reproduced"), (SUPABASE_FIXED, "survived")])
+def test_panel_serves_supabase_and_shows_its_localstorage_session(version, outcome, browser_choice, bundle_cache,
+                                                                  tmp_path):
+    if browser_choice.mode == "emulated":
+        pytest.skip("hide/show need the real or simulated tab mode")
+    session = ServeSession(ServeOptions(sdk="supabase", version=version, browser=browser_choice,
+                                        run=RunOptions(reports_dir=tmp_path), cache=bundle_cache)).start()
+    try:
+        states = drive(session, supabase_by_hand)
+        saved = session.save()
+    finally:
+        session.stop()
+
+    start, waited, final = states["start"], states["wait_for_token"], states["reload"]
+    assert start["sdk"] == "@supabase/supabase-js" and start["version"] == version
+    # The panel shows the adapter's store, a localStorage entry, and no cookie.
+    assert start["store"]["kind"] == "localStorage" and start["store"]["names"] == [STORE_KEY]
+    assert start["store"]["present"] == {STORE_KEY: True} and start["cookie_names"] == [STORE_KEY]
+    assert start["commands"]["clear_token_cache"]["enabled"] is False
+    assert states["offline"]["state"]["online"] is False
+    assert waited["store"]["present"][STORE_KEY] is (outcome == "survived")
+    assert final["verdict"]["outcome"] == outcome, final["verdict"]["sentence"]
+    assert any(f.get("path") == "*/auth/v1/token" and f.get("kind") == "drop" for f in states["drop"]["faults"])
+    if outcome == "reproduced":
+        assert final["first_loss"]["name"] == STORE_KEY and final["first_loss"]["step"] == 4
+
+    # Saved: a result folder whose scenario replays on the same SDK with `harness run`, and agrees.
+    folder = saved.parent
+    result = json.loads((folder / "result.json").read_text())
+    assert result["sdk"] == "@supabase/supabase-js" and result["outcome"] == outcome
+    replay = load_scenario(folder / "scenario.yaml")
+    assert replay.setup.sdk == "supabase" and replay.setup.token_ttl == 8 and replay.expected(version) == outcome
+    assert [s.name for s in replay.steps if s.name != "wait"] == ["signed_in", "hide", "offline", "show", "wait_for",
+                                                                   "online", "reload", "fault", "release"]
+    assert f"--sdk-version {version}" in result["reproduce"]
+    if outcome == "reproduced":
+        proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(folder / "scenario.yaml"),
+                               "--no-trace", "--reports", str(tmp_path / "replay"), "--jobs", "1"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0 and "(as expected)" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_panel_hides_and_shows_the_tab_with_real_tabs(bundle_cache, tmp_path):
@@ -184,13 +247,14 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="walks /proc for the browser's processes")
-@pytest.mark.parametrize("how, status", [
-    ("SIGINT to the group", 130),  # Ctrl-C reaches the terminal's whole foreground group, Playwright's driver too
-    ("SIGTERM to the process", 143),  # what `timeout`, a CI runner or a container stop sends: the process only
+@pytest.mark.parametrize("how, status, sdk", [
+    ("SIGINT to the group", 130, ["--clerk-version", FIXED]),  # Ctrl-C reaches the whole foreground group
+    ("SIGTERM to the process", 143, ["--clerk-version", FIXED]),  # what `timeout`, a CI runner, a container stop send
+    ("SIGTERM to the process", 143, ["--sdk", "supabase"]),  # its default version: the founding bug's
 ])
-def test_a_stop_signal_stops_the_browser_and_saves_the_session(how, status, chromium, tmp_path):
+def test_a_stop_signal_stops_the_browser_and_saves_the_session(how, status, sdk, chromium, tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "serve", "--clerk-version", FIXED, "--chromium", str(chromium.path),
+        [sys.executable, "-m", "harness.cli", "serve", *sdk, "--chromium", str(chromium.path),
          "--reports", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True)  # its own process group, as a terminal's foreground job
     try:
@@ -200,6 +264,8 @@ def test_a_stop_signal_stops_the_browser_and_saves_the_session(how, status, chro
             if line.startswith("Ctrl-C"):
                 break
         assert any(line.startswith("panel:") for line in lines), (lines, proc.stderr.read())
+        package = "@supabase/supabase-js 2.26.0" if "supabase" in sdk else f"@clerk/clerk-js {FIXED}"
+        assert f"({package}, signed in)" in lines[0], lines
         browser = {p for p in _descendants(proc.pid) if "chrom" in Path(f"/proc/{p}/cmdline").read_bytes().decode(
             errors="replace")}
         assert browser, "no browser process under harness serve"
@@ -218,7 +284,9 @@ def test_a_stop_signal_stops_the_browser_and_saves_the_session(how, status, chro
     assert out.strip().endswith(str(folder / "report.html"))
     assert {"result.json", "report.html", "scenario.yaml"} <= {p.name for p in folder.iterdir()}
     assert not (folder / "INCOMPLETE").exists()
-    assert [s.name for s in load_scenario(folder / "scenario.yaml").steps] == ["signed_in"]
+    replay = load_scenario(folder / "scenario.yaml")
+    assert [s.name for s in replay.steps] == ["signed_in"]
+    assert replay.setup.sdk == ("supabase" if "supabase" in sdk else "clerk")
     deadline = time.monotonic() + 30
     while any(_alive(p) for p in browser) and time.monotonic() < deadline:
         time.sleep(0.1)  # process exit is asynchronous: await it

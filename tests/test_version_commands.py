@@ -1,5 +1,6 @@
-"""``harness matrix``, ``harness bisect`` and ``--clerk-version from:PATH`` from the command line: bad input is one
-line (no browser starts), and one real bisect and one real matrix in the browser."""
+"""``harness matrix``, ``harness bisect`` and ``--sdk-version from:PATH`` from the command line: bad input is one
+line (no browser starts), and real bisects and matrices in the browser, for Clerk and for Supabase (the package
+comes from the scenario's adapter)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,15 @@ DATA = Path(__file__).parent / "data" / "lockfiles"
     (["bisect", "offline-refresh-due", "--good", "from:/nonexistent", "--bad", "6.0.0"], "no such file"),
     (["run", "offline-refresh-due", "--clerk-version", "from:/nonexistent/yarn.lock"], "no such file"),
     (["run", "offline-refresh-due", "--clerk-version", f"from:{DATA / 'nested-only'}"], "several versions"),
+    # Supabase scenarios list, select and resolve @supabase/supabase-js, never Clerk's package.
+    (["matrix", "supabase-offline-tab-visible", "--versions", ">=99.0.0"],
+     "no stable release of @supabase/supabase-js matches"),
+    (["bisect", "supabase-offline-tab-visible", "--good", "2.27.0", "--bad", "2.26.99"],
+     "no published version 2.26.99 of @supabase/supabase-js"),
+    (["run", "supabase-offline-tab-visible", "--sdk-version", f"from:{DATA / 'npm-v3'}"],
+     "@supabase/supabase-js is not in it"),
+    (["matrix", "offline-refresh-due", "supabase-offline-tab-visible", "--versions", "*"],
+     "for clerk and supabase (setup.sdk); a release range is one SDK's"),
     (["bundle"], "give versions to fetch"),
     (["bundle", "--prune"], "--prune needs --older-than DAYS and/or --keep"),
     (["bundle", "--keep", "6.0.0"], "go with --prune"),
@@ -49,6 +59,41 @@ def test_pytest_takes_from_path(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "no such file" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_from_path_resolves_each_sdks_own_package(tmp_path: Path) -> None:
+    """One lockfile holding both SDKs: a bare from:PATH gives each scenario its own SDK's pinned version, and
+    SDK=from:PATH only that SDK's scenarios."""
+    import subprocess
+    import sys
+
+    library = Path(__file__).parents[1] / "scenarios"
+    lock = DATA / "two-sdks" / "package-lock.json"
+
+    def collect(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "pytest", str(library / "offline-refresh-due.yaml"),
+                               str(library / "supabase" / "supabase-offline-tab-visible.yaml"), "--collect-only",
+                               "-q", "-p", "no:cacheprovider", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    both = collect("--sdk-version", f"from:{lock}")
+    assert "offline-refresh-due[6.0.0]" in both and "supabase-offline-tab-visible[2.26.0]" in both
+    assert "[6.1.0]" not in both and "[2.27.0]" not in both
+    one = collect("--sdk-version", f"supabase=from:{lock}")
+    assert "supabase-offline-tab-visible[2.26.0]" in one and "supabase-offline-tab-visible[2.27.0]" not in one
+    assert "offline-refresh-due[6.0.0]" in one and "offline-refresh-due[6.1.0]" in one  # Clerk's keep their own
+
+
+def test_an_unknown_sdk_in_sdk_version_is_a_usage_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(Path(__file__).parents[1] / "scenarios"),
+                           "--collect-only", "-q", "-p", "no:cacheprovider", "--sdk-version", "auth0=1.0.0"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4 and "no SDK 'auth0'" in proc.stderr and "Traceback" not in proc.stderr
+
+
 @pytest.mark.scenario
 def test_real_bisect_finds_the_founding_fix(tmp_path: Path) -> None:
     """5.128.0 (the last 5.x) .. 6.1.0, given newest-first: flips at 6.0.0 -> 6.1.0, in 3 runs."""
@@ -60,7 +105,7 @@ def test_real_bisect_finds_the_founding_fix(tmp_path: Path) -> None:
     assert "the verdict flips between 6.0.0 and 6.1.0" in out
     assert re.search(r"last reproduced: 6\.0\.0 \(published \d{4}-\d\d-\d\d\)", out)
     assert re.search(r"first survived: 6\.1\.0 \(published \d{4}-\d\d-\d\d\)", out)
-    assert "replay: harness run offline-refresh-due --clerk-version 6.0.0" in out
+    assert "replay: harness run offline-refresh-due --sdk-version 6.0.0" in out
     assert "3 runs; none skipped" in out
     assert (tmp_path / "reports" / "report.html").is_file()
 
@@ -79,3 +124,26 @@ def test_real_matrix_lines_summary_and_report(tmp_path: Path) -> None:
     assert "Verdict along the version line" in page
     results = sorted((tmp_path / "reports").glob("*/result.json"))
     assert {json.loads(p.read_text())["version"] for p in results} == {"6.0.0", "6.1.0"}
+
+
+@pytest.mark.scenario
+def test_real_bisect_and_matrix_on_supabase(tmp_path: Path) -> None:
+    """The Supabase founding scenario over @supabase/supabase-js: bisect 2.27.0 .. 2.25.0 (three adjacent
+    releases), then a matrix of two; both list Supabase's package and name its flip. Each run may wait up to 45 s
+    for the SDK's refresh attempt, so the commands get more than the helper's default two minutes."""
+    proc = harness("bisect", "supabase-offline-tab-visible", "--good", "2.27.0", "--bad", "2.25.0", "--no-trace",
+                   "--jobs", "1", "--reports", str(tmp_path / "bisect"), cwd=tmp_path, timeout=600)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert "over 3 releases of @supabase/supabase-js, 2.25.0 .. 2.27.0" in out, out
+    assert "the verdict flips between 2.26.0 and 2.27.0" in out, out
+    assert re.search(r"last reproduced: 2\.26\.0 \(published \d{4}-\d\d-\d\d\)", out), out
+    assert "replay: harness run supabase-offline-tab-visible --sdk-version 2.27.0" in out
+    assert "3 runs; none skipped" in out
+    proc = harness("matrix", "supabase-offline-tab-visible", "--versions", "2.26.0, 2.27.0", "--no-trace",
+                   "--reports", str(tmp_path / "matrix"), cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "x 2 releases of @supabase/supabase-js (2.26.0 .. 2.27.0)" in proc.stderr
+    assert "supabase-offline-tab-visible: reproduced 2.26.0 (1) | survived 2.27.0 (1)" in proc.stdout
+    results = sorted((tmp_path / "matrix").glob("*/result.json"))
+    assert {json.loads(p.read_text())["sdk"] for p in results} == {"@supabase/supabase-js"}

@@ -37,7 +37,7 @@ class RunResult:
     artifacts: dict[str, str] = field(default_factory=dict)
     reproduce: str = ""
     timing: dict[str, float] = field(default_factory=dict)
-    backend: str = ""  # how the app backend decided (harness/mock/backend.py), e.g. "clerk (decides as ...)"
+    backend: str = ""  # how the app backend decided, as its adapter describes it (``server.backend`` on the timeline)
     clock: dict[str, Any] = field(default_factory=dict)  # the page clock's offset at start and end, and the skew
     repeat: int = 1  # which repetition of scenario x version this was (``--repeat``), 1-based
 
@@ -73,5 +73,4 @@ def reproduce_command(scenario: Scenario, version: str) -> str:
             target = str(path.relative_to(Path.cwd()))
         except ValueError:
             target = str(path)
-    option = "--clerk-version" if scenario.setup.sdk == "clerk" else "--sdk-version"
-    return f"harness run {shlex.quote(target)} {option} {version} --headed --slowmo 250"
+    return f"harness run {shlex.quote(target)} --sdk-version {version} --headed --slowmo 250"

@@ -188,7 +188,7 @@ class Run:
             if grouped:
                 assert self.driver.context is not None  # `grouped` says so
                 self.driver.context.tracing.group(f"{index}. {label}")
-            spec.run(self.ctx, spec.args.model_validate(step.args), timeout)
+            spec.run(self.ctx, spec.args.model_validate(step.args, context={"sdk": self.sdk}), timeout)
             problem = self.harness_problem()
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
                 raise HarnessError(problem)

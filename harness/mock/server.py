@@ -3,12 +3,17 @@
 It runs aiohttp in its own thread with its own event loop (the pytest-httpserver model), so Playwright's sync API
 can drive the browser from the main thread while the server answers. Everything it sees goes on the timeline:
 ``request`` when a request arrives, ``response`` when it is answered (or ``fault`` when a fault takes it), and
-``server.view`` when the app backend reads ``__session`` -- the "does the server still see me signed in" oracle.
-How the backend decides is :mod:`harness.mock.backend` (``clerk``: as ``authenticateRequest``, with a handshake on
-page loads; ``jwt``: strict). A page load that handshakes has two views: ``handshake`` (the 307 to the Frontend API)
-and, when the browser comes back with the nonce, ``after_handshake: true`` with the cookies the backend set; those
-``Set-Cookie`` writes of ``__session`` are on the timeline as ``cookie`` events (``via: Set-Cookie``), because the
-page's watcher cannot see them.
+``server.view`` when the app backend judges a request's credential -- the "does the server still see me signed in"
+oracle. How the backend decides is the adapter's (:meth:`SdkAdapter.app_backend`, chosen by ``setup.backend``):
+this server asks it for a :class:`~harness.sdk_protocol.BackendAnswer` on each page load and API call, records its
+view, and sends its answer -- a redirect (a handshake), or the page with the cookies the backend sets; those
+``Set-Cookie`` writes of the session store are on the timeline as ``cookie`` events (``via: Set-Cookie``), because
+the page's watcher cannot see them. It imports no adapter.
+
+A request a fault takes (:mod:`harness.mock.faults`) is the fault's: the server asks its :class:`FaultBook` on every
+request and, when one applies, awaits its stages with a few hooks (answer normally, the adapter's error body, close
+the connection, the timeline, pin the answer's token); the server knows no fault kind. Faults still armed when the
+server stops are recorded as ``fault.unreleased``, never as released.
 
 A request refused by its guard (a foreign ``Host``, or a state change from another origin: see
 :mod:`harness.mock.guard`) answers 403 and is recorded as ``request.refused``, never as a ``request``.
@@ -19,24 +24,21 @@ A failure of the mock itself is never passed off as the SDK's: any exception a h
 
 from __future__ import annotations
 
-import asyncio
 import time
 import traceback
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Mapping
 
 import jinja2
 from aiohttp import web
-
-from urllib.parse import urlencode
+from aiohttp.typedefs import Handler
 
 from harness import resources
-from harness.mock.backend import AppBackend, Decision as BackendDecision, RequestFacts, backend_for, verify_token
-from harness.mock.faults import Decision, Fault, FaultBook, ReleaseOutcome
+from harness.mock.faults import Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import TokenIssuer, peek
-from harness.sdk_protocol import HandshakingAdapter, SdkAdapter, is_handshaking
+from harness.sdk_protocol import AppBackend, BackendAnswer, CookieWrite, SdkAdapter
 from harness.timeline import Timeline
 
 class MockAuthServer(ThreadedApp):
@@ -46,21 +48,19 @@ class MockAuthServer(ThreadedApp):
 
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
-                 backend: str = "clerk", background_api: bool = False, served_as: tuple[str, ...] = (),
+                 backend: str | None = None, background_api: bool = False, served_as: tuple[str, ...] = (),
                  public_host: str | None = None, allow_non_loopback: bool = False) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
         super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
                          allow_non_loopback=allow_non_loopback)
         self.background_api = background_api  # the app page calls /api/me every second
-        # Clerk's backend decisions (authenticateRequest, handshake) need an adapter that has a handshake; another
-        # SDK's app backend verifies the credential its adapter names (a bearer token for Supabase).
-        self.backend: AppBackend | None = backend_for(backend, sdk.issuer, lambda: sdk.revoked) \
-            if is_handshaking(sdk) else None
+        # The app's own server, as the adapter has it (``backend``: one of its ``backends``; default the first).
+        self.backend: AppBackend = sdk.app_backend(backend or sdk.backends[0])
         self.timeline = timeline
         self.sdk = sdk
         self.sdk_version = sdk_version
         self.bundle_dist = bundle_dist
-        self.bundle_file = bundle_file or getattr(sdk, "bundle_file", "clerk.browser.js")
+        self.bundle_file = bundle_file or sdk.bundle_file
         self.faults = FaultBook()
 
         def on_mint(jti: str, at: float) -> None:
@@ -70,24 +70,13 @@ class MockAuthServer(ThreadedApp):
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.pages_dir()), autoescape=True)
 
     @property
-    def _handshaker(self) -> HandshakingAdapter:
-        """The adapter as the app backend's handshake uses it. Only reached when there is a backend, which there is
-        only for a handshaking adapter (``__init__``): an invariant the type system cannot follow."""
-        return cast(HandshakingAdapter, self.sdk)
-
-    @property
     def bundle_url(self) -> str:
         return f"/sdk/{self.sdk_version}/{self.bundle_file}"
 
     def start(self) -> "MockAuthServer":
         super().start()
-        if self.backend is not None:
-            self.timeline.emit("mock", "server.backend", backend=self.backend.name,
-                               description=self.backend.description)
-        else:
-            self.timeline.emit("mock", "server.backend", backend=self.sdk.name,
-                               description=f"the {self.sdk.name} adapter's own check of "
-                                           f"{self.sdk.session_store.credential}")
+        self.timeline.emit("mock", "server.backend", backend=self.backend.name, description=self.backend.description,
+                           note=self.backend.note)
         return self
 
     def guard(self) -> Guard:
@@ -100,7 +89,11 @@ class MockAuthServer(ThreadedApp):
                            host=request.headers.get("Host"), origin=request.headers.get("Origin"), reason=reason)
 
     def stop(self) -> None:
-        self.faults.clear()  # held requests are let go before the loop stops
+        # Held requests are dropped before the loop stops; a fault never released is recorded as such, not as
+        # released.
+        for fault, was in self.faults.end_run():
+            self.timeline.emit("mock", "fault.unreleased", fault=fault.id, kind=fault.kind, was=was,
+                               applied=fault.applied)
         super().stop()
 
     def build_app(self) -> web.Application:
@@ -134,20 +127,20 @@ class MockAuthServer(ThreadedApp):
     # -- request handling ------------------------------------------------------------------------------------------
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         # The bookkeeping below is the mock's own code too: a failure in it is recorded like a handler's.
         return await self._answer(request, lambda r: self._handle(r, handler), None)
 
-    async def _handle(self, request: web.Request, handler: Any) -> web.StreamResponse:
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         started = time.time()
         cookie = self._session_cookie(request)
         claims = peek(cookie)
         req = self.timeline.emit("mock", "request", at=started, method=request.method, path=request.path,
                                  query=request.query_string[:200], session_cookie=cookie is not None,
                                  token_iat=claims.get("iat") if claims else None)
-        decision = self.faults.decide(request.method, request.path)
-        if decision.fault is not None:
-            return await self._apply_fault(request, handler, decision, req.seq)
+        taken = self.faults.decide(request.method, request.path)
+        if taken is not None:  # the fault's stages answer (or not) through the hooks the server lends them
+            return await taken.run(request, _FaultHooks(self, request, handler, req.seq))
         try:
             response = await self._answer(request, handler, req.seq)
         except web.HTTPException as exc:  # e.g. a 404; logged, then raised (aiohttp deprecates returning it)
@@ -158,49 +151,7 @@ class MockAuthServer(ThreadedApp):
                            ms=round((time.time() - started) * 1000, 1), request=req.seq)
         return response
 
-    async def _apply_fault(self, request: web.Request, handler: Any, decision: Decision,
-                           req: int) -> web.StreamResponse:
-        fault = decision.fault
-        assert fault is not None
-        info = {**fault.describe(), "method": request.method, "path": request.path, "request": req}
-        if decision.dropping:
-            return self._drop(request, info | {"after": "release"})
-        if fault.kind in ("hold", "delay") and fault.token == "arrival":
-            issuer = self.sdk.issuer
-            if isinstance(issuer, TokenIssuer):  # GoTrue (Supabase) has no pin: its tokens are minted when answered
-                issuer.pin(f"{request.scheme}://{request.host}")  # the answer carries the token of now
-        if decision.wait is not None:
-            self.timeline.emit("mock", "fault.held", **info)
-            await decision.wait.wait()
-            if fault.release_outcome == "drop":
-                return self._drop(request, info | {"after": "hold"})
-            response = await self._answer(request, handler, req)
-            self.timeline.emit("mock", "response", method=request.method, path=request.path,
-                               status=response.status, request=req, after=fault.kind)
-            return response
-        if fault.kind == "status":
-            self.timeline.emit("mock", "fault", **info)  # the error shape the SDK parses, from its adapter
-            return web.json_response(self.sdk.error_body(fault.status, fault.error_code), status=fault.status)
-        if fault.kind == "delay":
-            self.timeline.emit("mock", "fault", **info)
-            await asyncio.sleep(fault.delay)
-            response = await self._answer(request, handler, req)
-            self.timeline.emit("mock", "response", method=request.method, path=request.path,
-                               status=response.status, request=req, after="delay")
-            return response
-        if fault.kind == "drop" and fault.at == "body":
-            self.timeline.emit("mock", "fault", **info)
-            stream = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
-                                                             "Content-Length": "4096"})
-            await stream.prepare(request)
-            await stream.write(b'{"object":"tok')
-            await asyncio.sleep(0.05)
-            assert request.transport is not None
-            request.transport.close()
-            return stream
-        return self._drop(request, info)
-
-    async def _answer(self, request: web.Request, handler: Any, req: int | None) -> web.StreamResponse:
+    async def _answer(self, request: web.Request, handler: Handler, req: int | None) -> web.StreamResponse:
         """The handler's answer; an exception in it (a bug of the mock) becomes ``mock.error`` and a 500."""
         try:
             return await handler(request)
@@ -211,112 +162,55 @@ class MockAuthServer(ThreadedApp):
                                error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
             return web.json_response(self.sdk.error_body(500, "mock_server_error"), status=500)
 
-    def _drop(self, request: web.Request, info: dict[str, Any]) -> web.StreamResponse:
-        self.timeline.emit("mock", "fault", **info)
-        if request.transport is not None:
-            request.transport.close()
-        # Nothing reaches the client: the transport is closed before aiohttp writes this.
-        return web.Response(status=599)
-
     def _session_cookie(self, request: web.Request) -> str | None:
         return self.sdk.credential(request)  # the cookie, or a bearer token: the adapter says which
 
-    def _adapter_view(self, request: web.Request) -> dict[str, Any]:
-        """An SDK without Clerk's backend: the adapter's own check of the credential, as its server would."""
-        check = self.sdk.issuer.check(self._session_cookie(request), revoked=self.sdk.revoked)
-        view = {"path": request.path, "backend": self.sdk.name, "document": request.path == "/",
-                "signed_in": check.valid, **check.to_dict()}
-        self.timeline.emit("mock", "server.view", **view)
-        return view
+    def _record(self, request: web.Request, answer: BackendAnswer) -> None:
+        if answer.view is not None:
+            self.timeline.emit("mock", "server.view", **answer.view)
 
-    def _facts(self, request: web.Request) -> RequestFacts:
-        return RequestFacts.from_headers(request.method, request.headers, request.cookies, self.sdk.session_cookies[0])
+    def _set_cookies(self, request: web.Request, response: web.StreamResponse, writes: tuple[CookieWrite, ...]
+                     ) -> None:
+        """The backend's ``Set-Cookie``; writes of the session store recorded as the page cannot see them."""
+        store = self.sdk.session_store
+        for write in writes:
+            if write.value:
+                response.set_cookie(write.name, write.value, path="/", max_age=write.max_age, samesite="Lax")
+            else:
+                response.del_cookie(write.name, path="/")
+            if store.kind != "cookie" or write.name not in store.names:
+                continue
+            had = bool(request.cookies.get(write.name))
+            claims = peek(write.value) or {}
+            token = {"iat": claims.get("iat"), "exp": claims.get("exp"), "jti": claims.get("jti")} if write.value \
+                else {}
+            self.timeline.emit("mock", "cookie", name=write.name, op="set" if write.value else "removed",
+                               was_present=had, via="Set-Cookie", **token)
 
-    def _server_view(self, request: web.Request, decision: BackendDecision, facts: RequestFacts,
-                     after_handshake: bool = False) -> dict[str, Any]:
-        """Record the app backend's verdict on this request (``server.view``) and return it."""
-        assert self.backend is not None  # only app pages and API calls judged by a backend get here
-        view = {"path": request.path, "backend": self.backend.name, "document": facts.is_document,
-                "signed_in": decision.signed_in, "valid": decision.token == "ok", **decision.to_dict(),
-                **({"after_handshake": True} if after_handshake else {})}
-        self.timeline.emit("mock", "server.view", **view)
-        return view
-
-    def _resolve_handshake(self, request: web.Request, facts: RequestFacts) -> tuple[BackendDecision, str] | None:
-        """``resolveHandshake``: a page load coming back from the Frontend API with a nonce gets the cookies the
-        handshake minted; an unknown or used nonce is ignored (the request is then judged by its cookies)."""
-        nonce = request.query.get(self._handshaker.handshake_nonce_param)
-        if self.backend is None or self.backend.name != "clerk" or not nonce:
-            return None
-        token = self._handshaker.take_handshake(nonce)
-        if token is None:
-            return None
-        if token == "":
-            return BackendDecision("signed-out", "session-token-missing", "absent"), token
-        state, claims = verify_token(self._handshaker.issuer, token, skew=5.0, now=time.time())
-        return BackendDecision("signed-in" if state == "ok" else "signed-out", "ok" if state == "ok" else state,
-                               state, claims), token
-
-    def _set_session_cookies(self, response: web.StreamResponse, token: str, had_token: bool) -> None:
-        """The backend's ``Set-Cookie`` after a handshake, recorded as the cookie write the page cannot see."""
-        from harness.sdks.clerk.fapi import set_client_uat
-
-        name = self.sdk.session_cookies[0]
-        set_client_uat(response, self._handshaker.client_uat())
-        claims = peek(token) or {}
-        if token:
-            response.set_cookie(name, token, path="/", samesite="Lax")
-            self.timeline.emit("mock", "cookie", name=name, op="set", was_present=had_token, via="Set-Cookie",
-                               iat=claims.get("iat"), exp=claims.get("exp"), jti=claims.get("jti"))
-        else:
-            response.del_cookie(name, path="/")
-            self.timeline.emit("mock", "cookie", name=name, op="removed", was_present=had_token, via="Set-Cookie")
-
-    def _handshake(self, request: web.Request, decision: BackendDecision, facts: RequestFacts) -> web.Response:
-        """``buildRedirectToHandshake``: a 307 through the same-origin Frontend API proxy, not cached, counted."""
-        params = {"redirect_url": str(request.url), "__clerk_api_version": "2026-05-12",
-                  "suffixed_cookies": "false", "__clerk_hs_reason": decision.reason, "format": "nonce"}
-        if facts.session_token:
-            params["__session"] = facts.session_token  # the token it had, for the Frontend API to see
-        query = urlencode(params)
-        response = web.Response(status=307, headers={"Location": f"{self._handshaker.handshake_path}?{query}",
-                                                     "Cache-Control": "no-store"})
-        response.set_cookie("__clerk_redirect_count", str(facts.redirect_count + 1), max_age=2, httponly=True,
-                            samesite="Lax")
-        return response
-
-    async def _app_page(self, request: web.Request) -> web.Response:
-        if self.backend is None or not self.sdk.page_carries_session:
-            # An SDK whose session is not a cookie sends no credential with the page: the page calls /api/me.
-            html = self._pages.get_template("app.html").render(
-                sdk=self.sdk.name, version=self.sdk_version, background_api=self.background_api,
-                view={"path": request.path, "signed_in": None, "reason": "not-sent"},
-                sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
-            return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
-        facts = self._facts(request)
-        resolved = self._resolve_handshake(request, facts)
-        decision = resolved[0] if resolved else self.backend.decide(facts)
-        view = self._server_view(request, decision, facts, after_handshake=resolved is not None)
-        if decision.outcome == "handshake":
-            return self._handshake(request, decision, facts)
+    async def _app_page(self, request: web.Request) -> web.StreamResponse:
+        answer = self.backend.page(request)
+        self._record(request, answer)
+        if answer.redirect is not None:
+            return answer.redirect
+        # A page that carries no credential (the page sends the SDK's token to /api/me itself) has no view.
+        view = answer.view or {"path": request.path, "signed_in": None, "reason": "not-sent"}
         html = self._pages.get_template("app.html").render(
             sdk=self.sdk.name, version=self.sdk_version, view=view, background_api=self.background_api,
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
         response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
-        if resolved is not None:
-            self._set_session_cookies(response, resolved[1], had_token=facts.session_token is not None)
+        self._set_cookies(request, response, answer.set_cookies)
         return response
 
     async def _no_content(self, request: web.Request) -> web.Response:
         return web.Response(status=204)
 
-    async def _api_me(self, request: web.Request) -> web.Response:
-        """The app's API: the same decision, but an API route never handshakes -- not signed in is a 401."""
-        if self.backend is None:
-            return web.json_response(self._adapter_view(request))
-        facts = self._facts(request)
-        view = self._server_view(request, self.backend.decide(facts), facts)
-        return web.json_response(view, status=200 if view["signed_in"] else 401)
+    async def _api_me(self, request: web.Request) -> web.StreamResponse:
+        """The app's API: the backend's view of the call, answered with its status."""
+        answer = self.backend.api(request)
+        self._record(request, answer)
+        if answer.redirect is not None:
+            return answer.redirect
+        return web.json_response(answer.view, status=answer.status)
 
     async def _probe_page(self, request: web.Request) -> web.Response:
         # Plain pages without any SDK, for testing the harness's own probes.
@@ -324,3 +218,37 @@ class MockAuthServer(ThreadedApp):
         if not path.is_file():
             raise web.HTTPNotFound()
         return web.Response(text=path.read_text(), content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+class _FaultHooks:
+    """What the server lends a fault for one request it took (:class:`harness.mock.faults.MockHooks`): the normal
+    answer, the adapter's error body, closing the connection, the timeline, and pinning the answer's token."""
+
+    def __init__(self, server: MockAuthServer, request: web.Request, handler: Handler, request_seq: int) -> None:
+        self._server, self._request, self._handler = server, request, handler
+        self.request_seq = request_seq
+
+    async def answer(self, after: str) -> web.StreamResponse:
+        request = self._request
+        response = await self._server._answer(request, self._handler, self.request_seq)
+        self.emit("response", method=request.method, path=request.path, status=response.status,
+                  request=self.request_seq, after=after)
+        return response
+
+    def error_body(self, status: int, code: str | None) -> Mapping[str, Any]:
+        return self._server.sdk.error_body(status, code)
+
+    def close(self) -> web.StreamResponse:
+        if self._request.transport is not None:
+            self._request.transport.close()
+        # Nothing reaches the client: the transport is closed before aiohttp writes this.
+        return web.Response(status=599)
+
+    def emit(self, event: str, **fields: Any) -> None:
+        self._server.timeline.emit("mock", event, **fields)
+
+    def pin_token(self) -> None:
+        issuer = self._server.sdk.issuer
+        if not isinstance(issuer, TokenIssuer):  # arming refuses `token: arrival` for such an SDK (pins_tokens)
+            raise RuntimeError(f"the {self._server.sdk.name} adapter's tokens cannot be pinned")
+        issuer.pin(f"{self._request.scheme}://{self._request.host}")  # the answer carries the token of now

@@ -1,14 +1,14 @@
-"""Session JWTs: minted by the mock Frontend API, verified by the mock app backend.
+"""Session JWTs the mock mints and verifies: an RS256 issuer with a key of its own per run, and token peeking.
 
-Signed RS256 with a key made for each run, so a token from one run never verifies in another, and verified the way a
-server-side SDK verifies ``__session`` (signature, expiry, not-before). The browser SDK never checks signatures; the
-server does, and the server is what decides whether the user still looks signed in.
+Signed RS256 with a key made for each run, so a token from one run never verifies in another, and verified the way
+a server-side SDK verifies a session token (issuer, signature, expiry, not-before). The browser SDK never checks
+signatures; the server does, and the server is what decides whether the user still looks signed in.
 
-Tokens carry what the real Frontend API's origin-minted session tokens carry: the ``oiat`` header (origin issued-at,
-seconds; clerk-js >= 6.11 compares it to keep the fresher of two tokens and lets tokens without it through), the
-session-token category ``cat``, and the v2 claims ``v``, ``fva``, ``sts``. Every mock token is origin-minted, so
-``oiat`` is its ``iat``. A token can be minted ahead for the request being served (:meth:`TokenIssuer.pin`): a slow
-answer then carries the token minted when its request arrived, not a newer one.
+:class:`TokenIssuer` mints the claims every session JWT carries (``sub``, ``sid``, ``iat``, ``nbf``, ``exp``,
+``iss``, ``azp``, ``jti``); an adapter whose SDK reads more (a header, a category, a version claim) subclasses it
+and adds them in :meth:`TokenIssuer.extra_claims` / :meth:`TokenIssuer.extra_headers`, in its own package
+(``harness/sdks/<sdk>/tokens.py``). A token can be minted ahead for the request being served
+(:meth:`TokenIssuer.pin`): a slow answer then carries the token minted when its request arrived, not a newer one.
 """
 
 from __future__ import annotations
@@ -22,16 +22,15 @@ from typing import Any, Callable
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-ISSUER = "https://clerk.mock.test"
-KEY_ID = "ins_mock"
-SESSION_TOKEN_CATEGORY = "cl_B7d4PD111AAA"  # @clerk/backend's JWT_CATEGORY_SESSION_TOKEN
+ISSUER = "https://auth.mock.test"  # an issuer of the adapter's own replaces it (``TokenIssuer.issuer_url``)
+KEY_ID = "mock"
 # The token minted ahead for the request this asyncio task serves (each request runs in its own task).
 _PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("pinned_token", default=None)
 
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """What the app backend concluded from a ``__session`` value."""
+    """What the app backend concluded from a session token."""
 
     valid: bool
     reason: str  # "ok" | "absent" | "expired" | "bad-signature" | "malformed" | "not-yet-valid" | "revoked"
@@ -48,6 +47,9 @@ class TokenCheck:
 
 class TokenIssuer:
     """Mints and verifies session tokens for one run."""
+
+    issuer_url = ISSUER  # the ``iss`` claim, checked on verification
+    key_id = KEY_ID  # the ``kid`` header
 
     def __init__(self, *, user_id: str, session_id: str, ttl: float, clock=time.time) -> None:
         self.user_id = user_id
@@ -67,7 +69,7 @@ class TokenIssuer:
         return self._public
 
     def public_pem(self) -> str:
-        """The verification key, as ``@clerk/backend``'s ``jwtKey`` takes it (PEM, SubjectPublicKeyInfo)."""
+        """The verification key as a server library takes it (PEM, SubjectPublicKeyInfo)."""
         from cryptography.hazmat.primitives import serialization
 
         return self._public.public_bytes(serialization.Encoding.PEM,
@@ -90,19 +92,26 @@ class TokenIssuer:
         now = int(minted_at)
         jti = f"tok_{next(self._serial)}"
         claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
-                  "exp": now + int(self.ttl), "iss": ISSUER, "azp": azp, "v": 2, "fva": [0, -1], "sts": "active",
-                  "jti": jti}
+                  "exp": now + int(self.ttl), "iss": self.issuer_url, "azp": azp, **self.extra_claims(now), "jti": jti}
         token = jwt.encode(claims, self._key, algorithm="RS256",
-                           headers={"kid": KEY_ID, "typ": "JWT", "cat": SESSION_TOKEN_CATEGORY, "oiat": now})
+                           headers={"kid": self.key_id, "typ": "JWT", **self.extra_headers(now)})
         if self.on_mint is not None:
             self.on_mint(jti, minted_at)
         return token
+
+    def extra_claims(self, now: int) -> dict[str, Any]:
+        """Claims the SDK's real server adds to a token minted at ``now`` (none here)."""
+        return {}
+
+    def extra_headers(self, now: int) -> dict[str, Any]:
+        """JWT headers the SDK's real server adds (none here)."""
+        return {}
 
     def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
         if not token:
             return TokenCheck(False, "absent")
         try:
-            claims = jwt.decode(token, self._public, algorithms=["RS256"], issuer=ISSUER,
+            claims = jwt.decode(token, self._public, algorithms=["RS256"], issuer=self.issuer_url,
                                 options={"require": ["exp", "iat", "sid", "sub"]}, leeway=0)
         except jwt.ExpiredSignatureError:
             return TokenCheck(False, "expired", peek(token))
@@ -128,7 +137,7 @@ def peek_header(token: str | None) -> dict[str, Any] | None:
 
 
 def peek(token: str | None) -> dict[str, Any] | None:
-    """The claims of a JWT without checking anything (for labelling a cookie's token by its iat/exp)."""
+    """The claims of a JWT without checking anything (for labelling a stored token by its iat/exp)."""
     if not token:
         return None
     try:

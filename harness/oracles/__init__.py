@@ -34,7 +34,7 @@ def run_checks(facts: Facts) -> list[Check]:
 
 
 def judge(timeline: Timeline, steps: Sequence[str], store: SessionStore | Sequence[str], *,
-          user_view: str = "`Clerk.user`") -> Judgement:
+          user_view: str = "the SDK's view of the user") -> Judgement:
     """Look at the whole timeline and say what happened to the session kept in ``store`` (a
     :class:`~harness.sdk_protocol.SessionStore`; a list of cookie names means cookies)."""
     facts = Facts.of_timeline(timeline, steps, store, user_view)

@@ -198,8 +198,8 @@ def cookie_present_at_end(facts: Facts) -> Iterable[Check]:
 @check("server-sees-session", "loss",
        passes="the server saw the user signed in on every page load after sign-in: directly, or after a handshake "
               "(an extra round trip, reported in the detail and the sentence, not a sign-out)",
-       fails="the load ended signed out: under `backend: clerk` no `__client_uat` and no token, a bad token, or a "
-             "handshake that came back signed out; under `backend: jwt` also a missing or expired token")
+       fails="the load ended signed out: the app backend (the adapter's, as `setup.backend` chose it) found no "
+             "valid credential, or a handshake came back signed out")
 def server_sees_session(facts: Facts) -> Iterable[Check]:
     loads = facts.loads()
     bad = [load for load in loads if load.outcome == "signed-out" and load.final.at < facts.revoked_at]
@@ -214,9 +214,9 @@ def server_sees_session(facts: Facts) -> Iterable[Check]:
 
 
 @check("sdk-sees-user", "loss",
-       passes="`Clerk.user` was set after every `reload`/`navigate` — also when `/v1/client` failed and the SDK "
-              "restored the session from the cookie (arm `status: {status: 503, path: \"*/v1/client\", method: GET}` "
-              "before the `reload`)", fails="the SDK came up signed out")
+       passes="the SDK's own view (the adapter's `user_view`) had the user after every `reload`/`navigate` — also "
+              "when its client read failed and it restored the session from its store", fails="the SDK came up "
+              "signed out")
 def sdk_sees_user(facts: Facts) -> Iterable[Check]:
     views = [e for e in facts.of("sdk.view") if facts.signed_in_at < e.at < facts.revoked_at]
     # An SDK that failed to load at all (5.30.0 on a /v1/client 503: no cookie fallback yet) shows no user, but
@@ -225,7 +225,8 @@ def sdk_sees_user(facts: Facts) -> Iterable[Check]:
     lost = [e for e in views if not e.data.get("user") and e not in failed]
     if lost:
         v = lost[0]
-        how = (f" while /v1/client answered {v.data['client_read']} (the SDK's cookie fallback found no session)"
+        how = (f" while {v.data.get('client_read_path', 'its client read')} answered {v.data['client_read']} (the "
+               "SDK's fallback to its stored session found none)"
                if _client_failed(v) else "")
         return [Check("sdk-sees-user", False, f"{facts.user_view} was null after {facts.step_name(v.step)}{how}",
                       v.t, v.step)]

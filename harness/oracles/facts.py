@@ -62,8 +62,9 @@ class Facts:
     revoked: Event | None  # the server ended the session
     first_set: Event | None  # the first write of a session cookie: the user is signed in from here
     minted: dict[str, float]  # token id -> when the mock minted it
-    backend: str | None  # "clerk" | "jwt"
-    user_view: str = "`Clerk.user`"  # how a sentence names the SDK's own view of the user
+    backend: str | None  # the app backend's name, as ``setup.backend`` chose it (``server.backend``)
+    backend_note: str = ""  # what every sentence made with that backend adds (e.g. that it was a strict check)
+    user_view: str = "the SDK's view of the user"  # how a sentence names the SDK's own view (the adapter says)
 
     @property
     def session_cookies(self) -> Sequence[str]:
@@ -105,15 +106,15 @@ class Facts:
 
     @classmethod
     def of_timeline(cls, timeline: Timeline, steps: Sequence[str], store: SessionStore | Sequence[str],
-                    user_view: str = "`Clerk.user`") -> "Facts":
+                    user_view: str = "the SDK's view of the user") -> "Facts":
         if not isinstance(store, SessionStore):  # a list of cookie names means cookies
             store = cookie_store(tuple(store))
         events = timeline.events()
         cookie_events = [e for e in events if e.kind == store.event_kind and e.data.get("name") in store.names]
-        backend = next((e.data.get("backend") for e in events if e.kind == "server.backend"), None)
+        described = next((e.data for e in events if e.kind == "server.backend"), {})
         return cls(timeline=timeline, steps=steps, store=store, user_view=user_view, events=events,
                    cookie_events=cookie_events,
                    revoked=next((e for e in events if e.kind == "session.revoked"), None),
                    first_set=next((e for e in cookie_events if e.data.get("op") == "set"), None),
                    minted={e.data["jti"]: e.at for e in events if e.kind == "token.minted" and "jti" in e.data},
-                   backend=backend)
+                   backend=described.get("backend"), backend_note=described.get("note") or "")

@@ -58,6 +58,6 @@ def server_note(facts: Facts, lost: Sequence[Check]) -> str:
         what = {"signed-in": "signed in", "signed-in-after-handshake": f"signed in after a handshake ({reason})",
                 "signed-out": f"signed out ({why(last.final, facts.store.credential)})"}[last.outcome]
         note = f"; on the last page load ({facts.step_name(last.final.step)}) the server saw the user {what}"
-    if facts.backend == "jwt":
-        note += " [backend: jwt, the strict check: an expired token is signed out, no handshake]"
+    if facts.backend_note:  # the backend's own words, e.g. that it was a strict check without a handshake
+        note += f" [{facts.backend_note}]"
     return note

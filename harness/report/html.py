@@ -34,9 +34,11 @@ STRIP_WIDTH, STRIP_LABEL, LANE_H = 1000, 150, 20
 TRACE_PORT = 9400
 
 
-def render(results: Sequence[Any], title: str = "Session survival report", notice: str | None = None) -> str:
-    """The report for ``results`` (RunResults, result dicts or Entries), as one HTML string; ``notice`` is a
-    sentence shown above everything (an interrupted command says what it did not play)."""
+def render(results: Sequence[Any], title: str = "Session survival report", notice: str | None = None,
+           preamble: str | None = None) -> str:
+    """The report for ``results`` (RunResults, result dicts or Entries), as one HTML string. ``notice``: a sentence
+    shown above everything (an interrupted command says what it did not play); ``preamble``: HTML (already
+    escaped, self-contained) shown above the matrix -- a command's own view, e.g. ``harness fuzz``'s section."""
     entries = [entry_of(r) for r in results]
     runs = [_run_view(i, e) for i, e in enumerate(entries, start=1)]
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
@@ -51,14 +53,15 @@ def render(results: Sequence[Any], title: str = "Session survival report", notic
     matrix = _matrix(runs)
     return env.get_template("report.html").render(
         title=title, notice=notice, generated=time.strftime("%Y-%m-%d %H:%M:%S %Z"), runs=runs, matrix=matrix,
+        preamble=Markup(preamble) if preamble else None,
         counts=counts, trace_port=TRACE_PORT, line=version_line.version_line(grid),
         bands=version_line.bands(grid) if len(matrix["versions"]) > version_line.TRANSPOSE_AFTER else None,
         grid_scenarios=grid.scenarios, flips=grid.flips, repeats=_repeats(runs))
 
 
 def write_report(results: Sequence[Any], path: Path, title: str = "Session survival report",
-                 notice: str | None = None) -> Path:
-    return write_atomic(Path(path), render(results, title, notice))
+                 notice: str | None = None, preamble: str | None = None) -> Path:
+    return write_atomic(Path(path), render(results, title, notice, preamble))
 
 
 def codify(text: str | None) -> Markup:

@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from harness.mock.faults import wording as fault_words
+
 Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, data
 
 # Requests for the SDK bundle are part of a page load but say nothing about the session.
@@ -137,11 +139,13 @@ def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[
                 held = next((x for x in pending.get(key, []) if not x.get("held")), None)
             if held is not None:
                 held["held"] = True
-                held["fault"] = held["answer"] = _fault_text(d)
+                held.setdefault("fault_events", []).append(d)
+                held["fault"] = held["answer"] = fault_words.request_text(held["fault_events"])
         elif kind == "fault":
-            entry = take(d, key, held=d.get("after") == "hold")
+            entry = take(d, key, held=d.get("after") in ("hold", "run-end"))
             if entry is not None:
-                entry["fault"] = _fault_text(d)
+                entry.setdefault("fault_events", []).append(d)  # a chain's stages, in order
+                entry["fault"] = fault_words.request_text(entry["fault_events"])
                 entry["answer"] = entry["fault"]
                 entry["answered_t"] = e["t"]
         elif kind == "response":
@@ -154,23 +158,10 @@ def request_log(events: Sequence[Ev], include_static: bool = True) -> list[dict[
                 entry["answered_t"] = e["t"]
     for entry in log:
         entry.pop("held", None)
+        entry.pop("fault_events", None)
     if not include_static:
         log = [r for r in log if not r["path"].startswith(_STATIC_PREFIXES)]
     return log
-
-
-def _fault_text(d: dict[str, Any]) -> str:
-    """What a fault did to a request, in words (``after`` says it was dropped after a hold or a drop release)."""
-    kind, after = d.get("kind", "fault"), d.get("after")
-    if after == "hold":
-        what = "held, then dropped"
-    elif after == "release":
-        what = "dropped (its fault was released with a drop)"
-    else:
-        what = {"status": f"answered {d.get('status')}", "delay": f"delayed {d.get('delay')} s",
-                "drop": "dropped " + ("mid-body" if d.get("drop_at") == "body" else "before the headers"),
-                "hold": "held", "hang": "held (hang)"}.get(kind, kind)
-    return f"{what} by fault {d.get('fault')}"
 
 
 def request_tone(entry: dict[str, Any]) -> str:
@@ -327,14 +318,13 @@ def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[st
     if kind == "response":
         return f"{d.get('method')} {d.get('path')} answered {d.get('status')}", ""
     if kind in ("fault", "fault.held"):
-        return f"{d.get('method')} {d.get('path')}: {_fault_text(d)}", "warn"
+        return f"{d.get('method')} {d.get('path')}: {fault_words.request_text([d])}", "warn"
     if kind == "fault.armed":
-        armed: dict[Any, str] = {"status": f"answer {d.get('status')}", "delay": f"delay {d.get('delay')} s",
-                                 "drop": "drop " + ("mid-body" if d.get("drop_at") == "body" else "before the headers")}
-        what = armed.get(d.get("kind"), d.get("kind"))
-        return f"fault {d.get('fault')} armed: {what} on {d.get('path')}", "warn"
+        return fault_words.armed_text(d), "warn"
     if kind == "fault.released":
-        return f"fault {d.get('fault')} released ({d.get('outcome')})", ""
+        return fault_words.released_text(d), "warn" if d.get("still_dropping") else ""
+    if kind == "fault.unreleased":
+        return fault_words.unreleased_text(d), "warn"
     if kind == "session.revoked":
         return "server revokes the session", "warn"
     if kind == "request.refused":

@@ -6,8 +6,8 @@ server did (see harness/oracles/).
 
     id: offline-poller-refresh
     title: Offline while a token refresh comes due
-    refs: [https://github.com/clerk/javascript/pull/7912]
-    setup: {token_ttl: 60}
+    refs: [https://github.com/<owner>/<sdk>/pull/<n>]   # the upstream issue or fix it reproduces
+    setup: {sdk: <name>, token_ttl: 60}
     steps:
       - signed_in
       - offline
@@ -33,15 +33,16 @@ from typing import Any, Literal, Mapping, get_args
 
 import semantic_version
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from harness.errors import ScenarioError
+from harness.sdks import DEFAULT_SDK
 
 Outcome = Literal["survived", "reproduced", "signed-out", "stuck"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # What each outcome means, for reports and docs.
 OUTCOME_MEANING = {
-    "survived": "the session survived: __session was never removed and the server saw a signed-in user",
+    "survived": "the session survived: its store was never emptied and the server saw a signed-in user",
     "reproduced": "the user was signed out although the session was valid (the bug reproduced)",
     "signed-out": "the server ended the session and the browser dropped it (correct sign-out)",
     "stuck": "the server ended the session but the browser kept presenting it",
@@ -56,9 +57,9 @@ class Setup(BaseModel):
         None, description="real: the browser's own tab visibility and focus; emulated: Playwright's (always visible "
                           "and focused); simulated: an init-script override. Default: real where it works")
     webdriver: Literal["masked", "exposed"] = Field(
-        "masked", description="masked hides navigator.webdriver (clerk-js treats a webdriver browser as offline)")
-    sdk: str = Field("clerk", description="the auth SDK under test: a name registered in harness/sdks/ "
-                                          "(clerk, supabase)")
+        "masked", description="masked hides navigator.webdriver (an SDK may treat a webdriver browser as offline)")
+    sdk: str = Field(DEFAULT_SDK, description="the auth SDK under test: a name registered in harness/sdks/ "
+                                              f"(default {DEFAULT_SDK})")
 
     @field_validator("sdk")
     @classmethod
@@ -73,14 +74,24 @@ class Setup(BaseModel):
                             "polls; each answer is on the timeline (api.answer) and judged by "
                             "api-serves-signed-in-user")
     start_focused: bool = Field(
-        True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (newer "
-                          "releases poll three times as often with focus, and clerk-js guards cookie writes in "
-                          "unfocused tabs); false keeps a self-launched browser's first tab unfocused")
-    backend: Literal["clerk", "jwt"] = Field(
-        "clerk", description="how the app's backend decides: clerk follows @clerk/backend authenticateRequest "
-                             "(page loads handshake through the Frontend API when the token is missing, expired or "
-                             "outdated); jwt is a hand-written server's strict check (valid unexpired token, or "
-                             "signed out)")
+        True, description="signed_in leaves the tab visible and focused, as it is for a person using the app (an "
+                          "SDK may poll more often with focus, or guard its writes in unfocused tabs); false keeps a "
+                          "self-launched browser's first tab unfocused")
+    backend: str | None = Field(
+        None, description="how the app's own server decides: one of the backends the SDK's adapter offers "
+                          "(`backends`; default its first), e.g. an SDK's server library with its handshake, or a "
+                          "hand-written server's strict check; every result says which")
+
+    @model_validator(mode="after")
+    def _known_backend(self) -> "Setup":
+        from harness.sdks import SDKS, adapter_class
+
+        if self.backend is not None and self.sdk in SDKS:
+            offered = adapter_class(self.sdk).backends
+            if self.backend not in offered:
+                raise ValueError(f"backend {self.backend!r} is not one of the {self.sdk} adapter's: "
+                                 f"{', '.join(offered)}")
+        return self
 
 
 @dataclass
@@ -147,6 +158,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def parse_scenario(text: str, path: Path | None = None) -> Scenario:
     from harness.scenario.steps import STEPS  # the step registry validates step arguments
+    from harness.sdks import adapter_class
 
     where = str(path) if path else "<scenario>"
     data, lines = _load_yaml(text, where)
@@ -168,7 +180,9 @@ def parse_scenario(text: str, path: Path | None = None) -> Scenario:
             raise ScenarioError(f"{where}:{lines.get(('verdicts', spec), 1)}: verdicts: {spec!r} is not an npm version "
                                 "range (e.g. '<6.1.0', '>=6.1.0 <7', '5.x || 6.0.0', '*')") from None
     _check_disjoint(fields.verdicts, where, lines)
-    steps = [_parse_step(raw, i, where, lines, STEPS) for i, raw in enumerate(fields.steps)]
+    # The steps are validated for the scenario's SDK: a fault's `on: NAME` must be a request its adapter names.
+    context = {"sdk": adapter_class(fields.setup.sdk)}
+    steps = [_parse_step(raw, i, where, lines, STEPS, context) for i, raw in enumerate(fields.steps)]
     return Scenario(id=fields.id, title=fields.title, refs=fields.refs, description=fields.description,
                     setup=fields.setup, steps=steps, verdicts=fields.verdicts, path=path, lines=lines)
 
@@ -207,7 +221,8 @@ def _check_disjoint(verdicts: Mapping[str, str], where: str, lines: dict) -> Non
                                 "checked")
 
 
-def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -> Step:
+def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict,
+                context: Mapping[str, Any] | None = None) -> Step:
     loc = ("steps", index)
     line = lines.get(loc, 0)
     known = ", ".join(sorted(registry))
@@ -228,7 +243,7 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
             raise ScenarioError(f"{where}:{lines.get(loc + ('label',), line)}: steps[{index}].label must be text")
         if timeout is not None:
             try:
-                from harness.scenario.steps import parse_duration
+                from harness.duration import parse_duration
 
                 timeout = parse_duration(timeout)
             except ValueError as err:
@@ -254,7 +269,7 @@ def _parse_step(raw: Any, index: int, where: str, lines: dict, registry: dict) -
     else:
         args = {"value": arg}
     try:
-        validated = spec.args.model_validate(args)
+        validated = spec.args.model_validate(args, context=context)
     except ValidationError as err:
         raise _scenario_error(where, err, lines, loc + (name,), prefix=f"steps[{index}] {name}: ",
                               model=spec.args, scalar=scalar) from None
@@ -303,17 +318,41 @@ def _scenario_error(where: str, err: ValidationError, lines: dict, base: tuple, 
 def _allowed_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     """The field names the mapping at ``loc`` inside ``model`` accepts (by their names in the file)."""
     for part in loc:
-        info = model.model_fields.get(str(part))
-        annotation = getattr(info, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        if isinstance(part, int):  # an item of a list (a fault's chain): the list's model goes on
+            continue
+        inner = _model_in(getattr(model.model_fields.get(str(part)), "annotation", None))
+        if inner is None:
             return []
-        model = annotation
+        model = inner
     return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: itself, or the one inside ``Optional[...]`` or ``list[...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2's booleans: only ``true`` and ``false``. YAML 1.1 also reads ``yes``,
+    ``no``, ``on`` and ``off`` as booleans, which would turn a fault's ``on: token`` into the key ``True``."""
+
+
+_ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ScenarioLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                      list("tTfF"))
 
 
 def _load_yaml(text: str, where: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """Parse YAML and remember the line of every node by its path, for error messages."""
-    loader = yaml.SafeLoader(text)
+    loader = _ScenarioLoader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

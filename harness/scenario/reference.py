@@ -1,5 +1,5 @@
-"""The step and oracle reference of docs/writing-scenarios.md, generated from the step and check registries so it
-cannot drift.
+"""The step and oracle reference of docs/writing-scenarios.md, generated from the step, fault-kind, adapter and
+check registries so it cannot drift.
 
     python -m harness.scenario.reference            # print the generated section
     python -m harness.scenario.reference --write    # rewrite it in docs/writing-scenarios.md
@@ -16,11 +16,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from harness.mock.faults import KINDS
+from harness.mock.faults.args import FIELD_NAMES as FAULT_FIELD_NAMES
 from harness.oracles import CHECKS
 from harness.scenario.model import OUTCOME_MEANING
-from harness.scenario.steps import _FAULT_FIELDS, STEPS, WAIT_EVENTS
-
-FAULT_FIELD_NAMES = frozenset(_FAULT_FIELDS)
+from harness.scenario.steps import STEPS, WAIT_EVENTS
+from harness.sdks import SDKS, adapter_class
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-scenarios.md"
 BEGIN = "<!-- BEGIN GENERATED: step reference (python -m harness.scenario.reference --write) -->"
@@ -72,6 +73,7 @@ def render() -> str:
     for name in sorted(STEPS):
         spec = STEPS[name]
         lines.append(f"| `{name}` | {_args_text(name, spec.args)} | {_one_line(spec.doc)} |")
+    lines += ["", *_fault_kinds(), "", *_named_requests()]
     lines += ["", "### `wait_for` events", "", " ".join(f"`{e}`" for e in WAIT_EVENTS), "",
               "### Checks", "", "In the order they run (harness/oracles/checks.py). The role decides the outcome: a "
               "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
@@ -84,6 +86,34 @@ def render() -> str:
         lines.append(f"| `{outcome}` | {meaning} |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _fault_kinds() -> list[str]:
+    """The table of fault kinds: arguments, what each does, how it composes in a chain, what a release does."""
+    lines = ["### Fault kinds", "", "Each kind is one module in harness/mock/faults/ (`fault: {kind: NAME}`, its own "
+             "step, or a stage of a `chain`). In a chain, a kind that ends the request must be the last stage; "
+             "`{kind: X}` as a stage sets the stage argument.", "",
+             "| kind | arguments | stage argument | what it does | in a chain | on release |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for kind in KINDS.values():
+        args = ", ".join(f"`{n}`" for n in kind.Args.model_fields) or "none"
+        stage = f"`{kind.stage_scalar}`" if kind.stage_scalar else "none"
+        chain = "ends the request" if kind.ends_request else "hands the request on"
+        lines.append(f"| `{kind.name}` | {args} | {stage} | {_one_line(kind.summary)} | {chain} | "
+                     f"{_one_line(kind.on_release)} |")
+    return lines
+
+
+def _named_requests() -> list[str]:
+    """The requests each adapter names for `on:`, with the path glob each stands for."""
+    lines = ["### Named requests (`on:`)", "", "A fault's `on: NAME` stands for the path glob the scenario's SDK "
+             "gives that name (harness/sdks/, `request_paths`); a name the SDK does not give fails the file when "
+             "it is loaded. A fault with neither `path` nor `on` takes `on: token`.", "",
+             "| sdk | name | path glob |", "| --- | --- | --- |"]
+    for sdk in SDKS:
+        for name, glob in adapter_class(sdk).request_paths.items():
+            lines.append(f"| {sdk} | `{name}` | `{glob}` |")
+    return lines
 
 
 def current(text: str) -> str | None:

@@ -9,15 +9,15 @@ fails before any browser starts.
 from __future__ import annotations
 
 import fnmatch
-import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Literal, Optional
+from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from harness.duration import parse_duration
 from harness.errors import HarnessError
-from harness.mock.faults import Fault, FaultKind
+from harness.mock.faults import Fault
 from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
@@ -76,17 +76,6 @@ def step(name: str, args: type[BaseModel] = NoArgs) -> Callable:
         return fn
 
     return register
-
-
-def parse_duration(value: Any) -> float:
-    """``2``, ``2.5``, ``"2s"``, ``"500ms"``, ``"1m"`` → seconds."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(ms|s|m)?\s*", str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration (e.g. 2, 2.5s, 500ms, 1m)")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    return number * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
 
 
 class Duration(BaseModel):
@@ -187,6 +176,16 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
 }
 
 
+def _attempt_began(timeline: Timeline, end: Event) -> float:
+    """When the token attempt that ``end`` finished began. An attempt already under way when the step before the
+    wait started was not caused by it (a poller tick that still read the cache a ``clear_token_cache`` then
+    emptied), so ``token_attempt`` does not count it."""
+    call, tab = end.data.get("call"), end.data.get("tab")
+    starts = [e.at for e in timeline.events("sdk.token.start")
+              if e.data.get("call") == call and e.data.get("tab") == tab and (e.at, e.seq) <= (end.at, end.seq)]
+    return starts[-1] if starts else end.at  # a page reload restarts the count: the latest start is this one
+
+
 @dataclass(frozen=True)
 class WaitWindow:
     """Where a ``wait_for`` looks for an event whose moment is not "since the step before" (a flip armed steps ago
@@ -226,7 +225,8 @@ class WaitFor(BaseModel):
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
     and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
-    whatever its outcome), ``token_request`` (a token request left the browser), ``token_response``, ``request``,
+    whatever its outcome, that began after the previous step started), ``token_request`` (a token request left the
+    browser), ``token_response``, ``request``,
     ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
     ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
@@ -242,18 +242,21 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     if window is not None:
         after = (0.0, 0)
 
+    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
+    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
+    since = ctx.previous_step_started_at
+    began_after = since - abs(ctx.driver.page_offset)  # page stamps may lead by the clock correction (see driver)
+
     def nth(event: Event) -> bool:
         if match(event) and (window is None or window.accept(event)) and event.seq not in seen and (
                 event.at, event.seq) > after and (
                 args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
-                args.tab is None or event.data.get("tab") == args.tab):
+                args.tab is None or event.data.get("tab") == args.tab) and (
+                args.value != "token_attempt" or _attempt_began(ctx.timeline, event) >= began_after):
             seen.append(event.seq)
         return len(seen) >= args.count
 
     limit = args.timeout or timeout
-    # From the start of the previous step: "do X; wait_for what X causes" must not miss an effect that came while X
-    # was still returning (a request held before the wait began); never an event an earlier wait_for consumed.
-    since = ctx.previous_step_started_at
     if args.value == "get_token":  # the last call (started with `wait: false`) may have settled steps ago
         calls = ctx.timeline.events("sdk.get_token.call")
         if calls:
@@ -281,8 +284,9 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
 
 @step("reload")
 def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Reload the page (the server reads ``__session`` from this request) and wait for the SDK to load; records
-    the SDK's view (``Clerk.user``) and how ``/v1/client`` answered, which tells the cookie fallback apart."""
+    """Reload the page (the server judges the credential this load carries) and wait for the SDK to load; records
+    the SDK's view (the adapter's ``user_view``) and how its client read (``client_read_path``) answered, which
+    tells a fallback to the stored session apart."""
     since = ctx.timeline.now()
     ctx.driver.reload(wait_js=ctx.sdk.loaded_js, timeout=timeout)
     _record_sdk_view(ctx, since)
@@ -291,12 +295,14 @@ def reload(ctx: RunContext, args: NoArgs, timeout: float) -> None:
 def _record_sdk_view(ctx: RunContext, since: float) -> None:
     """Emit ``sdk.view``: the SDK's own state, plus how the mock answered the client read during the load."""
     view = dict(ctx.driver.evaluate(ctx.sdk.sdk_state_js))
+    read_path = ctx.sdk.client_read_path
     reads = [e for e in ctx.timeline.events(since=since) if e.source == "mock" and e.kind in ("response", "fault")
-             and e.data.get("path", "").endswith("/v1/client") and e.data.get("method") == "GET"]
+             and read_path and e.data.get("path", "").endswith(read_path) and e.data.get("method") == "GET"]
     if reads:
         last = reads[-1]
         view["client_read"] = last.data.get("status") if last.kind == "response" or last.data.get("kind") == "status" \
             else last.data.get("kind")
+        view["client_read_path"] = read_path
     ctx.timeline.emit("page", "sdk.view", **view)
 
 
@@ -419,132 +425,4 @@ def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
                            "(give the step a longer `timeout`, or `wait: false`)")
 
 
-# -- server faults ---------------------------------------------------------------------------------------------------
-
-def _duration_field(value: Any) -> float:
-    return parse_duration(value)
-
-
-def _calls_field(value: list[int] | None) -> list[int] | None:
-    if value is not None and (not value or min(value) < 1):
-        raise ValueError("must list call numbers from 1 up, e.g. [1, 3]")
-    return value
-
-
-# The fields of a server fault, by the name a scenario file uses: (type, Field).
-_FAULT_FIELDS: dict[str, tuple[Any, Any]] = {
-    "path": (str, Field("*/tokens", description="glob on the request path, e.g. */tokens, */v1/client")),
-    "method": (Optional[str], Field(None, description="only this HTTP method (default: any)")),
-    "name": (Optional[str], Field(None, description="a name for `release`")),
-    "calls": (Optional[list[int]], Field(None, description="which matching calls it applies to, 1-based, counted "
-                                                            "from when the fault is armed (an nth-call sequence)")),
-    "times": (Optional[int], Field(None, ge=1, description="apply at most this many times (hold: the next N)")),
-    "status": (int, Field(503, ge=100, le=599, description="for status: the HTTP status to answer")),
-    "error_code": (Optional[str], Field(None, description="for status: the error code in the body")),
-    "delay": (float, Field(0.0, ge=0, description="for delay: how long to wait before answering")),
-    "at": (Literal["headers", "body"], Field("headers", description="for drop: close before the headers, or after "
-                                                                    "the headers and part of the body")),
-    "token": (Literal["answer", "arrival"], Field("answer", description="for hold and delay: the token the late "
-                                                   "answer carries is minted when it is sent (answer) or when the "
-                                                   "request arrived (arrival: a slow response with an older token)")),
-}
-_COMMON = ("path", "method", "name", "calls", "times")
-_VALIDATORS = {"duration": field_validator("delay", check_fields=False, mode="before")(_duration_field),
-               "calls_ok": field_validator("calls", check_fields=False)(_calls_field)}
-
-
-def _fault_model(model_name: str, names: tuple[str, ...], **extra: Any) -> type[BaseModel]:
-    """A model with the named fault fields (plus ``extra`` ones), validated as a scenario file writes them."""
-    fields: dict[str, Any] = {n: _FAULT_FIELDS[n] for n in names}
-    validators = {"calls_ok": _VALIDATORS["calls_ok"]}
-    if "delay" in names:
-        validators["duration"] = _VALIDATORS["duration"]
-    return create_model(model_name, __config__=ConfigDict(extra="forbid"), __validators__=validators,
-                        __module__=__name__, **fields, **extra)
-
-
-FaultArgs = _fault_model("FaultArgs", _COMMON + ("status", "error_code", "delay", "at", "token"),
-                         kind=(Literal["status", "delay", "drop", "hold", "hang"], ...))
-
-
-def _arm(ctx: RunContext, kind: FaultKind, args: Any) -> None:
-    name = getattr(args, "name", None)
-    if name and name in ctx.faults:
-        raise HarnessError(f"a fault named {name!r} is already armed; give this one another name")
-    armed = ctx.server.add_fault(Fault(
-        kind=kind, path=args.path, method=args.method,
-        calls=tuple(args.calls) if args.calls else None, times=args.times,
-        status=getattr(args, "status", 503), error_code=getattr(args, "error_code", None),
-        delay=getattr(args, "delay", 0.0), at=getattr(args, "at", "headers"), token=getattr(args, "token", "answer")))
-    ctx.faults[name or armed.id] = armed
-
-
-@step("fault", FaultArgs)
-def fault(ctx: RunContext, args: Any, timeout: float) -> None:
-    """Arm a server fault on requests whose path matches ``path`` (default ``*/tokens``): ``kind`` is ``status``
-    (any code), ``delay``, ``drop`` (before the headers, or mid-body with ``at: body``; keeps dropping until
-    released), ``hold`` (keep requests open until ``release``) or ``hang`` (never answered; released requests are
-    dropped). ``calls: [n, ...]`` picks which matching calls (an nth-call sequence), ``times: n`` caps how many;
-    ``name`` lets ``release`` refer to it."""
-    _arm(ctx, args.kind, args)
-
-
-def _shorthand(kind: FaultKind, names: tuple[str, ...], main: str, doc: str) -> None:
-    """Register a fault kind as a step of its own, whose scalar argument fills ``main``: ``- status: 429`` is
-    ``- fault: {kind: status, status: 429}``."""
-    model = _fault_model(f"{kind.title()}Args", names)
-
-    class Scalar(model):  # type: ignore[valid-type, misc]  # a base made at runtime by create_model
-        scalar_field: ClassVar[str] = main  # what `- kind: X` fills (for the reference docs)
-
-        @model_validator(mode="before")
-        @classmethod
-        def _scalar(cls, data: Any) -> Any:
-            if isinstance(data, dict) and set(data) == {"value"}:
-                return {main: data["value"]}
-            return data
-
-    Scalar.__name__ = model.__name__
-
-    def run(ctx: RunContext, args: Any, timeout: float) -> None:
-        _arm(ctx, kind, args)
-
-    run.__doc__ = doc
-    step(kind, Scalar)(run)
-
-
-_shorthand("status", _COMMON + ("status", "error_code"), "status",
-           "Answer matching requests with an HTTP status and the SDK's own error body (``status: 429``, or "
-           "``status: {status: 503, path: \"*/v1/client\"}``); the same fields as ``fault``.")
-_shorthand("delay", _COMMON + ("delay", "token"), "delay",
-           "Delay matching requests, then answer normally (``delay: 2s``).")
-_shorthand("drop", _COMMON + ("at",), "path",
-           "Close the connection of matching requests (``drop: \"*/tokens\"``; ``at: body`` cuts mid-body). Keeps "
-           "dropping until released: Chromium resends a POST once when a reused connection closes before any "
-           "response byte, so a one-shot drop would never reach the SDK.")
-_shorthand("hold", _COMMON + ("token",), "path",
-           "Keep matching requests open until ``release`` (``hold: {times: 1, name: h}`` holds the next token "
-           "request).")
-_shorthand("hang", _COMMON, "path", "Never answer matching requests; ``release`` closes their connections.")
-
-
-class Release(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    value: str = Field("all", alias="fault")
-    outcome: Literal["pass", "drop"] = "pass"
-
-
-@step("release", Release)
-def release(ctx: RunContext, args: Release, timeout: float) -> None:
-    """End a fault (by name, or ``all``). Held requests then get their normal answer (``outcome: pass``), or their
-    connections are closed (``outcome: drop``, always for ``hang``); a fault released with a drop keeps closing
-    matching requests (Chromium's silent resend among them) until it is released once more."""
-    if args.value == "all":
-        ctx.server.release(None, args.outcome)
-        return
-    armed = ctx.faults.get(args.value)
-    if armed is None:
-        raise HarnessError(f"release: no fault named {args.value!r} (armed: {', '.join(ctx.faults) or 'none'})")
-    ctx.server.release(armed.id, args.outcome)
-
-from harness.scenario import race_steps, tab_steps  # noqa: E402,F401  (registers the network and tab steps)
+from harness.scenario import fault_steps, race_steps, tab_steps  # noqa: E402,F401  (register the fault, network and tab steps)

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from harness.sdk_protocol import SdkAdapter, SessionStore
 
-__all__ = ["SDKS", "SdkAdapter", "SessionStore", "adapter_class", "sdk_for"]
+__all__ = ["DEFAULT_SDK", "SDKS", "SdkAdapter", "SessionStore", "adapter_class", "adapter_for_package", "sdk_for"]
 
 
 def _clerk() -> type[SdkAdapter]:
@@ -31,6 +31,9 @@ def _supabase() -> type[SdkAdapter]:
 
 # name -> a function returning the adapter class (imported lazily: an adapter's module loads only when used).
 SDKS: dict[str, Callable[[], type[SdkAdapter]]] = {"clerk": _clerk, "supabase": _supabase}
+# The SDK of a scenario file without ``setup.sdk`` (the harness's first adapter; every older file is its), and of a
+# command line without ``--sdk``.
+DEFAULT_SDK = "clerk"
 
 
 def adapter_class(name: str) -> type[SdkAdapter]:
@@ -41,3 +44,8 @@ def adapter_class(name: str) -> type[SdkAdapter]:
 def sdk_for(name: str, **options: Any) -> SdkAdapter:
     """A fresh adapter (its own signing key and session state) for one run."""
     return adapter_class(name)(**options)
+
+
+def adapter_for_package(package: str) -> type[SdkAdapter] | None:
+    """The adapter whose npm package is ``package`` (a result names its SDK by package), or None."""
+    return next((cls for cls in (adapter_class(n) for n in SDKS) if cls.package == package), None)

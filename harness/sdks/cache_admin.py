@@ -47,7 +47,7 @@ def bundle_admin(args: argparse.Namespace) -> bool:
 
     cache = Cache()
     if args.published:
-        _published(args.pre)
+        _published(args.pre, args.package)
     if args.prune:
         _prune(cache, args.older_than, keep)
     if args.list:
@@ -73,10 +73,10 @@ def _prune(cache: NpmBundleCache, older_than: float | None, keep: frozenset[str]
     print(f"pruned {len(removed)} bundle{'' if len(removed) == 1 else 's'}, {human(sum(e.size for e in removed))}")
 
 
-def _published(pre: bool) -> None:
+def _published(pre: bool, package: str) -> None:
     from harness.versions.commands import releases
 
-    found = releases()
+    found = releases(package)
     items = found.items if pre else found.stable()
     for r in items:
         print(f"{r.version:<24} {r.date}")

@@ -1,8 +1,11 @@
-"""``harness matrix`` and ``harness bisect``, and ``--clerk-version from:PATH`` for every run command.
+"""``harness matrix`` and ``harness bisect``, and ``--sdk-version from:PATH`` for every run command.
 
 Front doors like harness/cli.py: they turn options into releases (:mod:`.select`), pairs into results
 (:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary and the report. Bad input is a
 HarnessError before any browser starts.
+
+Invariant: the package whose releases are listed, selected and resolved is always the scenarios' own SDK's
+(``setup.sdk`` -> the adapter registry -> ``adapter.package``), never a default one; a matrix spans one SDK.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ import sys
 from typing import Callable, TypeVar
 
 from harness.errors import HarnessError
+from harness.scenario.model import Scenario
 from harness.scenario.runner import RunResult
-from harness.sdks.clerk import PACKAGE
+from harness.sdks import adapter_class
 from harness.versions import matrix as matrix_view
 from harness.versions.bisect import BisectAnswer, Probe, bisect_versions
 from harness.versions.published import Release, Releases, published_releases
@@ -44,25 +48,34 @@ def add_parsers(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> 
             add(parser)
 
 
-def releases() -> Releases:
-    """The SDK's published releases (cached; stale but usable offline). Warns when the list is stale."""
+def releases(package: str) -> Releases:
+    """The published releases of an SDK's package (cached; stale but usable offline). Warns when the list is stale."""
     from harness.sdks.npm import NpmBundleCache, default_cache_dir
 
-    found = published_releases(PACKAGE, NpmBundleCache(), default_cache_dir())
+    found = published_releases(package, NpmBundleCache(), default_cache_dir())
     if found.stale:
         import time
 
         hours = (time.time() - found.fetched_at) / 3600
-        print(f"warning: npm could not list {PACKAGE}'s releases; using the list cached {hours:.1f} h ago",
+        print(f"warning: npm could not list {package}'s releases; using the list cached {hours:.1f} h ago",
               file=sys.stderr)
     return found
 
 
-def resolve_versions(values: list[str] | None) -> list[str] | None:
-    """``--clerk-version`` values with each ``from:PATH`` replaced by the version that file resolves."""
+def package_of(scenarios: list[Scenario]) -> str:
+    """The npm package these scenarios' SDK is published as; one SDK only (a release list is one package's)."""
+    sdks = sorted({s.setup.sdk for s in scenarios})
+    if len(sdks) != 1:
+        raise HarnessError(f"these scenarios are for {' and '.join(sdks) or 'no SDK'} (setup.sdk); a release range "
+                           "is one SDK's: name the scenarios of one SDK (e.g. scenarios/ or scenarios/supabase/)")
+    return adapter_class(sdks[0]).package
+
+
+def resolve_versions(values: list[str] | None, package: str) -> list[str] | None:
+    """``--sdk-version`` values with each ``from:PATH`` replaced by the version of ``package`` that file resolves."""
     if not values:
         return values
-    return [resolve_exact(v, PACKAGE, releases) for v in values]
+    return [resolve_exact(v, package, lambda: releases(package)) for v in values]
 
 
 # -- matrix -----------------------------------------------------------------------------------------------------
@@ -76,7 +89,8 @@ def matrix(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     scenarios = [with_webdriver(load_scenario(p), options.webdriver)
                  for p in find_scenarios(args.scenarios, resources.library_dir())]
-    chosen = select(args.versions, releases(), pre=args.pre)
+    package = package_of(scenarios)
+    chosen = select(args.versions, releases(package), pre=args.pre)
     pairs = [(s, r.version) for s in scenarios for r in chosen]
     runs = len(pairs) * options.repeat
     width = max(len(r.version) for r in chosen)
@@ -85,7 +99,7 @@ def matrix(args: argparse.Namespace) -> int:
     with engine_for(options) as engine:
         engine.prepare([])  # the browsers: found (and warned about) before the count is printed
         print(f"matrix: {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} x {len(chosen)} releases of "
-              f"{PACKAGE} ({chosen[0].version} .. {chosen[-1].version}) = {runs} runs, "
+              f"{package} ({chosen[0].version} .. {chosen[-1].version}) = {runs} runs, "
               f"{options.jobs_for(runs)} at a time", file=sys.stderr)
         with Progress(runs) as progress:
             try:
@@ -116,12 +130,12 @@ def bisect(args: argparse.Namespace) -> int:
     if len(paths) != 1:
         raise HarnessError(f"bisect takes one scenario; {args.scenario!r} names {len(paths)}: pick one of them")
     scenario = with_webdriver(load_scenario(paths[0]), options.webdriver)
-    known = releases()
+    known = releases(package_of([scenario]))
     good, bad = (_release(v, known, flag) for v, flag in ((args.good, "--good"), (args.bad, "--bad")))
     if good.version == bad.version:
         raise HarnessError(f"--good and --bad are both {good.version}; give two different releases")
     line = span(known, good, bad, args.pre)
-    print(f"bisect {scenario.id} over {len(line)} releases of {PACKAGE}, {line[0].version} .. {line[-1].version} "
+    print(f"bisect {scenario.id} over {len(line)} releases of {known.package}, {line[0].version} .. {line[-1].version} "
           f"(good {good.version}, bad {bad.version}): about {_expected_runs(len(line))} runs", flush=True)
     results: dict[str, RunResult] = {}
     engine = engine_for(options)
@@ -148,10 +162,10 @@ def bisect(args: argparse.Namespace) -> int:
 
 
 def _release(value: str, known: Releases, flag: str) -> Release:
-    version = resolve_exact(value, PACKAGE, lambda: known)
+    version = resolve_exact(value, known.package, lambda: known)
     found = known.get(version)
     if found is None:
-        raise HarnessError(f"{flag} {version}: no published version {version} of {PACKAGE} (newest stable: "
+        raise HarnessError(f"{flag} {version}: no published version {version} of {known.package} (newest stable: "
                            f"{known.stable()[-1].version if known.stable() else 'none'})")
     return found
 
@@ -204,4 +218,4 @@ def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) 
     return out
 
 
-__all__ = ["add_parsers", "matrix", "bisect", "resolve_versions", "releases", "FROM"]
+__all__ = ["add_parsers", "matrix", "bisect", "resolve_versions", "releases", "package_of", "FROM"]

@@ -88,14 +88,14 @@ def _one(found: list[str], package: str, file: Path) -> str:
     versions = sorted(set(found), key=_sort_key)
     if not versions:
         raise HarnessError(f"from:{file}: {package} is not in it; install it (npm install {package}) or pass "
-                           "--clerk-version X.Y.Z")
+                           "--sdk-version X.Y.Z")
     if len(versions) > 1:
         raise HarnessError(f"from:{file}: {package} resolves to several versions ({', '.join(versions)}) and none "
-                           "is the project's own; pass the one you ship with --clerk-version X.Y.Z")
+                           "is the project's own; pass the one you ship with --sdk-version X.Y.Z")
     version = versions[0]
     if not _EXACT.fullmatch(version):
         raise HarnessError(f"from:{file}: {package} is {version!r} there, not a published version (a link, "
-                           "a file or a git dependency); pass --clerk-version X.Y.Z")
+                           "a file or a git dependency); pass --sdk-version X.Y.Z")
     return version
 
 
@@ -143,7 +143,7 @@ def _nested_v1(deps: dict[str, Any], package: str) -> list[str]:
 
 
 def _unalias(version: str, package: str) -> str:
-    """``npm:@clerk/clerk-js@5.1.0`` (an npm alias) -> ``5.1.0``."""
+    """``npm:@scope/pkg@5.1.0`` (an npm alias) -> ``5.1.0``."""
     prefix = f"npm:{package}@"
     return version[len(prefix):] if version.startswith(prefix) else version
 
@@ -182,7 +182,7 @@ def _pnpm_peerless(version: str) -> str:
 
 
 def _pnpm_key_version(key: str, package: str) -> str | None:
-    """``/@clerk/clerk-js/5.1.0`` (v5), ``/@clerk/clerk-js@5.1.0`` (v6), ``@clerk/clerk-js@5.1.0`` (v9)."""
+    """``/@scope/pkg/5.1.0`` (v5), ``/@scope/pkg@5.1.0`` (v6), ``@scope/pkg@5.1.0`` (v9)."""
     for prefix in (f"/{package}/", f"/{package}@", f"{package}@"):
         if key.startswith(prefix):
             return _pnpm_peerless(key[len(prefix):])
@@ -254,17 +254,17 @@ def _own_range(path: Path, package: str) -> str | None:
 def _package_json(data: dict[str, Any], package: str, file: Path, load_releases: Callable[[], Releases]) -> str:
     wanted = _own_range(file, package)
     if wanted is None:
-        raise HarnessError(f"from:{file}: {package} is not among its dependencies; add it or pass --clerk-version "
+        raise HarnessError(f"from:{file}: {package} is not among its dependencies; add it or pass --sdk-version "
                            "X.Y.Z")
     spec_text = _unalias(wanted, package)
     if re.match(r"(file|link|workspace|git|git\+\w+|https?|github):", spec_text) or "/" in spec_text:
         raise HarnessError(f"from:{file}: {package} is {wanted!r}, not a published version range; pass "
-                           "--clerk-version X.Y.Z")
+                           "--sdk-version X.Y.Z")
     try:
         spec = semantic_version.NpmSpec(spec_text)
     except ValueError:
         raise HarnessError(f"from:{file}: {package} is {wanted!r}, which is not a version range (a dist-tag?); "
-                           "pass --clerk-version X.Y.Z") from None
+                           "pass --sdk-version X.Y.Z") from None
     releases = load_releases()
     hits = [r for r in releases.stable() if r.semver in spec]
     if not hits:

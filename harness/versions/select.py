@@ -56,7 +56,7 @@ def sample(items: list[Release], every: int) -> list[Release]:
 
 
 def resolve_exact(spec: str, package: str, load_releases: Callable[[], Releases]) -> str:
-    """One ``--clerk-version`` value: an exact version as given, or ``from:PATH`` resolved (run, repro, pytest).
+    """One ``--sdk-version`` value: an exact version as given, or ``from:PATH`` resolved (run, repro, pytest).
     ``load_releases`` is called only when a package.json range must be matched against the published releases."""
     if spec.startswith(FROM):
         return version_from(Path(spec[len(FROM):]), package, load_releases)

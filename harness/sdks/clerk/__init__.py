@@ -1,21 +1,24 @@
 """What is specific to Clerk's browser SDK, ``@clerk/clerk-js``.
 
 Another auth SDK should be one more module shaped like this one: how to obtain a version's bundle, what the page
-loads, the API routes the mock serves, and which cookies mean "signed in".
+loads, the API routes the mock serves (``fapi.py``), the tokens it mints (``tokens.py``), how the app's own server
+decides (``backend.py``: ``authenticateRequest`` with its handshake), and which cookies mean "signed in".
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Mapping
 from pathlib import Path
 
 from aiohttp import web
 
-from harness.mock.tokens import TokenIssuer
 from harness.sdk_protocol import cookie_store
 from harness.sdks.clerk import fapi
+from harness.sdks.clerk.backend import ClerkAppBackend, decider_for
 from harness.sdks.clerk.fapi import PROXY_PATH, SESSION_ID, USER_ID, ClerkState
+from harness.sdks.clerk.tokens import ClerkTokenIssuer
 
 PACKAGE = "@clerk/clerk-js"
 BUNDLE_FILE = "clerk.browser.js"
@@ -45,14 +48,21 @@ class ClerkSdk:
     page_carries_session = True  # the cookie travels with every page request
     sign_in_js: str | None = None  # the mock's client is signed in from the first load
     user_view = "`Clerk.user`"
+    client_read_path: str | None = "/v1/client"  # GET /v1/client: a 503 there tells the cookie fallback apart
+    token_cache = True  # Clerk.session caches its token: clear_token_cache makes the next getToken a refresh
+    serve_token_ttl = 60.0
+    # The Frontend API's requests as faults name them (`on: token`), all under the same-origin proxy path.
+    request_paths: Mapping[str, str] = {"token": "*/tokens", "client": "*/v1/client", "touch": "*/touch",
+                                        "environment": "*/v1/environment", "handshake": "*/v1/client/handshake"}
+    pins_tokens = True  # TokenIssuer.pin: a held or delayed answer can carry the token of its arrival
     user_id = USER_ID
     session_id = SESSION_ID
 
     def __init__(self, token_ttl: float = 60.0) -> None:
-        self.state = ClerkState(issuer=TokenIssuer(user_id=USER_ID, session_id=SESSION_ID, ttl=token_ttl))
+        self.state = ClerkState(issuer=ClerkTokenIssuer(user_id=USER_ID, session_id=SESSION_ID, ttl=token_ttl))
 
     @property
-    def issuer(self) -> TokenIssuer:
+    def issuer(self) -> ClerkTokenIssuer:
         return self.state.issuer
 
     def routes(self) -> list[web.RouteDef]:
@@ -96,15 +106,13 @@ class ClerkSdk:
     def revoke(self) -> None:
         self.state.revoked = True
 
-    # -- what the app backend needs from the auth server (handshake) --------------------------------------------
+    # -- the app's own server: authenticateRequest (with the handshake), or the strict check ----------------------
 
-    handshake_path = PROXY_PATH + "/v1/client/handshake"
-    handshake_nonce_param = fapi.HANDSHAKE_NONCE
+    backends: tuple[str, ...] = ("clerk", "jwt")  # setup.backend; harness/sdks/clerk/backend.py
 
-    def take_handshake(self, nonce: str) -> str | None:
-        """The Backend API's answer for a handshake nonce: the token to set ("" = signed out), None if unknown."""
-        return self.state.take_handshake(nonce)
+    def app_backend(self, name: str) -> ClerkAppBackend:
+        return ClerkAppBackend(decider_for(name, self.state.issuer, lambda: self.state.revoked), self.state)
 
     def client_uat(self) -> int:
+        """The Frontend API's ``__client_uat`` for the one client (0 = signed out)."""
         return self.state.client_uat
-

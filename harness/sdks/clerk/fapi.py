@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from aiohttp import web
 
-from harness.mock.tokens import TokenIssuer
+from harness.sdks.clerk.tokens import ClerkTokenIssuer
 
 USER_ID = "user_mock1"
 SESSION_ID = "sess_mock1"
@@ -33,7 +33,7 @@ PROXY_PATH = "/__clerk"
 class ClerkState:
     """The server's truth about the one user: is the session alive, and the tokens it mints."""
 
-    issuer: TokenIssuer
+    issuer: ClerkTokenIssuer
     revoked: bool = False
     created_ms: int = field(default_factory=lambda: int(time.time() * 1000) - 3_600_000)
     # nonce -> the session token the handshake minted ("" when the client had no session); each is used once
@@ -118,12 +118,13 @@ def error_body(status: int, code: str | None = None) -> dict[str, Any]:
 
 
 CLIENT_UAT_COOKIE = "__client_uat"
+CLIENT_UAT_MAX_AGE = 365 * 86_400  # one year, as the Frontend API sends it
 HANDSHAKE_NONCE = "__clerk_handshake_nonce"
 
 
 def set_client_uat(response: web.StreamResponse, value: int) -> None:
     # Readable by page scripts (not HttpOnly), one year, for the whole site: what the Frontend API sends.
-    response.set_cookie(CLIENT_UAT_COOKIE, str(value), path="/", max_age=365 * 86_400, samesite="Lax")
+    response.set_cookie(CLIENT_UAT_COOKIE, str(value), path="/", max_age=CLIENT_UAT_MAX_AGE, samesite="Lax")
 
 
 def with_client_uat(state: ClerkState, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]

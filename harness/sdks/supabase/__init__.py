@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from aiohttp import web
 
+from harness.mock.backend import CredentialBackend
 from harness.sdk_protocol import SessionStore
 from harness.sdks.supabase import gotrue
 from harness.sdks.supabase.gotrue import EMAIL, PASSWORD, GoTrueState
@@ -49,6 +50,13 @@ class SupabaseSdk:
     watch_cookies: tuple[str, ...] = ()
     page_carries_session = False  # the page sends the access token to /api/me itself
     user_view = "`getSession().session.user`"
+    client_read_path: str | None = None  # gotrue-js starts from localStorage; no client read to tell apart
+    token_cache = False  # a refresh comes due through expires_at only
+    serve_token_ttl = 8.0  # below gotrue-js's 10 s margin: every return to the tab, reload and tick refreshes
+    # GoTrue's requests as faults name them (`on: token` is the password sign-in and every refresh).
+    request_paths: Mapping[str, str] = {"token": "*/auth/v1/token", "user": "*/auth/v1/user",
+                                        "logout": "*/auth/v1/logout", "settings": "*/auth/v1/settings"}
+    pins_tokens = False  # GoTrue's session body is minted when it is answered: no token to pin on arrival
 
     def __init__(self, token_ttl: float = 3600.0) -> None:
         self.state = GoTrueState(ttl=token_ttl)
@@ -76,6 +84,12 @@ class SupabaseSdk:
 
     def error_body(self, status: int, code: str | None = None) -> dict[str, Any]:
         return gotrue.error_body(status, code)
+
+    # The app's server verifies the bearer access token, as a Supabase backend does.
+    backends: tuple[str, ...] = ("supabase",)
+
+    def app_backend(self, name: str) -> CredentialBackend:
+        return CredentialBackend(self)
 
     def page_head(self, bundle_url: str) -> str:
         """Load the bundle, hook the probe onto it, create the client against the mock (the page's own origin),
