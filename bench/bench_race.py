@@ -111,7 +111,7 @@ def precision(n: int) -> list[dict[str, Any]]:
     """N flips per trigger on a probe page: the mechanism's own figures."""
     from harness.browser.discovery import find_browser
     from harness.browser.driver import BrowserDriver, DriverOptions
-    from harness.mock.faults import Fault
+    from harness.mock.faults.args import FaultArgs, fault_from
     from harness.mock.server import MockAuthServer
     from harness.sdks.clerk import ClerkSdk
     from harness.timeline import Timeline
@@ -128,7 +128,11 @@ def precision(n: int) -> list[dict[str, Any]]:
             for i in range(n):
                 path = "/api/me" if when == "server_dropped" else "/favicon.ico"
                 flip = flips.arm("online", when, path)
-                held = server.add_fault(Fault(kind="hold", path=path, times=1)) if when == "server_dropped" else None
+                held = None
+                if when == "server_dropped":
+                    args = FaultArgs.model_validate({"kind": "hold", "path": path, "times": 1},
+                                                    context={"sdk": server.sdk})
+                    held = server.add_fault(fault_from(args, server.sdk))
                 if held is None:
                     driver.set_offline(True)  # the fetch then fails in the browser
                 since = timeline.now()

@@ -74,7 +74,8 @@ TIMELINE_TRIGGERS: dict[str, Callable[[Event], bool]] = {
     # Recorded when the handler returns its answer, just before aiohttp writes it.
     "server_answered": lambda e: e.source == "mock" and (
         e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status")),
-    # Recorded just before the mock closes the connection (a drop, or a held request released with a drop).
+    # Recorded just before the mock closes the connection (a drop, or a held request released with a drop; not the
+    # held requests the mock lets go when the run ends, `after: run-end`).
     "server_dropped": lambda e: e.source == "mock" and e.kind == "fault" and (
         e.data.get("kind") == "drop" or e.data.get("after") in ("hold", "release")),
 }
