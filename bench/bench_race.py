@@ -9,12 +9,13 @@ Each point plays one timeline (the one of scenarios/reconnect-at-failure.yaml, w
 swept and no `landed:` requirement: here where it lands is what is measured) and prints, per trigger, delay and
 release: the outcomes, where the flips landed (before the page's failed fetch, by its next task, after it), and the
 flip's measured precision -- ``relay`` (trigger to the harness hearing it), ``lag`` (trigger to the browser's
-acknowledgement), ``page`` (trigger to the page's own ``online`` event). Then one JSON document. Asserts nothing:
-a claim goes in a scenario file, and only once it was seen repeatedly. The machine's load average is printed with
-the figures, because they are wall-clock figures.
+acknowledgement), ``page`` (trigger to the page's own ``online`` event). Then one JSON document. Asserts nothing: a
+claim goes in a scenario file, and only once it was seen repeatedly. The machine's load average is printed with the
+figures, because they are wall-clock figures.
 
 ``--precision N`` measures the mechanism without an SDK: N flips per trigger on the mock's plain probe page (a
-fetch that fails offline; a POST held and dropped at the mock), in one browser.
+fetch that fails offline; a POST held and dropped at the mock), in one browser, adding ``wake`` (from when the flip
+could go to when it went: the hand-over to Playwright's loop) and ``send`` (``context.set_offline``'s round trip).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def precision(n: int) -> list[dict[str, Any]]:
     """N flips per trigger on a probe page: the mechanism's own figures."""
     from harness.browser.discovery import find_browser
     from harness.browser.driver import BrowserDriver, DriverOptions
-    from harness.mock.faults import Fault
+    from harness.mock.faults.args import FaultArgs, fault_from
     from harness.mock.server import MockAuthServer
     from harness.sdks.clerk import ClerkSdk
     from harness.timeline import Timeline
@@ -127,7 +128,11 @@ def precision(n: int) -> list[dict[str, Any]]:
             for i in range(n):
                 path = "/api/me" if when == "server_dropped" else "/favicon.ico"
                 flip = flips.arm("online", when, path)
-                held = server.add_fault(Fault(kind="hold", path=path, times=1)) if when == "server_dropped" else None
+                held = None
+                if when == "server_dropped":
+                    args = FaultArgs.model_validate({"kind": "hold", "path": path, "times": 1},
+                                                    context={"sdk": server.sdk})
+                    held = server.add_fault(fault_from(args, server.sdk))
                 if held is None:
                     driver.set_offline(True)  # the fetch then fails in the browser
                 since = timeline.now()
@@ -148,6 +153,7 @@ def precision(n: int) -> list[dict[str, Any]]:
     rows = []
     for when, data in made.items():
         rows.append({"when": when, "flips": len(data), "relay_ms": spread(d.get("relay_ms") for d in data),
+                     "wake_ms": spread(d.get("wake_ms") for d in data),
                      "send_ms": spread(d.get("send_ms") for d in data),
                      "lag_ms": spread(d.get("lag_ms") for d in data),
                      "page_lag_ms": spread(d.get("page_lag_ms") for d in data),

@@ -106,6 +106,23 @@ def test_waiting_with_nothing_armed_is_a_clear_error():
         spec.run(ctx, spec.args.model_validate(step.args), 1.0)
 
 
+# -- the timeline's listeners: how the mock's thread reaches a flip ---------------------------------------------------
+
+def test_a_listener_hears_each_event_in_the_recording_thread_until_stopped():
+    import threading
+
+    tl = Timeline()
+    heard: list[tuple[str, str]] = []
+    stop = tl.listen(lambda e: heard.append((e.kind, threading.current_thread().name)))
+    worker = threading.Thread(target=lambda: tl.emit("mock", "request", path="/x"), name="mock-thread")
+    worker.start()
+    worker.join()
+    tl.emit("runner", "step.start", index=1, name="s")
+    stop()
+    tl.emit("runner", "step.end", index=1)
+    assert heard == [("request", "mock-thread"), ("step.start", threading.current_thread().name)]
+
+
 # -- what the mock's events trigger ---------------------------------------------------------------------------------
 
 def _event(source: str, kind: str, /, **data) -> Event:
@@ -270,7 +287,7 @@ def test_on_the_mocks_drop(page, mock):
     finally:
         mock.release(held.id, "pass")
     assert d["trigger_clock"] == "mock" and d["trigger"]["kind"] == "hold"
-    assert 0 <= d["relay_ms"] < d["lag_ms"]  # the mock's thread handed it to Playwright's loop
+    assert 0 <= d["relay_ms"] < d["lag_ms"] and d["wake_ms"] >= 0  # handed from the mock's thread to Playwright's
     assert d.get("landed") in ("before the failure", "by the next task", "after the next task")
 
 

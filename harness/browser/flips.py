@@ -28,10 +28,10 @@ browser, crosses Playwright's driver to Python and comes back as a command the r
 A flip on something the mock did races the browser's own handling of it, and can land before the page sees the
 failure. What each flip achieved is recorded as one ``network.flip`` event: ``trigger_at`` (from the browser's CDP
 timestamp, the mock's clock or the page's), ``seen_at`` (the harness heard it), ``sent_at``, ``applied_at`` (the
-browser acknowledged the new state), ``lag_ms`` (trigger to applied), ``page_at`` (the page fired
-``online``/``offline``), and for a trigger that was a failed request, what the page saw when its fetch failed and in
-its next task (``failure_online``, ``next_task_online``) and so where the flip ``landed``: before the failure, by
-the page's next task, or after it.
+browser acknowledged the new state), ``lag_ms`` (trigger to applied), ``wake_ms`` (from when the flip could go to when
+it went), ``page_at`` (the page fired ``online``/``offline``), and for a trigger that was a failed request, what the
+page saw when its fetch failed and in its next task (``failure_online``, ``next_task_online``) and so where the flip
+``landed``: before the failure, by the page's next task, or after it.
 
 Invariants: a flip fires at most once, on the ``count``-th matching trigger after it was armed; every Playwright call
 happens in Playwright's thread; a flip that never fires is ``network.flip.unfired`` at close, and a run with one, or
@@ -74,7 +74,8 @@ TIMELINE_TRIGGERS: dict[str, Callable[[Event], bool]] = {
     # Recorded when the handler returns its answer, just before aiohttp writes it.
     "server_answered": lambda e: e.source == "mock" and (
         e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status")),
-    # Recorded just before the mock closes the connection (a drop, or a held request released with a drop).
+    # Recorded just before the mock closes the connection (a drop, or a held request released with a drop; not the
+    # held requests the mock lets go when the run ends, `after: run-end`).
     "server_dropped": lambda e: e.source == "mock" and e.kind == "fault" and (
         e.data.get("kind") == "drop" or e.data.get("after") in ("hold", "release")),
 }
@@ -415,6 +416,9 @@ class NetworkFlips:
             "seen_at": hit.seen_at, "sent_at": sent_at, "applied_at": applied_at, "page_at": page_at,
             "lag_ms": _ms(applied_at - trigger_at), "relay_ms": _ms(hit.seen_at - trigger_at),
             "send_ms": _ms(applied_at - sent_at), "late_ms": _ms(applied_at - due_at),
+            # From when the flip could go (its moment, or hearing the trigger if later) to when it went: the hand-over
+            # to Playwright's loop, or a timer's lateness.
+            "wake_ms": _ms(sent_at - max(due_at, hit.seen_at)),
             "page_lag_ms": _ms(page_at - trigger_at) if page_at is not None else None,
             **self._await_failure(flip, hit, trigger_at),
         }
