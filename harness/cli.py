@@ -30,6 +30,17 @@ if TYPE_CHECKING:
     from harness.engine.scheduler import SignalHandler
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts (``--repeat``; fuzz's ``--confirm`` ...): a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chromium", metavar="PATH", help="Chromium binary to use (default: $HARNESS_CHROMIUM, "
                         "then a Playwright-managed browser, then Debian's chromium, then Chrome)")
@@ -58,7 +69,7 @@ def _browser_options(parser: argparse.ArgumentParser) -> None:
 def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", default="auto", metavar="N",
                         help="runs played at once (default: auto, two per CPU core, at most 8; 1 = one after another)")
-    parser.add_argument("--repeat", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--repeat", type=positive_int, default=1, metavar="N",
                         help="play each scenario x version N times and report verdict counts and the flake rate")
     parser.add_argument("--shard", metavar="I/N", help="play only shard I of N (stable on every machine: a hash of "
                         "scenario, version and repeat), e.g. --shard 1/2 on one CI machine and --shard 2/2 on another")
@@ -70,15 +81,6 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-host", metavar="HOST", help="host the browser uses to reach the mock (default: the "
                         "--mock-host address)")
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:

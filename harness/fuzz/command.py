@@ -27,17 +27,10 @@ OptionAdder = Callable[[argparse.ArgumentParser], None]
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
 
 def add_parser(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> None:
+    from harness.cli import positive_int  # the one count type of every command (cli builds this parser)
+
     p = sub.add_parser("fuzz", help="search for timelines that lose a valid session (the invariant: the session "
                        "survives unless the server ended it); shrink each violation to a scenario file")
     p.add_argument("--sdk-version", "--clerk-version", dest="version", metavar="V", required=True,
@@ -49,11 +42,11 @@ def add_parser(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> N
                    "same seed explores the same timelines")
     p.add_argument("--out", type=Path, metavar="DIR", help="where finding files and fuzz.json go (default: the "
                    "reports folder's fuzz/)")
-    p.add_argument("--shrink-runs", type=_count, default=20, metavar="N",
+    p.add_argument("--shrink-runs", type=positive_int, default=20, metavar="N",
                    help="at most N runs to shrink each violation (default: 20)")
-    p.add_argument("--confirm", type=_count, default=3, metavar="N",
+    p.add_argument("--confirm", type=positive_int, default=3, metavar="N",
                    help="replays of a shrunk violation on each version before it is written (default: 3)")
-    p.add_argument("--max-findings", type=_count, default=3, metavar="N",
+    p.add_argument("--max-findings", type=positive_int, default=3, metavar="N",
                    help="shrink at most N distinct violations; later ones are counted (default: 3)")
     p.add_argument("--check-on", action="append", metavar="V",
                    help="also replay each finding on V before writing its claims (repeatable; default: the SDK's "
