@@ -43,6 +43,10 @@ class SessionStore:
     names: tuple[str, ...]  # the entries that carry the session: removing any of them loses it
     watch: tuple[str, ...] = ()  # patterns the page watcher reports ("__session_*"); default: ``names``
     credential: str = "the session token"  # what the app backend reads from each request, for sentences
+    # localStorage only: the record's field that renews the session (gotrue-js: "refresh_token"). The watcher then
+    # reports a fingerprint of it with each write, and `token-moves-forward` forgives an older access token written
+    # back with the same renewal (the SDK reads the record back and refreshes by its expiry: no session is lost).
+    renews_with: str | None = None
 
     @property
     def patterns(self) -> tuple[str, ...]:

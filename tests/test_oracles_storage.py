@@ -125,3 +125,54 @@ def test_a_bearer_call_begun_before_the_removal_is_not_presenting_after_it():
 
     assert judge(timeline(False), STEPS, STORE).outcome == "signed-out"
     assert judge(timeline(True), STEPS, STORE).outcome == "stuck"  # still sending it after a reload: stuck
+
+
+RENEWING = SessionStore("localStorage", (KEY,), credential="access token", renews_with="refresh_token")
+
+
+def backwards(store: SessionStore, renewals: tuple[str | None, str | None]):
+    """Two tabs' refresh race: a newer token written, then an older one put back, each with its renewal's print."""
+    clock = Clock()
+    tl = Timeline(clock=clock)
+
+    def emit(source: str, kind: str, **data) -> None:
+        clock.now += 0.1
+        tl.emit(source, kind, **{k: v for k, v in data.items() if v is not None})
+
+    emit("runner", "step.start", index=1, name="signed_in")
+    emit("page", "storage", name=KEY, op="set", was_present=False, via="setItem", iat=1000, exp=1008, jti="t_1",
+         renewal="r1")
+    emit("runner", "step.start", index=4, name="show")
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1010, exp=1018, jti="t_3",
+         renewal=renewals[0])
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1009, exp=1017,
+         jti="t_2", renewal=renewals[1])
+    emit("runner", "step.start", index=7, name="reload")
+    emit("mock", "server.view", path="/api/me", signed_in=True, reason="ok")
+    emit("browser", "storage.state", present=[KEY])
+    return judge(tl, STEPS, store, user_view="`getSession().session.user`")
+
+
+def moves_forward(j):
+    return next(c for c in j.checks if c.name == "token-moves-forward")
+
+
+def test_an_older_access_token_with_the_same_refresh_token_is_forgiven_and_said():
+    j = backwards(RENEWING, ("r2", "r2"))
+    check = moves_forward(j)
+    assert check.passed and j.outcome == "survived"
+    assert "1 put an older access token back with the same refresh_token" in check.detail
+
+
+def test_an_older_access_token_with_a_different_refresh_token_is_a_loss():
+    j = backwards(RENEWING, ("r2", "r1"))
+    check = moves_forward(j)
+    assert not check.passed and j.outcome == "reproduced"
+    assert "went backwards" in check.detail and "and with a different refresh_token" in check.detail
+
+
+def test_a_store_that_names_no_renewal_forgives_nothing():
+    for renewals in (("r2", "r2"), (None, None)):
+        check = moves_forward(backwards(STORE, renewals))
+        assert not check.passed and "different" not in check.detail
+    assert not moves_forward(backwards(RENEWING, (None, None))).passed  # no fingerprint seen: nothing to forgive

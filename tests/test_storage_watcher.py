@@ -3,9 +3,11 @@ one, and the cross-check against the page's own localStorage catches a write the
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from harness.browser.driver import BrowserDriver, DriverOptions
+from harness.browser.driver import BrowserDriver, DriverOptions, fingerprint
 from harness.browser.storage_check import cross_check_storage
 from harness.mock.server import MockAuthServer
 from harness.sdks.supabase import STORAGE_KEY, SupabaseSdk
@@ -74,3 +76,34 @@ def test_cross_check_flags_a_write_the_watcher_did_not_see(storage_page):
     cross_check_storage(driver, (KEY,), timeline)
     mismatch = timeline.events("storage.mismatch")
     assert len(mismatch) == 1 and mismatch[0].data[KEY] == {"watcher": False, "browser": True}
+
+
+@pytest.fixture
+def renewing_page(chromium):
+    timeline = Timeline()
+    server = MockAuthServer(timeline, SupabaseSdk(), bundle_dist=None, sdk_version="none").start()
+    driver = BrowserDriver(timeline, DriverOptions(executable=chromium.path, watch_storage=(KEY,),
+                                                   storage_renewal="refresh_token")).start()
+    driver.goto(server.url + "/probe/storage")
+    yield timeline, driver
+    driver.close()
+    server.stop()
+
+
+RECORD = '{"access_token": "x.y.z", "refresh_token": "very-secret-refresh"}'
+
+
+def test_the_renewal_is_reported_as_a_fingerprint_never_the_token(renewing_page):
+    timeline, driver = renewing_page
+    driver.evaluate(f"(r) => {{ localStorage.setItem('{KEY}', r); localStorage.setItem('{KEY}', r); }}", RECORD)
+    await_events(driver, timeline, 2)
+    first, second = timeline.events("storage")[:2]
+    assert first.data["renewal"] == second.data["renewal"] == fingerprint("very-secret-refresh")
+    assert "very-secret-refresh" not in json.dumps([e.to_dict() for e in timeline.events()])
+
+
+def test_no_renewal_is_reported_unless_the_adapter_names_its_field(storage_page):
+    timeline, driver, _ = storage_page
+    driver.evaluate(f"(r) => localStorage.setItem('{KEY}', r)", RECORD)
+    await_events(driver, timeline, 1)
+    assert "renewal" not in timeline.events("storage")[0].data

@@ -16,6 +16,7 @@ Three browser modes (``DriverOptions.mode``):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -119,6 +120,7 @@ class DriverOptions:
     mask_webdriver: bool = True
     watch_cookies: tuple[str, ...] = ("__session", "__session_*")
     watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
+    storage_renewal: str | None = None  # the stored record's renewing field, fingerprinted as `renewal` per write
     init_scripts: tuple[str, ...] = ()  # SDK-specific observation scripts (functions taking no argument)
     tracing: bool = False
     viewport: ViewportSize = field(default_factory=lambda: ViewportSize(width=1000, height=700))
@@ -193,7 +195,8 @@ class BrowserDriver:
         if self.options.mode == "simulated":
             self.context.add_init_script(script=f"({SIMULATED_TABS_JS})()")
         self.context.expose_binding("__harnessEvent", self._on_page_event)
-        watched = {"cookies": list(self.options.watch_cookies), "storage": list(self.options.watch_storage)}
+        watched = {"cookies": list(self.options.watch_cookies), "storage": list(self.options.watch_storage),
+                   "renewal": self.options.storage_renewal}
         self.context.add_init_script(script=f"({PROBE_JS})({json.dumps(watched)})")
         if self.options.mask_webdriver:
             self.context.add_init_script(script=MASK_WEBDRIVER_JS)
@@ -422,6 +425,8 @@ class BrowserDriver:
                 if oiat is not None:
                     payload["oiat"] = oiat  # origin issued-at: which of two tokens is the newer
             payload.pop("value", None)  # tokens stay out of reports; iat/exp identify them
+            if isinstance(payload.get("renewal"), str):  # the refresh token: only a fingerprint stays
+                payload["renewal"] = fingerprint(payload["renewal"])
         self.timeline.emit("page", kind, at=at, **payload)
 
     # -- waiting ----------------------------------------------------------------------------------------------
@@ -818,6 +823,11 @@ class BrowserDriver:
 
 
 STORAGE_TYPES = "local_storage,indexeddb,cache_storage,service_workers,websql,file_systems"
+
+
+def fingerprint(secret: str) -> str:
+    """A short, stable label for a secret (a refresh token): equal secrets share it; the secret stays out."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:10]
 
 
 def _reset_context(context: BrowserContext) -> None:

@@ -53,7 +53,7 @@
       });
     },
   });
-  watchStorage(config.storage || [], emit, state);
+  watchStorage(config.storage || [], config.renewal || null, emit, state);
   for (const type of ['online', 'offline', 'focus', 'blur', 'pageshow', 'pagehide']) {
     window.addEventListener(type, () => emit(type, state()), true);
   }
@@ -67,7 +67,7 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready, { once: true });
   else ready();
 
-  function watchStorage(keys, emit, state) {
+  function watchStorage(keys, renewal, emit, state) {
     if (!keys.length) return;
     let store;
     try { store = window.localStorage; } catch (e) { return; }  // storage disabled for this document
@@ -79,10 +79,21 @@
       try { const v = JSON.parse(raw); return (v && (v.access_token || (v.currentSession && v.currentSession.access_token))) || String(raw); }
       catch (e) { return String(raw); }
     };
+    // The record's renewing field (config.renewal, e.g. refresh_token), when the adapter names one; the driver keeps
+    // only a fingerprint of it.
+    const renews = (raw) => {
+      if (!renewal || raw === null || raw === undefined) return {};
+      try {
+        const v = JSON.parse(raw);
+        const r = v && (v[renewal] || (v.currentSession && v.currentSession[renewal]));
+        return r ? { renewal: String(r) } : {};
+      } catch (e) { return {}; }
+    };
     const report = (key, before, via) => {
       const present = has(key);
+      const raw = present ? original.getItem.call(store, key) : null;
       emit('storage', { name: key, op: present ? 'set' : 'removed', was_present: before, via,
-                        value: present ? token(original.getItem.call(store, key)) : null, ...state() });
+                        value: present ? token(raw) : null, ...renews(raw), ...state() });
     };
     proto.setItem = function (key, value) {
       if (this !== store || !keys.includes(String(key))) return original.setItem.call(this, key, value);
@@ -107,7 +118,8 @@
         const before = e.key === null ? true : e.oldValue !== null;
         const present = e.key === null ? false : e.newValue !== null;
         emit('storage', { name: key, op: present ? 'set' : 'removed', was_present: before, via: 'storage-event',
-                          value: present ? token(e.newValue) : null, ...state() });
+                          value: present ? token(e.newValue) : null, ...(present ? renews(e.newValue) : {}),
+                          ...state() });
       }
     }, true);
   }

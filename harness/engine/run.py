@@ -125,6 +125,7 @@ class Run:
             slowmo=self.options.slowmo, mask_webdriver=self.scenario.setup.webdriver == "masked",
             watch_cookies=self.sdk.watch_cookies,
             watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind == "localStorage" else (),
+            storage_renewal=self.sdk.session_store.renews_with,
             init_scripts=(self.sdk.init_script,),
             tracing=self.options.tracing), self.resources.source)
         self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk,

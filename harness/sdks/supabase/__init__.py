@@ -45,7 +45,8 @@ class SupabaseSdk:
     bundle_file = BUNDLE_FILE
     known_versions = (KNOWN_BUGGY, KNOWN_FIXED)
     seed_scenario = "supabase-offline-tab-visible"  # the library scenario `harness repro --sdk supabase` plays
-    session_store = SessionStore("localStorage", (STORAGE_KEY,), credential="access token")
+    session_store = SessionStore("localStorage", (STORAGE_KEY,), credential="access token",
+                                 renews_with="refresh_token")
     session_cookies: tuple[str, ...] = ()
     watch_cookies: tuple[str, ...] = ()
     page_carries_session = False  # the page sends the access token to /api/me itself
