@@ -147,3 +147,36 @@ def test_real_bisect_and_matrix_on_supabase(tmp_path: Path) -> None:
     assert "supabase-offline-tab-visible: reproduced 2.26.0 (1) | survived 2.27.0 (1)" in proc.stdout
     results = sorted((tmp_path / "matrix").glob("*/result.json"))
     assert {json.loads(p.read_text())["sdk"] for p in results} == {"@supabase/supabase-js"}
+
+
+@pytest.mark.scenario
+def test_sigterm_mid_matrix_reports_the_finished_runs_and_names_the_rest(tmp_path: Path) -> None:
+    """`harness matrix` stopped by SIGTERM (a CI runner's timeout) as `run` is: exit 143, the finished run in the
+    report, the unplayed one named there and skipped in JUnit, no Chromium left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    import xml.etree.ElementTree as ET
+
+    from harness.browser.real_chromium import marked_processes
+
+    junit = tmp_path / "junit.xml"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "matrix", "offline-refresh-due", "sleep-wake",
+                             "--versions", "6.1.0", "--jobs", "1", "--no-trace", "--reports", str(tmp_path / "r"),
+                             "--junit", str(junit)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the first run's line: the second is under way
+    time.sleep(2)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "offline-refresh-due" in first
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Interrupted: 1 run finished, 1 did not (the command was stopped by SIGTERM)" in page
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == "2" and suite.get("skipped") == "1"
+    skipped = [c.get("name") for c in suite.findall("testcase") if c.find("skipped") is not None]
+    assert skipped == ["sleep-wake[6.1.0]"]
+    assert marked_processes(launched_by=proc.pid) == []

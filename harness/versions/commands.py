@@ -22,7 +22,7 @@ from harness.versions import matrix as matrix_view
 from harness.versions.bisect import BisectAnswer, Probe, bisect_versions
 from harness.versions.published import Release, Releases, published_releases
 from harness.engine import Interrupted, options_from_args
-from harness.versions.runs import engine_for, run_pairs, with_webdriver
+from harness.versions.runs import engine_for, plans_for, play_plans, run_pairs, with_webdriver
 from harness.versions.select import FROM, resolve_exact, select
 
 OptionAdder = Callable[[argparse.ArgumentParser], None]
@@ -82,7 +82,7 @@ def resolve_versions(values: list[str] | None, package: str) -> list[str] | None
 
 def matrix(args: argparse.Namespace) -> int:
     from harness import resources
-    from harness.cli import _line, _write_reports
+    from harness.cli import _line, _not_run, _write_reports
     from harness.report.progress import Progress
     from harness.scenario.model import find_scenarios, load_scenario
 
@@ -91,8 +91,8 @@ def matrix(args: argparse.Namespace) -> int:
                  for p in find_scenarios(args.scenarios, resources.library_dir())]
     package = package_of(scenarios)
     chosen = select(args.versions, releases(package), pre=args.pre)
-    pairs = [(s, r.version) for s in scenarios for r in chosen]
-    runs = len(pairs) * options.repeat
+    plans = plans_for([(s, r.version) for s in scenarios for r in chosen], options.repeat)
+    runs = len(plans)
     width = max(len(r.version) for r in chosen)
     results: list[RunResult] = []
     interrupted: Interrupted | None = None
@@ -103,14 +103,15 @@ def matrix(args: argparse.Namespace) -> int:
               f"{options.jobs_for(runs)} at a time", file=sys.stderr)
         with Progress(runs) as progress:
             try:
-                results = run_pairs(pairs, engine,
-                                    on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
-                                    on_done=lambda r: progress.done(f"{r.scenario}@{r.version}",
-                                                                    _line(r, width, several=len(scenarios) > 1)))
+                results = play_plans(plans, engine,
+                                     on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
+                                     on_done=lambda r: progress.done(f"{r.scenario}@{r.version}",
+                                                                     _line(r, width, several=len(scenarios) > 1)))
             except Interrupted as stop:
                 results, interrupted = stop.results, stop
-            finally:
-                _write_reports(results, args.html or args.reports / "report.html", args.junit)
+            finally:  # stopped by Ctrl-C or SIGTERM: the finished runs reported, the unplayed ones named
+                _write_reports(results, args.html or args.reports / "report.html", args.junit,
+                               _not_run(plans, results, interrupted))
     for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
         print(line)
     if interrupted is not None:

@@ -29,8 +29,17 @@ def run_pairs(pairs: Iterable[tuple[Scenario, str]], engine: Engine, on_start: O
               on_done: OnDone | None = None) -> list[RunResult]:
     """Play each (scenario, version) on ``engine`` (``options.jobs`` at a time, each ``options.repeat`` times).
     Bad input (an unknown version, no browser) raises HarnessError before the first run starts."""
-    repeat = engine.options.repeat
-    plans = [RunPlan(s, v, n) for s, v in pairs for n in range(1, repeat + 1)]
+    return play_plans(plans_for(pairs, engine.options.repeat), engine, on_start, on_done)
+
+
+def plans_for(pairs: Iterable[tuple[Scenario, str]], repeat: int) -> list[RunPlan]:
+    """The runs ``pairs`` make, each played ``repeat`` times: what a command plans (and names if stopped)."""
+    return [RunPlan(s, v, n) for s, v in pairs for n in range(1, repeat + 1)]
+
+
+def play_plans(plans: list[RunPlan], engine: Engine, on_start: OnStart | None = None,
+               on_done: OnDone | None = None) -> list[RunResult]:
+    """Play planned runs on ``engine``; see :func:`run_pairs`."""
     return engine.play(plans, on_start=(lambda p: on_start(p.scenario, p.version)) if on_start else None,
                        on_done=(lambda p, r: on_done(r)) if on_done else None)
 
