@@ -358,8 +358,9 @@ def _print_repeat_summary(results: list) -> None:
     print("\nrepeats (verdict counts per scenario x version):")
     for row in repeat_rows(results):
         flake = f"flake rate {row.flake_rate:.0%}" if row.runs > 1 else ""
+        stalled = f"  ({row.stalled} with the harness stalled)" if row.stalled else ""
         print(f"  {row.scenario}  {row.version}  {row.counts_text}  {flake}"
-              f"{'  (expected ' + row.expected + ')' if row.expected else ''}")
+              f"{'  (expected ' + row.expected + ')' if row.expected else ''}{stalled}")
 
 
 def _not_run(plans: list, results: list, interrupted: BaseException | None) -> list:
@@ -441,7 +442,10 @@ def _line(result: RunResult, width: int, several: bool) -> str:
     simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
     # Likewise an unmasked navigator.webdriver: an SDK may then count every failed request as "offline".
     exposed = "  [webdriver exposed]" if result.browser.get("webdriver") == "exposed" else ""
-    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}{exposed}  {where}"
+    # And a harness that fell behind the scenario's pace (harness.stalled): the reader of a surprise should know.
+    worst = max((s.get("seconds", 0) for s in result.stalls), default=0)
+    stalled = f"  [harness stalled {worst:.1f} s]" if result.stalls else ""
+    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}{exposed}{stalled}  {where}"
 
 
 if __name__ == "__main__":

@@ -55,11 +55,22 @@ class RunResult:
                 return check["t"]
         return None
 
+    @property
+    def stalls(self) -> list[dict[str, Any]]:
+        """Where the harness itself stalled between steps (``harness.stalled``: after_step, before_step, seconds)."""
+        return stalls_of(self.events)
+
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["matches_expectation"] = self.matches_expectation
         out["lost_at"] = self.lost_at
+        out["stalls"] = self.stalls
         return out
+
+
+def stalls_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``harness.stalled`` events' data, in order (a result read back from result.json has no property)."""
+    return [dict(e.get("data", {})) for e in events if e.get("kind") == "harness.stalled"]
 
 
 def reproduce_command(scenario: Scenario, version: str) -> str:

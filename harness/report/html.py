@@ -107,6 +107,7 @@ def _run_view(index: int, entry: Entry) -> dict[str, Any]:
         "shots": shots, "console": view.console_log(events), "reproduce": r.get("reproduce", ""),
         "trace": trace, "folder": str(entry.folder) if entry.folder else None,
         "requests": len(view.request_log(events, include_static=False)),
+        "stall_note": view.stall_sentence(r),
     }
 
 

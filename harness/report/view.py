@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from harness.engine.result import stalls_of
 from harness.mock.faults import wording as fault_words
 
 Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, data
@@ -199,6 +200,18 @@ class Row:
     changed: set[str]
 
 
+def stall_sentence(result: dict[str, Any]) -> str | None:
+    """What a run's stalls mean for its reader, or None when the harness kept to the scenario's pace."""
+    stalls = stalls_of(result.get("events", []))
+    if not stalls:
+        return None
+    worst = max(stalls, key=lambda d: d.get("seconds", 0))
+    where = f"{worst.get('seconds', 0):.1f} s between steps {worst.get('after_step')} and {worst.get('before_step')}"
+    more = f" (and {len(stalls) - 1} more time{'s' if len(stalls) > 2 else ''})" if len(stalls) > 1 else ""
+    return (f"The harness itself stalled {where}{more}: the timeline ran slower than the scenario says (a loaded "
+            "machine?). The verdict stands, but read time-sensitive steps with that in mind.")
+
+
 def lost_at(result: dict[str, Any]) -> float | None:
     """When the run lost its session, as the verdict decided it: the ``t`` of the failed ``cookie-never-removed``
     check (``result["lost_at"]``), never recomputed here, so a report cannot disagree with its verdict."""
@@ -278,6 +291,9 @@ def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[st
         return f"step {d.get('index')} `{labels.get(d.get('index'), '')}` done", ""
     if kind == "step.error":
         return f"step failed: {d.get('error')}", "bad"
+    if kind == "harness.stalled":
+        return (f"the harness stalled {d.get('seconds', 0):.1f} s between steps {d.get('after_step')} and "
+                f"{d.get('before_step')}", "warn")
     if kind == "network":
         return f"harness switches the network {'on' if d.get('online') else 'off'}", ""
     if kind in ("online", "offline"):
