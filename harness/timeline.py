@@ -21,7 +21,7 @@ import bisect
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 Predicate = Callable[["Event"], bool]
 
@@ -149,3 +149,8 @@ def _matches(event: Event, kind: str | None, source: str | None) -> bool:
         return event.kind.startswith(kind[:-1])
     return event.kind == kind
 
+
+def stalls_of(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The data of a saved timeline's ``harness.stalled`` events (after_step, before_step, seconds), in order: where
+    the harness fell behind the scenario's pace between two steps. Reads event dicts, as result.json holds them."""
+    return [dict(e.get("data", {})) for e in events if e.get("kind") == "harness.stalled"]

@@ -130,8 +130,9 @@ def test_a_bearer_call_begun_before_the_removal_is_not_presenting_after_it():
 RENEWING = SessionStore("localStorage", (KEY,), credential="access token", renews_with="refresh_token")
 
 
-def backwards(store: SessionStore, renewals: tuple[str | None, str | None]):
-    """Two tabs' refresh race: a newer token written, then an older one put back, each with its renewal's print."""
+def backwards(store: SessionStore, renewals: tuple[str | None, str | None], then: str | None = None):
+    """Two tabs' refresh race: a newer token written, then an older one put back, each with its renewal's print;
+    ``then``: a third write, older still, with this renewal."""
     clock = Clock()
     tl = Timeline(clock=clock)
 
@@ -147,6 +148,9 @@ def backwards(store: SessionStore, renewals: tuple[str | None, str | None]):
          renewal=renewals[0])
     emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1009, exp=1017,
          jti="t_2", renewal=renewals[1])
+    if then is not None:
+        emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1005, exp=1013,
+             jti="t_0", renewal=then)
     emit("runner", "step.start", index=7, name="reload")
     emit("mock", "server.view", path="/api/me", signed_in=True, reason="ok")
     emit("browser", "storage.state", present=[KEY])
@@ -175,4 +179,10 @@ def test_a_store_that_names_no_renewal_forgives_nothing():
     for renewals in (("r2", "r2"), (None, None)):
         check = moves_forward(backwards(STORE, renewals))
         assert not check.passed and "different" not in check.detail
-    assert not moves_forward(backwards(RENEWING, (None, None))).passed  # no fingerprint seen: nothing to forgive
+    unseen = moves_forward(backwards(RENEWING, (None, None)))  # no fingerprint seen: nothing to forgive
+    assert not unseen.passed and "no refresh_token seen on both writes to compare" in unseen.detail
+
+
+def test_after_a_forgiven_write_the_newer_token_stays_the_mark():
+    check = moves_forward(backwards(RENEWING, ("r2", "r2"), then="r3"))  # older than t_3 with another refresh token
+    assert not check.passed and "(t_3," in check.detail and "and with a different refresh_token" in check.detail

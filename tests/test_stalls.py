@@ -1,46 +1,76 @@
-"""The harness falling behind the scenario's pace between two steps (``harness.stalled``): recorded on the timeline,
-said on the CLI line, in the run card and in the repeat figures, and never a change of verdict. A real run through
-the ``harness_run`` fixture; the test's own pause between two steps is the harness stalling, as a descheduled
-harness process would."""
+"""The harness falling behind the scenario's pace between two steps (``harness.stalled``): recorded on the timeline
+of a played file, said on the CLI line, in the run card and in the repeat figures, and never a change of verdict. A
+pause in a Python-driven run (or between `harness serve` clicks) is the user's, not the harness's: not recorded."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from harness.cli import _line
+from harness.engine import RunPlan
 from harness.engine import run as run_module
 from harness.report import html
 from harness.report.repeats import repeat_rows
+from harness.report.view import stall_sentence
+from harness.scenario.model import load_scenario
 
 from conftest import FIXED
 
+SCENARIO = """\
+id: stall-probe
+title: signed in, then a reload
+steps:
+  - signed_in
+  - reload
+verdicts:
+  "*": survived
+"""
+
 
 @pytest.mark.scenario
-def test_a_pause_between_steps_is_recorded_and_said_without_changing_the_verdict(harness_run):
-    run = harness_run(version=FIXED, expect={"*": "survived"})
-    run.signed_in()
-    time.sleep(run_module.STALL_S + 0.5)
-    run.reload()
-    result = run.finish()
-    [stall] = result.stalls
-    assert stall["after_step"] == 1 and stall["before_step"] == 2 and stall["seconds"] > run_module.STALL_S
-    assert result.outcome == "survived"
+def test_a_slow_harness_between_steps_is_recorded_and_said_without_changing_the_verdict(
+        harness_engine, tmp_path: Path, monkeypatch):
+    real_cross_check = run_module.cross_check_store
+    calls: list[int] = []
+
+    def slow_first(*args, **kwargs):  # the harness's own work after step 1 (its store cross-check) falls behind
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(run_module.STALL_S + 0.5)
+        return real_cross_check(*args, **kwargs)
+
+    monkeypatch.setattr(run_module, "cross_check_store", slow_first)
+    (tmp_path / "stall-probe.yaml").write_text(SCENARIO)
+    result = harness_engine.run_here(RunPlan(load_scenario(tmp_path / "stall-probe.yaml"), FIXED)).play()
+    assert result.outcome == "survived", result.sentence
+    first = result.stalls[0]
+    assert first["after_step"] == 1 and first["before_step"] == 2 and first["seconds"] > run_module.STALL_S
     assert "[harness stalled" in _line(result, 6, several=False)
-    assert "The harness itself stalled" in html.render([result.to_dict()])
-    assert "between steps 1 and 2" in html.render([result.to_dict()])
+    page = html.render([result.to_dict()])
+    assert "The harness itself stalled" in page and "between steps 1 and 2" in page
     [row] = repeat_rows([result.to_dict(), result.to_dict() | {"events": []}])
     assert row.stalled == 1 and row.runs == 2
 
 
 @pytest.mark.scenario
-def test_steps_at_the_scenarios_pace_record_no_stall(harness_run, monkeypatch):
-    monkeypatch.setattr(run_module, "STALL_S", 60.0)  # far above any gap a loaded test machine makes
+def test_a_pause_in_a_python_driven_run_is_not_the_harness_stalling(harness_run):
     run = harness_run(version=FIXED, expect={"*": "survived"})
     run.signed_in()
+    time.sleep(run_module.STALL_S + 0.5)  # the test's own pace, as a person's between `harness serve` clicks
     run.reload()
     result = run.finish()
     assert result.stalls == [] and "stalled" not in _line(result, 6, several=False)
     assert "The harness itself stalled" not in html.render([result.to_dict()])
     assert repeat_rows([result])[0].stalled == 0
+
+
+def test_the_stall_sentence_names_the_worst_gap_and_counts_the_rest():
+    def stalled(after: int, seconds: float) -> dict:
+        return {"kind": "harness.stalled", "data": {"after_step": after, "before_step": after + 1, "seconds": seconds}}
+
+    assert stall_sentence({"events": []}) is None
+    said = stall_sentence({"events": [stalled(1, 2.5), stalled(3, 4.25), stalled(4, 2.1)]})
+    assert said is not None and "4.2 s between steps 3 and 4 (and 2 more times)" in said

@@ -107,3 +107,11 @@ def test_no_renewal_is_reported_unless_the_adapter_names_its_field(storage_page)
     driver.evaluate(f"(r) => localStorage.setItem('{KEY}', r)", RECORD)
     await_events(driver, timeline, 1)
     assert "renewal" not in timeline.events("storage")[0].data
+
+
+def test_a_record_without_a_string_renewal_reports_none(renewing_page):
+    timeline, driver = renewing_page
+    for raw in ("not json", '{"access_token": "x.y.z", "refresh_token": {"nested": 1}}', '{"access_token": "x.y.z"}'):
+        driver.evaluate(f"(r) => localStorage.setItem('{KEY}', r)", raw)
+    await_events(driver, timeline, 3)
+    assert all("renewal" not in e.data for e in timeline.events("storage"))

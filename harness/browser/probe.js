@@ -86,7 +86,7 @@
       try {
         const v = JSON.parse(raw);
         const r = v && (v[renewal] || (v.currentSession && v.currentSession[renewal]));
-        return r ? { renewal: String(r) } : {};
+        return typeof r === 'string' && r ? { renewal: r } : {};  // an object would print as one shared label
       } catch (e) { return {}; }
     };
     const report = (key, before, via) => {

@@ -15,6 +15,7 @@ from typing import Any
 
 from harness import resources
 from harness.scenario.model import Scenario
+from harness.timeline import stalls_of
 
 
 @dataclass
@@ -67,10 +68,6 @@ class RunResult:
         out["stalls"] = self.stalls
         return out
 
-
-def stalls_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The ``harness.stalled`` events' data, in order (a result read back from result.json has no property)."""
-    return [dict(e.get("data", {})) for e in events if e.get("kind") == "harness.stalled"]
 
 
 def reproduce_command(scenario: Scenario, version: str) -> str:

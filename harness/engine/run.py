@@ -96,6 +96,8 @@ class Run:
         self.ctx: RunContext | None = None
         self._finished: RunResult | None = None
         self._watchdog = _Watchdog(self)
+        self._paced = False  # set by play(): only then is a long gap between steps the harness's own (STALL_S)
+        self._last_step_done: tuple[int, float] | None = None  # (index, when it ended or failed)
 
     # -- life cycle ---------------------------------------------------------------------------------------------
 
@@ -155,6 +157,7 @@ class Run:
     def play(self) -> RunResult:
         """Start, play every step of the scenario (stopping at the first that fails), finish."""
         self.start()
+        self._paced = True  # from here the harness alone sets the pace between steps
         try:
             for step in self.scenario.steps:
                 if self.error:
@@ -199,7 +202,8 @@ class Run:
             problem = self.harness_problem()
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
                 raise HarnessError(problem)
-            self.timeline.emit("runner", "step.end", index=index)
+            ended = self.timeline.emit("runner", "step.end", index=index)
+            self._last_step_done = (index, ended.at)  # the store cross-check and screenshot below count as harness time
             if not self.timeline.events("clock.offset"):
                 self.driver.measure_clock("start")  # once the first page is up: one clock for page and server events
             cross_check_store(self.driver, self.sdk.session_store, self.timeline)
@@ -208,7 +212,8 @@ class Run:
         except (HarnessError, PlaywrightError) as err:
             problem = self.harness_problem()
             error = f"{where}: {problem}" if problem else f"{where}: {one_line(err)}"
-            self.timeline.emit("runner", "step.error", index=index, error=error)
+            failed = self.timeline.emit("runner", "step.error", index=index, error=error)
+            self._last_step_done = (index, failed.at)
             if not problem:
                 self._screenshot(f"step-{index:02d}-error", f"when step {index} failed")
             raise StepFailed(error) from None
@@ -221,14 +226,15 @@ class Run:
                     pass
 
     def _note_stall(self, index: int) -> None:
-        """Record ``harness.stalled`` when the harness took longer than :data:`STALL_S` between two steps."""
-        ends = self.timeline.events("step.end")
-        if not ends:
+        """Record ``harness.stalled`` when the harness took longer than :data:`STALL_S` since the previous step ended
+        (or failed). Only while :meth:`play` plays a file: under ``serve`` or a Python-driven run the pause between
+        steps is a person's or a test's, not the harness's."""
+        if not self._paced or self._last_step_done is None:
             return
-        gap = self.timeline.now() - ends[-1].at
+        after, at = self._last_step_done
+        gap = self.timeline.now() - at
         if gap > STALL_S:
-            self.timeline.emit("runner", "harness.stalled", after_step=ends[-1].data.get("index"),
-                               before_step=index, seconds=round(gap, 3))
+            self.timeline.emit("runner", "harness.stalled", after_step=after, before_step=index, seconds=round(gap, 3))
 
     def harness_problem(self) -> str | None:
         """What broke on the harness's side, if anything: then the run is `error`, whatever the SDK did."""

@@ -192,7 +192,11 @@ def _same_renewal(facts: Facts, event: Event, before: Event) -> bool:
 def _went_backwards(facts: Facts, name: str, event: Event, key: tuple[float, int],
                     before: tuple[tuple[float, int], Event]) -> Check:
     older = f"{before[0][0] - key[0]:.0f} s older" if key[0] < before[0][0] else "minted earlier in the same second"
-    renewal = (f", and with a different {facts.store.renews_with}" if facts.store.renews_with is not None else "")
+    renewal = ""
+    if facts.store.renews_with is not None:
+        prints = (event.data.get("renewal"), before[1].data.get("renewal"))
+        renewal = (f", and with a different {facts.store.renews_with}" if all(isinstance(x, str) for x in prints)
+                   else f" (no {facts.store.renews_with} seen on both writes to compare)")
     return Check("token-moves-forward", False,
                  f"`{name}` went backwards at t={event.t:.2f} s during {facts.step_name(event.step)}: the token "
                  f"written ({event.data.get('jti') or 'iat ' + str(event.data.get('iat'))}) is {older} than the one "

@@ -13,7 +13,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from harness.engine.result import stalls_of
+from harness.timeline import stalls_of
+
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from harness.engine.result import stalls_of
 from harness.mock.faults import wording as fault_words
+from harness.timeline import stalls_of
 
 Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, data
 
