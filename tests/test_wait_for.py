@@ -52,3 +52,33 @@ def test_a_reload_restarts_the_call_count_and_the_latest_start_is_the_one():
     ctx.step_started_at = 6.0
     wait_for(ctx, WaitFor(event="token_attempt", timeout=0.2), 0.2)
     assert ctx.last_waited[0] == 5.6
+
+
+@pytest.mark.parametrize("sdk, its_path, other_path", [
+    ("clerk", "/__clerk/v1/client/sessions/sess_1/tokens", "/auth/v1/token"),
+    ("supabase", "/auth/v1/token", "/__clerk/v1/client/sessions/sess_1/tokens"),
+])
+def test_the_token_request_is_the_one_the_adapter_names(sdk, its_path, other_path):
+    """`token_request` keeps to the adapter's `token` request (as `on: token` does): each SDK's own path, never the
+    other's (Supabase's token path once never matched, and the wait could only time out)."""
+    from harness.sdks import adapter_class
+
+    timeline = Timeline(clock=lambda: 100.0)
+    ctx = RunContext(timeline=timeline, driver=_Driver(timeline), server=None,  # type: ignore[arg-type]
+                     sdk=adapter_class(sdk)())
+    timeline.emit("mock", "request", at=1.0, path=other_path, method="POST")
+    with pytest.raises(HarnessError, match="no such event"):
+        wait_for(ctx, WaitFor(event="token_request", timeout=0.2), 0.2)
+    timeline.emit("page", "request.failed", at=2.0, path=its_path, method="POST")
+    wait_for(ctx, WaitFor(event="token_request", timeout=0.2), 0.2)
+    assert ctx.last_waited[0] == 2.0
+
+
+def test_a_wait_for_a_request_the_adapter_does_not_make_is_refused_at_load(tmp_path):
+    from harness.errors import ScenarioError
+    from harness.scenario.model import load_scenario
+
+    (tmp_path / "s.yaml").write_text("id: s\ntitle: t\nsetup:\n  sdk: supabase\nsteps:\n  - signed_in\n"
+                                     "  - wait_for: client_request\nverdicts:\n  '*': survived\n")
+    with pytest.raises(ScenarioError, match="the supabase adapter does not make"):
+        load_scenario(tmp_path / "s.yaml")

@@ -13,11 +13,12 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.duration import parse_duration
 from harness.errors import HarnessError
 from harness.mock.faults import Fault
+from harness.mock.faults.kind import target_in
 from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
@@ -136,18 +137,18 @@ def wait(ctx: RunContext, args: Duration, timeout: float) -> None:
     ctx.driver.pump(args.value)
 
 
-def _is_token_path(e: Event) -> bool:
-    return "/tokens" in e.data.get("path", "")
+# The waits about one request the SDK's adapter names (its ``request_paths``, the names faults' ``on:`` takes), so a
+# scenario says "the token request" and each adapter says which path that is.
+NAMED_WAITS: dict[str, str] = {"token_request": "token", "token_response": "token", "client_request": "client"}
 
 
 WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     # The SDK finished a token attempt (the poller, the focus handler or the refresh timer), whatever its outcome.
     "token_attempt": lambda e: e.kind == "sdk.token.end",
     # A token request left the browser: it reached the mock, or failed in the browser (offline).
-    "token_request": lambda e: e.kind in ("request", "request.failed") and _is_token_path(e),
+    "token_request": lambda e: e.kind in ("request", "request.failed"),
     # The mock answered a token request (normally or with a status fault); drops and holds are `fault`/`held`.
-    "token_response": lambda e: (e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"))
-    and _is_token_path(e),
+    "token_response": lambda e: e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"),
     # Any request that reached the mock (narrow it with `path`).
     "request": lambda e: e.kind == "request",
     # The browser gave up on a request (offline, or its connection closed): what the page's fetch saw.
@@ -158,7 +159,8 @@ WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
     # The same for whichever store the SDK keeps its session in (cookies or localStorage).
     "session_removed": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "removed",
     "session_set": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "set",
-    "client_request": lambda e: e.kind == "request" and e.data.get("path", "").endswith("/v1/client"),
+    # The SDK's client read reached the mock (the adapter's `client` request).
+    "client_request": lambda e: e.kind == "request",
     # The mock applied a fault (status, delay, drop) or started holding a request.
     "fault": lambda e: e.kind in ("fault", "fault.held"),
     "held": lambda e: e.kind == "fault.held",
@@ -220,13 +222,35 @@ class WaitFor(BaseModel):
     def _duration(cls, value: Any) -> Any:
         return None if value is None else parse_duration(value)
 
+    @field_validator("value")
+    @classmethod
+    def _named_request(cls, value: str, info: ValidationInfo) -> str:
+        target = target_in(info)
+        name = NAMED_WAITS.get(value)
+        if name is not None and target is not None and name not in target.request_paths:
+            raise ValueError(f"{value} waits for the `{name}` request, which the {target.name} adapter does not make "
+                             f"(its requests: {', '.join(target.request_paths)}); wait for `request` with a `path`")
+        return value
+
+
+def named_request_glob(sdk: SdkAdapter, event: str) -> str | None:
+    """The path glob a ``wait_for`` event about a named request keeps to (None: the event is not about one)."""
+    name = NAMED_WAITS.get(event)
+    if name is None:
+        return None
+    glob = sdk.request_paths.get(name)
+    if glob is None:  # validation refuses this at load; a Python-built step may still get here
+        raise HarnessError(f"wait_for {event}: the {sdk.name} adapter names no `{name}` request")
+    return glob
+
 
 @step("wait_for", WaitFor)
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
     and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
     whatever its outcome, that began after the previous step started), ``token_request`` (a token request left the
-    browser), ``token_response``, ``request``,
+    browser; like ``token_response`` and ``client_request``, it keeps to the request the SDK's adapter names
+    ``token`` / ``client``, the names ``on:`` takes), ``token_response``, ``request``,
     ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
     ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
     ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
@@ -236,6 +260,7 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     that tab. Fails the run if it does not come within the timeout, unless ``optional: true``: then the run goes on
     after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
     match = WAIT_EVENTS[args.value]
+    request_glob = named_request_glob(ctx.sdk, args.value)
     seen: list[int] = []
     after = ctx.last_waited
     window = WAIT_WINDOWS[args.value](ctx, args) if args.value in WAIT_WINDOWS else None
@@ -251,6 +276,7 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
         if match(event) and (window is None or window.accept(event)) and event.seq not in seen and (
                 event.at, event.seq) > after and (
                 args.path is None or fnmatch.fnmatchcase(event.data.get("path", ""), args.path)) and (
+                request_glob is None or fnmatch.fnmatchcase(event.data.get("path", ""), request_glob)) and (
                 args.tab is None or event.data.get("tab") == args.tab) and (
                 args.value != "token_attempt" or _attempt_began(ctx.timeline, event) >= began_after):
             seen.append(event.seq)
