@@ -146,11 +146,11 @@ def backwards(store: SessionStore, renewals: tuple[str | None, str | None], then
     emit("runner", "step.start", index=4, name="show")
     emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1010, exp=1018, jti="t_3",
          renewal=renewals[0])
-    emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1009, exp=1017,
-         jti="t_2", renewal=renewals[1])
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1009, exp=1017,
+         jti="t_2", renewal=renewals[1], tab=2)
     if then is not None:
-        emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1005, exp=1013,
-             jti="t_0", renewal=then)
+        emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1005, exp=1013,
+             jti="t_0", renewal=then, tab=2)
     emit("runner", "step.start", index=7, name="reload")
     emit("mock", "server.view", path="/api/me", signed_in=True, reason="ok")
     emit("browser", "storage.state", present=[KEY])
@@ -186,3 +186,38 @@ def test_a_store_that_names_no_renewal_forgives_nothing():
 def test_after_a_forgiven_write_the_newer_token_stays_the_mark():
     check = moves_forward(backwards(RENEWING, ("r2", "r2"), then="r3"))  # older than t_3 with another refresh token
     assert not check.passed and "(t_3," in check.detail and "and with a different refresh_token" in check.detail
+
+
+def test_another_tabs_late_echo_of_an_older_write_is_not_a_step_back():
+    """Seen in 1 of 30 runs of supabase-two-tabs-offline-return on 2.27.0: tab 2 wrote two tokens in turn; the
+    background tab 1 got their `storage` events later, the older last. The store always held the newer token."""
+    clock = Clock()
+    tl = Timeline(clock=clock)
+
+    def emit(source: str, kind: str, **data) -> None:
+        clock.now += 0.01
+        tl.emit(source, kind, **data)
+
+    emit("runner", "step.start", index=1, name="signed_in")
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1000, jti="t_2", renewal="a",
+         tab=2)
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="setItem", iat=1001, jti="t_3", renewal="b",
+         tab=2)
+    emit("runner", "step.start", index=3, name="offline")
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1001, jti="t_3",
+         renewal="b", tab=1)
+    emit("page", "storage", name=KEY, op="set", was_present=True, via="storage-event", iat=1000, jti="t_2",
+         renewal="a", tab=1)  # the older write's echo, last
+    emit("runner", "step.start", index=7, name="reload")
+    emit("mock", "server.view", path="/api/me", signed_in=True, reason="ok")
+    emit("browser", "storage.state", present=[KEY])
+    j = judge(tl, STEPS, RENEWING, user_view="`getSession().session.user`")
+    assert moves_forward(j).passed and j.outcome == "survived", j.sentence
+    # The same order made by the tab's own setItem calls is a step back, and the check says so.
+    tl2 = Timeline(clock=clock)
+    for e in tl.events():
+        data = dict(e.data)
+        if data.get("via") == "storage-event":
+            data["via"] = "setItem"
+        tl2.emit(e.source, e.kind, **data)
+    assert not moves_forward(judge(tl2, STEPS, RENEWING, user_view="`getSession().session.user`")).passed
