@@ -55,3 +55,17 @@ def test_a_backend_the_adapter_does_not_offer_is_a_one_line_load_error():
     assert "backend 'jwt' is not one of the supabase adapter's: supabase" in str(err.value)
     assert "\n" not in str(err.value)
     assert parse_scenario(text.replace("jwt", "supabase")).setup.backend == "supabase"
+
+
+@pytest.mark.scenario
+@pytest.mark.parametrize("sdk", ["clerk", "supabase"])
+def test_the_app_page_shows_the_user_its_adapter_names(harness_run, sdk):
+    """The app page knows no SDK: each adapter's page script names the signed-in user (``window.__harnessUser``)."""
+    run = harness_run(setup={"sdk": sdk})
+    run.signed_in()
+    run.reload()  # the page names the user as it loads
+    driver = run.run.driver
+    assert driver is not None
+    shown = driver.evaluate("() => document.getElementById('sdk-user').textContent")
+    assert shown.startswith("signed in as "), shown
+    run.finish()

@@ -76,6 +76,8 @@ class ClerkSdk:
                 "<script>window.__harnessLoad = (async () => {\n"
                 "  try { await window.Clerk.load({ telemetry: false }); window.__harnessLoaded = 'ok'; }\n"
                 "  catch (e) { window.__harnessLoaded = 'error: ' + (e && e.message || e); }\n"
+                # The user the app page shows (window.__harnessUser: each adapter's page names it).
+                "  window.__harnessUser = window.Clerk && window.Clerk.user ? window.Clerk.user.id : null;\n"
                 "  window.dispatchEvent(new Event('harness:sdk-loaded'));\n"
                 "})();</script>")
 
