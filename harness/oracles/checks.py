@@ -150,7 +150,8 @@ def write_back_fresh(facts: Facts) -> Iterable[Check]:
        passes="every write of the session (before a revocation) carries a token at least as new as the one it "
               "replaces: newer by `oiat` (origin issued-at), then by the order the mock minted them. A store that "
               "renews with a field of its record (`renews_with`) may write an older access token back with the same "
-              "renewal: the SDK refreshes from it, so nothing is lost (the detail counts these)",
+              "renewal: the SDK refreshes from it, so nothing is lost (the detail counts these). Another tab's "
+              "`storage` event is an echo of a write already counted, not a write of its own",
        fails="a slow response landing late, or another tab's stale write, put an older token back (a user feels it "
              "as a 401); for a store that renews with its record, only when the renewal differs too")
 def token_moves_forward(facts: Facts) -> Iterable[Check]:
