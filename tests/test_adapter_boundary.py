@@ -59,13 +59,18 @@ def test_a_backend_the_adapter_does_not_offer_is_a_one_line_load_error():
 
 @pytest.mark.scenario
 @pytest.mark.parametrize("sdk", ["clerk", "supabase"])
-def test_the_app_page_shows_the_user_its_adapter_names(harness_run, sdk):
+def test_the_app_page_shows_the_user_its_adapter_names(harness_options, sdk):
     """The app page knows no SDK: each adapter's page script names the signed-in user (``window.__harnessUser``)."""
-    run = harness_run(setup={"sdk": sdk})
-    run.signed_in()
-    run.reload()  # the page names the user as it loads
-    driver = run.run.driver
-    assert driver is not None
-    shown = driver.evaluate("() => document.getElementById('sdk-user').textContent")
+    from harness.engine import Engine, RunPlan
+
+    scenario = parse_scenario(f"id: shows-user\ntitle: t\nsetup:\n  sdk: {sdk}\nsteps:\n  - signed_in\n  - reload\n"
+                              "verdicts:\n  '*': survived\n")
+    with Engine(harness_options) as engine:  # its own Playwright, stopped when done (see tests/test_stalls.py)
+        run = engine.run_here(RunPlan(scenario, adapter_class(sdk).known_versions[1])).start()
+        for step in scenario.steps:
+            run.step(step)
+        assert run.driver is not None
+        shown = run.driver.evaluate("() => document.getElementById('sdk-user').textContent")
+        result = run.finish()
     assert shown.startswith("signed in as "), shown
-    run.finish()
+    assert result.outcome == "survived", result.sentence

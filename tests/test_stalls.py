@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import _line
-from harness.engine import RunPlan
+from harness.engine import Engine, RunPlan
 from harness.engine import run as run_module
 from harness.report import html
 from harness.report.repeats import repeat_rows
@@ -30,9 +30,23 @@ verdicts:
 """
 
 
+@pytest.fixture
+def engine(harness_options):
+    """An engine of this test's own: its Playwright (on this thread) stops when the test ends, so tests after it in
+    this worker can start theirs (the session-wide ``harness_engine`` would keep one running)."""
+    with Engine(harness_options) as own:
+        yield own
+
+
+@pytest.fixture
+def probe_scenario(tmp_path: Path):
+    (tmp_path / "stall-probe.yaml").write_text(SCENARIO)
+    return load_scenario(tmp_path / "stall-probe.yaml")
+
+
 @pytest.mark.scenario
 def test_a_slow_harness_between_steps_is_recorded_and_said_without_changing_the_verdict(
-        harness_engine, tmp_path: Path, monkeypatch):
+        engine, probe_scenario, monkeypatch):
     real_cross_check = run_module.cross_check_store
     calls: list[int] = []
 
@@ -43,8 +57,7 @@ def test_a_slow_harness_between_steps_is_recorded_and_said_without_changing_the_
         return real_cross_check(*args, **kwargs)
 
     monkeypatch.setattr(run_module, "cross_check_store", slow_first)
-    (tmp_path / "stall-probe.yaml").write_text(SCENARIO)
-    result = harness_engine.run_here(RunPlan(load_scenario(tmp_path / "stall-probe.yaml"), FIXED)).play()
+    result = engine.run_here(RunPlan(probe_scenario, FIXED)).play()
     assert result.outcome == "survived", result.sentence
     first = result.stalls[0]
     assert first["after_step"] == 1 and first["before_step"] == 2 and first["seconds"] > run_module.STALL_S
@@ -56,12 +69,14 @@ def test_a_slow_harness_between_steps_is_recorded_and_said_without_changing_the_
 
 
 @pytest.mark.scenario
-def test_a_pause_in_a_python_driven_run_is_not_the_harness_stalling(harness_run):
-    run = harness_run(version=FIXED, expect={"*": "survived"})
-    run.signed_in()
-    time.sleep(run_module.STALL_S + 0.5)  # the test's own pace, as a person's between `harness serve` clicks
-    run.reload()
+def test_a_pause_in_a_python_driven_run_is_not_the_harness_stalling(engine, probe_scenario):
+    run = engine.run_here(RunPlan(probe_scenario, FIXED)).start()  # driven step by step, as serve and harness_run do
+    signed_in, reload = probe_scenario.steps
+    run.step(signed_in)
+    time.sleep(run_module.STALL_S + 0.5)  # the caller's own pace, as a person's between `harness serve` clicks
+    run.step(reload)
     result = run.finish()
+    assert result.outcome == "survived", result.sentence
     assert result.stalls == [] and "stalled" not in _line(result, 6, several=False)
     assert "The harness itself stalled" not in html.render([result.to_dict()])
     assert repeat_rows([result])[0].stalled == 0
