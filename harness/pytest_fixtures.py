@@ -19,7 +19,8 @@ A ladder of small fixtures in the manner of pytest-playwright's, each overridabl
 * ``harness_engine`` (session) -- the :class:`~harness.engine.Engine` built from them (browser discovery, bundle
   cache, a pool keeping the next Chromium ready); closed at the end of the session;
 * ``harness_run`` (function) -- a factory: each call starts a run (the mock, a fresh browser, signed out until a
-  ``signed_in`` step) and returns a :class:`ScriptedRun`, whose methods are the registered steps
+  ``signed_in`` step) on the engine's own thread (so pytest-playwright's ``page`` works in the same session and
+  test) and returns a :class:`ScriptedRun`, whose methods are the registered steps
   (``run.fault(kind="hold", path="*/tokens")``, ``run.wait_for("cookie_removed", optional=True)``, ...). The factory
   owns the teardown: every run it made is finished (judged, closed, its result folder written) when the test ends,
   whether or not the test called :meth:`ScriptedRun.finish`.
@@ -44,10 +45,20 @@ from harness.timeline import Timeline
 
 class ScriptedRun:
     """A run driven step by step from Python. Each registered step is a method: its one main argument positional
-    (``run.wait_for("token_attempt")``), the others by keyword, plus ``label=`` and ``timeout=`` as in a file."""
+    (``run.wait_for("token_attempt")``), the others by keyword, plus ``label=`` and ``timeout=`` as in a file.
 
-    def __init__(self, run: Run) -> None:
+    ``call`` is how the run's own work reaches the thread its browser lives on: the engine's own thread for a run
+    the harness launched (:meth:`Engine.call_on_own_thread`), the caller's own for a run attached to the caller's
+    page (the default: a direct call)."""
+
+    def __init__(self, run: Run, call: Callable[..., Any] | None = None) -> None:
         self.run = run
+        self._call: Callable[..., Any] = call or (lambda fn, *args: fn(*args))
+
+    @property
+    def app_url(self) -> str:
+        """The app page the mock serves for this run (where ``signed_in`` goes)."""
+        return self.run.app_url
 
     @property
     def timeline(self) -> Timeline:
@@ -63,8 +74,9 @@ class ScriptedRun:
             args = {"value": value, **args}
         validated = spec.args.model_validate(args, context={"sdk": self.run.sdk})  # checked for the run's SDK
         step = Step(name, validated.model_dump(exclude_unset=True), line=0, label=label, timeout=timeout)
+        self.check_step(name)
         try:
-            self.run.step(step)
+            self._call(self.run.step, step)
         except StepFailed as err:
             self.run.error = self.run.error or str(err)
             raise
@@ -74,9 +86,13 @@ class ScriptedRun:
             return lambda *args, **kwargs: self.step(name, *args, **kwargs)
         raise AttributeError(name)
 
+    def check_step(self, name: str) -> None:
+        """Refuse, before it plays, a step this run cannot take (an attached run refuses tab steps it cannot
+        honour); a run the harness launched takes every registered step."""
+
     def finish(self) -> RunResult:
         """Judge, close, write the result folder; returns the result (the same object every later call)."""
-        return self.run.finish()
+        return self._call(self.run.finish)
 
 
 @pytest.fixture(scope="session")
@@ -106,10 +122,11 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
                             refs=[], description=None, setup=Setup(**(setup or {})), steps=[],
                             verdicts=dict(expect or {}))
-        run = harness_engine.run_here(RunPlan(scenario, version or adapter_class(scenario.setup.sdk).known_versions[0]))
-        scripted = ScriptedRun(run)
+        plan = RunPlan(scenario, version or adapter_class(scenario.setup.sdk).known_versions[0])
+        run = harness_engine.run_on_own_thread(plan)  # pytest-playwright's Playwright may hold this thread
+        scripted = ScriptedRun(run, harness_engine.call_on_own_thread)
         made.append(scripted)
-        run.start()
+        scripted._call(run.start)
         if run.error:
             raise StepFailed(run.error)
         return scripted

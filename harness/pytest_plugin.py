@@ -12,8 +12,8 @@ An item passes when the run's outcome is the one its file claims for that versio
 the verdict sentence, the checks and the timeline when it is not. A run that broke (outcome ``error``) is an *error*
 of the item (the run happens in its setup phase), never a failure: pytest's ``--junitxml`` then writes ``<error>``.
 The plugin is a front door like the CLI: it reads options (:func:`harness.engine.options_from_pytest`) and plays each
-item on one session-wide :class:`harness.engine.Engine` (its browser pool keeps the next Chromium ready), nothing
-more.
+item on one session-wide :class:`harness.engine.Engine` (its browser pool keeps the next Chromium ready), on the
+engine's own thread -- so pytest-playwright's ``page`` tests share the session -- nothing more.
 
 Options that pytest-playwright already defines are read from it, not redefined: ``--headed``, ``--slowmo``,
 ``--output`` (where result folders go) and ``--tracing`` (``on``, ``off``, ``retain-on-failure``). Our own:
@@ -238,7 +238,7 @@ class ScenarioItem(pytest.Item):
         if expected is None:
             pytest.skip(f"{self.path.name} claims no verdict for {self.version}; add a range under `verdicts`")
         try:
-            result = session_engine(self.config).play_here(self.plan)
+            result = session_engine(self.config).play_on_own_thread(self.plan)
         except HarnessError as err:
             pytest.fail(f"error: {err}", pytrace=False)
         self.harness_result = result

@@ -1,7 +1,20 @@
 """The engine: plays many runs, several at once, each fully isolated, with browsers made ready ahead of time.
 
 ``Engine(options).play(plans)`` is what ``harness run``/``repro`` (and matrix, bisect, fuzz) call; the pytest plugin
-and fixtures call :meth:`Engine.play_here` for one run on the calling thread.
+and fixtures play one run at a time on the engine's **own thread** (:meth:`Engine.play_on_own_thread`,
+:meth:`Engine.run_on_own_thread` with :meth:`Engine.call_on_own_thread`); :meth:`Engine.play_here` plays one on the
+calling thread.
+
+Why a thread of its own for pytest. Playwright's sync API refuses to start on a thread where another sync Playwright
+is already running ("It looks like you are using Playwright Sync API inside the asyncio loop"): its event loop is
+the thread's running loop. pytest-playwright keeps one on pytest's main thread for the whole session (its
+``playwright`` fixture), so an engine that kept its own there too made the two ladders exclusive: whichever started
+first broke every test of the other. Sharing pytest-playwright's instance was the other choice, and the wrong depth:
+it exists only when the user's tests asked for it (scenario items and ``harness_run`` tests may run first, and then
+pytest-playwright's start fails), its browser is launched with the user's options, and its life is pytest-playwright's
+to end. On a thread of its own the engine's Playwright is nobody else's business, in any order and in one test.
+Runs attached to a user's own context (:mod:`harness.pytest_attach`) are the exception by nature: they drive the
+user's Playwright objects, so they stay on the thread that owns them.
 
 Concurrency model. ``--jobs N`` worker threads each take the next plan from a queue and play it. A worker has its
 own Playwright instance (the sync API is bound to the thread that started it), so runs on different workers share
@@ -19,6 +32,7 @@ The main thread only waits, so Ctrl-C and SIGTERM reach it at once: every Chromi
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import queue
 import signal
@@ -26,7 +40,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
@@ -43,6 +57,7 @@ from harness.sdks.npm import NpmBundleCache
 # What signal.signal takes and returns: a function, SIG_DFL / SIG_IGN, or None (a handler not set from Python).
 SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
+T = TypeVar("T")
 OnStart = Callable[[RunPlan], None]
 OnDone = Callable[[RunPlan, RunResult], None]
 
@@ -105,6 +120,9 @@ class Engine:
         self._reaper: Reaper | None = None
         self._cancel = threading.Event()
         self._here: _Worker | None = None  # the calling thread's worker, for play_here
+        self._own: concurrent.futures.ThreadPoolExecutor | None = None  # the engine's own thread (one worker)
+        self._own_worker = _Worker(0)  # its Playwright and shared browsers, used only on that thread
+        self._own_run: Run | None = None  # the run in flight there, whose browser an interrupt ends
 
     # -- before any run -----------------------------------------------------------------------------------------
 
@@ -231,6 +249,38 @@ class Engine:
             self._here = _Worker(0)
         return self._make_run(plan, self._here)
 
+    # -- one run on the engine's own thread -----------------------------------------------------------------------
+
+    def play_on_own_thread(self, plan: RunPlan) -> RunResult:
+        """Play one plan on the engine's own thread (pytest items): the caller's thread may run a sync Playwright of
+        its own (pytest-playwright's) meanwhile."""
+        run = self.run_on_own_thread(plan)
+        return self.call_on_own_thread(run.play)
+
+    def run_on_own_thread(self, plan: RunPlan) -> Run:
+        """A :class:`Run` for ``plan`` made on the engine's own thread, not yet started; every call on it (start,
+        step, finish) must go through :meth:`call_on_own_thread`, where its browser lives."""
+        run = self.call_on_own_thread(self._make_run, plan, self._own_worker)
+        self._own_run = run
+        return run
+
+    def call_on_own_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the engine's own thread; its result returned, its exception raised here. Ctrl-C while
+        waiting marks the engine cancelled and ends the browser of the run in flight there (no Playwright call),
+        so the call returns soon; then the interrupt goes on."""
+        if self._own is None:
+            self._own = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="harness-playwright")
+        future = self._own.submit(fn, *args)
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            self._cancel.set()
+            run = self._own_run
+            if run is not None and run.driver is not None:
+                run.driver.kill_browser()
+            concurrent.futures.wait([future], timeout=30)
+            raise
+
     def _play(self, plan: RunPlan, worker: _Worker) -> RunResult:
         return self._make_run(plan, worker).play()
 
@@ -313,6 +363,10 @@ class Engine:
         if self._here is not None:
             self._release(self._here)
             self._here = None
+        if self._own is not None:
+            self._own.submit(self._release, self._own_worker).result()  # Playwright ends on the thread it runs on
+            self._own.shutdown(wait=True)
+            self._own, self._own_run = None, None
         for pool in list(self._pools.values()):
             pool.close()
         self._pools.clear()
