@@ -31,12 +31,14 @@ Registered by the package's pytest entry point; nothing to copy from this projec
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any, Callable, Iterator
 
 import pytest
 
 from harness.engine import Engine, RunOptions, RunPlan, RunResult, StepFailed, options_from_pytest
 from harness.engine.run import Run
+from harness.errors import HarnessError
 from harness.scenario.model import Outcome, Scenario, Setup, Step
 from harness.scenario.steps import STEPS
 from harness.sdks import adapter_class
@@ -107,23 +109,53 @@ def harness_engine(harness_options: RunOptions) -> Iterator[Engine]:
     engine.close()
 
 
+def python_scenario(request: pytest.FixtureRequest, *, id: str | None, title: str | None,
+                    setup: dict[str, Any] | None, expect: dict[str, Outcome] | None) -> Scenario:
+    """The scenario of a timeline written in Python: named after the test (without its parametrize id), with the
+    ``setup`` keys and ``verdicts`` claims a file would have, and no steps (they come as the test calls them)."""
+    test = getattr(request.node, "originalname", None) or request.node.name
+    name = id or re.sub(r"[^a-z0-9._-]+", "-", test.lower()).strip("-") or "python-timeline"
+    return Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)", refs=[],
+                    description=None, setup=Setup(**(setup or {})), steps=[], verdicts=dict(expect or {}))
+
+
+def default_version(scenario: Scenario) -> str:
+    """The version of ``setup.sdk``'s package with its founding bug (the adapter's first known version)."""
+    return adapter_class(scenario.setup.sdk).known_versions[0]
+
+
+def finish_and_check_claims(made: list[ScriptedRun]) -> None:
+    """Finish every run (judged, closed, written); a run whose outcome differs from its claim (or that broke while
+    claiming one) fails the test, as a scenario file's claim does, with the verdict sentence, checks and timeline."""
+    wrong = []
+    for scripted in made:
+        result = scripted.finish()
+        if result.expected is not None and result.outcome != result.expected:
+            wrong.append(result)
+    if wrong:
+        from harness.pytest_plugin import failure_text
+
+        pytest.fail("\n\n".join(failure_text(r) for r in wrong), pytrace=False)
+
+
+def _pytest_command(request: pytest.FixtureRequest) -> str:
+    return f"pytest {shlex.quote(request.node.nodeid)} --headed --slowmo 250"
+
+
 @pytest.fixture
 def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Iterator[Callable[..., ScriptedRun]]:
     made: list[ScriptedRun] = []
 
     def start(version: str | None = None, *, id: str | None = None, title: str | None = None,
               setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
-        """Start a run on ``version`` (default: the version of ``setup.sdk``'s package with its founding bug,
-        the adapter's first known version). ``setup`` takes a scenario file's ``setup`` keys; ``expect`` its
-        ``verdicts`` (ranges -> outcome), checked like a file's claims: when the test ends, a run whose outcome
-        differs from its claim (or that broke) fails the test with the verdict sentence, checks and timeline."""
-        test = getattr(request.node, "originalname", None) or request.node.name  # without the parametrize id
-        name = id or re.sub(r"[^a-z0-9._-]+", "-", test.lower()).strip("-") or "python-timeline"
-        scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
-                            refs=[], description=None, setup=Setup(**(setup or {})), steps=[],
-                            verdicts=dict(expect or {}))
-        plan = RunPlan(scenario, version or adapter_class(scenario.setup.sdk).known_versions[0])
+        """Start a run on ``version`` (default: :func:`default_version`). ``setup`` takes a scenario file's
+        ``setup`` keys; ``expect`` its ``verdicts`` (ranges -> outcome), checked like a file's claims: when the
+        test ends, a run whose outcome differs from its claim (or that broke) fails the test with the verdict
+        sentence, checks and timeline."""
+        scenario = python_scenario(request, id=id, title=title, setup=setup, expect=expect)
+        plan = RunPlan(scenario, version or default_version(scenario))
         run = harness_engine.run_on_own_thread(plan)  # pytest-playwright's Playwright may hold this thread
+        run.reproduce = _pytest_command(request)
         scripted = ScriptedRun(run, harness_engine.call_on_own_thread)
         made.append(scripted)
         scripted._call(run.start)
@@ -132,12 +164,35 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         return scripted
 
     yield start
-    wrong = []
-    for scripted in made:
-        result = scripted.finish()
-        if result.expected is not None and result.outcome != result.expected:
-            wrong.append(result)
-    if wrong:  # a claim is checked as a scenario file's is: a run that differs from it fails the test
-        from harness.pytest_plugin import failure_text
+    finish_and_check_claims(made)
 
-        pytest.fail("\n\n".join(failure_text(r) for r in wrong), pytrace=False)
+
+@pytest.fixture
+def harness_attach(harness_engine: Engine, new_context: Any,
+                   request: pytest.FixtureRequest) -> Iterator[Callable[..., ScriptedRun]]:
+    """Attach the harness to the test's own pytest-playwright page (see :mod:`harness.pytest_attach`). It depends
+    on pytest-playwright's ``new_context`` so that it ends -- finishing its runs on a live page -- before that
+    fixture closes the test's contexts."""
+    from harness.pytest_attach import attach
+
+    made: list[ScriptedRun] = []
+
+    def start(page: Any = None, *, version: str | None = None, id: str | None = None, title: str | None = None,
+              setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
+        """Attach a run to ``page`` (a pytest-playwright page or context; default: the test's ``page`` fixture)
+        on ``version``; ``setup``, ``expect`` as for ``harness_run``. The run's mock serves the app page at
+        ``run.app_url``; ``run.signed_in()`` loads it in the page."""
+        scenario = python_scenario(request, id=id, title=title, setup=setup, expect=expect)
+        target = page if page is not None else request.getfixturevalue("page")
+        try:
+            scripted = attach(harness_engine, target, RunPlan(scenario, version or default_version(scenario)),
+                              reproduce=_pytest_command(request))
+        except HarnessError as err:
+            pytest.fail(f"error: {err}", pytrace=False)
+        made.append(scripted)
+        if scripted.run.error:
+            raise StepFailed(scripted.run.error)
+        return scripted
+
+    yield start
+    finish_and_check_claims(made)

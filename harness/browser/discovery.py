@@ -35,7 +35,8 @@ from typing import Literal, Mapping, Sequence
 from harness.errors import BrowserNotFound, HarnessError
 
 BrowserKind = Literal[
-    "explicit", "playwright", "playwright-headless-shell", "debian-headless-shell", "debian-chromium", "chrome"
+    "explicit", "playwright", "playwright-headless-shell", "debian-headless-shell", "debian-chromium", "chrome",
+    "attached",  # a test's own browser (pytest-playwright's), attached to rather than found (harness.pytest_attach)
 ]
 
 ENV_VAR = "HARNESS_CHROMIUM"

@@ -12,6 +12,12 @@ Three browser modes (``DriverOptions.mode``):
 * ``emulated`` -- a plain Playwright launch: every page stays visible and focused whatever happens; tab actions fail.
 * ``simulated`` -- a plain Playwright launch plus an init-script override of visibility and focus
   (harness/browser/simulated_tabs.js), for machines without a full Chromium; results say ``simulated``.
+
+A driver may also be **attached** to a context someone else made (``BrowserSource.context``: a pytest-playwright
+test's own): it adds its probes to that context and acts on its page, in ``emulated`` or ``simulated`` mode only
+(the context is Playwright's ``new_context``, so Playwright pins visibility and focus), starts no trace (the context's
+owner traces it), and at close only turns the network back on, leaving the context, its browser and its Playwright
+to their owner.
 """
 
 from __future__ import annotations
@@ -138,7 +144,10 @@ class BrowserSource:
     * ``browser`` -- emulated/simulated mode: a launched browser shared by the runs of one thread; the run gets a
       new context in it (its own cookies and storage) and closes only that context;
     * ``cdp_endpoint`` -- a Chromium started elsewhere (``--remote-debugging-port``), driven in its default context
-      (real tab visibility): left as found at close (extra tabs closed, cookies cleared), never killed.
+      (real tab visibility): left as found at close (extra tabs closed, cookies cleared), never killed;
+    * ``context`` (and optionally ``page``) -- a context someone else made and owns (a pytest-playwright test's),
+      attached to: probes added, steps act on ``page`` (else its first page); at close the network is turned back
+      on and everything else is left to its owner. Only on the thread whose Playwright made it.
     """
 
     playwright: Playwright | None = None
@@ -146,6 +155,12 @@ class BrowserSource:
     browser: Browser | None = None
     cdp_endpoint: str | None = None
     reaper: Reaper | None = None
+    context: BrowserContext | None = None
+    page: Page | None = None
+
+    @property
+    def attached(self) -> bool:
+        return self.context is not None
 
 
 class BrowserDriver:
@@ -175,7 +190,8 @@ class BrowserDriver:
 
     def start(self) -> "BrowserDriver":
         try:
-            self._pw = self.source.playwright or sync_playwright().start()
+            if not self.source.attached:  # an attached context brings its owner's Playwright along
+                self._pw = self.source.playwright or sync_playwright().start()
             self.context = self._open_context()
         except PlaywrightError as err:
             self.close()
@@ -206,7 +222,7 @@ class BrowserDriver:
         if self.options.tracing:
             self.context.tracing.start(screenshots=True, snapshots=True, sources=False)
         self.context.on("page", self._watch_page)
-        self.page = self.context.pages[0] if self.context.pages else self.context.new_page()
+        self.page = self.source.page or (self.context.pages[0] if self.context.pages else self.context.new_page())
         if self.page not in self.pages:
             self._watch_page(self.page)
         self._set_front(self.page)
@@ -220,9 +236,11 @@ class BrowserDriver:
         return self
 
     def _open_context(self) -> BrowserContext:
-        assert self._pw is not None
         if self.options.mode not in BROWSER_MODES:
             raise HarnessError(f"unknown browser mode {self.options.mode!r}; use one of {', '.join(BROWSER_MODES)}")
+        if self.source.context is not None:
+            return self._attached_context(self.source.context)
+        assert self._pw is not None
         if self.source.cdp_endpoint:
             return self._remote_context(self.source.cdp_endpoint)
         if self.options.mode == "real":
@@ -246,6 +264,16 @@ class BrowserDriver:
                                                 headless=self.options.headless, slow_mo=self.options.slowmo)
         self.launched_pid = browser_pid(self.browser)
         return self.browser.new_context(viewport=self.options.viewport)
+
+    def _attached_context(self, context: BrowserContext) -> BrowserContext:
+        if self.options.mode == "real":
+            raise HarnessError("browser mode real needs a Chromium the harness launches itself; an attached context "
+                               "is Playwright-made, so its visibility and focus are pinned: use emulated or simulated")
+        if self.options.tracing:
+            raise HarnessError("an attached context is traced by its owner (pytest-playwright's --tracing), not the "
+                               "harness")
+        self.browser = context.browser
+        return context
 
     @property
     def owns_browser_process(self) -> bool:
@@ -323,6 +351,12 @@ class BrowserDriver:
             if self._pw:
                 self._pw.stop()
 
+        def network_back_on() -> None:
+            if self.context and self.context.pages:  # still open: the owner's test goes on with it
+                self.context.set_offline(False)
+
+        if source.attached:  # someone else's context: their test may go on with it, they close it
+            return [network_back_on]
         if source.cdp_endpoint:  # someone else's browser: leave it as found, only disconnect
             closers = [reset_context, close_browser]
         elif real is not None:  # disconnecting leaves the process running: end its whole process group

@@ -96,6 +96,8 @@ class Run:
         self.folder: artifacts.RunFolder | None = None
         self.ctx: RunContext | None = None
         self._finished: RunResult | None = None
+        # The command that replays this run, watched (a timeline written in Python says its pytest node instead).
+        self.reproduce = reproduce_command(scenario, version)
         self._watchdog = _Watchdog(self)
         self._paced = False  # set by play(): only then is a long gap between steps the harness's own (STALL_S)
         self._last_step_done: tuple[int, float] | None = None  # (index, when it ended or failed)
@@ -135,7 +137,7 @@ class Run:
             watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind == "localStorage" else (),
             storage_renewal=self.sdk.session_store.renews_with,
             init_scripts=(self.sdk.init_script,),
-            tracing=self.options.tracing), self.resources.source)
+            tracing=self.options.tracing and not self.resources.source.attached), self.resources.source)
         self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk,
                               start_focused=self.scenario.setup.start_focused)
         try:
@@ -198,7 +200,10 @@ class Run:
         try:
             if grouped:
                 assert self.driver.context is not None  # `grouped` says so
-                self.driver.context.tracing.group(f"{index}. {label}")
+                try:
+                    self.driver.context.tracing.group(f"{index}. {label}")
+                except PlaywrightError:  # an attached context its owner does not trace
+                    grouped = False
             spec.run(self.ctx, spec.args.model_validate(step.args, context={"sdk": self.sdk}), timeout)
             problem = self.harness_problem()
             if problem:  # the step "passed" on a dead mock or browser: that is no evidence of anything
@@ -302,8 +307,8 @@ class Run:
         return bool(self.steps_done) and self.steps_done[-1]["name"] in SCREENSHOT_AFTER
 
     def _keeps_trace(self, verdict: Judgement | None) -> bool:
-        if not self.options.tracing or self.folder is None:
-            return False
+        if not self.options.tracing or self.folder is None or self.resources.source.attached:
+            return False  # an attached context's trace is its owner's (pytest-playwright's --output)
         if self.options.trace != "retain-on-failure":
             return True
         expected = self.scenario.expected(self.version)
@@ -349,7 +354,7 @@ class Run:
             checks=[c.to_dict() for c in verdict.checks], steps=list(self.steps_done),
             events=self.timeline.to_list(), started_at=self.timeline.started_at,
             duration=ended - self.timeline.started_at, error=error,
-            reproduce=reproduce_command(self.scenario, self.version),
+            reproduce=self.reproduce,
             timing=self._timing(ended, last_step_end), repeat=self.repeat, backend=self._backend_description(),
             clock=self._clock_summary())
 
@@ -439,7 +444,8 @@ class _Watchdog:
         ours = driver is not None and driver.owns_browser_process
         if not ours:
             why = (f"the step did not return within its timeout ({timeout:g} s, plus {HANG_GRACE_S:g} s of grace); "
-                   "the browser is not the harness's to end (--cdp-endpoint), so the step is left to return")
+                   "the browser is not the harness's to end (--cdp-endpoint, or a test's own page), so the step is "
+                   "left to return")
         self.run.timeline.emit("runner", "step.hung", why=why, step=where)  # first: the kill fails the step
         if driver is not None and ours:
             driver.kill_browser()
