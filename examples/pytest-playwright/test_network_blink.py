@@ -35,3 +35,18 @@ def test_my_own_steps_between_the_harness_steps(page, harness_attach):
     run.online()
     run.reload()
     assert run.finish().outcome == "survived"
+
+
+@pytest.mark.parametrize("version, outcome", [("2.26.0", "reproduced"), ("2.27.0", "survived")])
+def test_supabase_keeps_the_session_when_the_refresh_drops(page, harness_attach, version, outcome):
+    # Supabase's adapter, the same way: the page reloads while the refresh request's connection drops (a fault at
+    # the mock's GoTrue); auth-js before 2.27.0 removes the stored session on that network error.
+    run = harness_attach(page, version=version, setup={"sdk": "supabase", "token_ttl": 8},
+                         expect={"<2.27.0": "reproduced", ">=2.27.0": "survived"})
+    run.signed_in()                      # signInWithPassword; the SDK writes sb-127-auth-token
+    run.drop(on="token", name="refreshes")
+    run.reload(timeout=45)               # the SDK's refresh on load meets the dropped connection
+    run.wait_for("token_attempt", timeout=45)
+    run.release("refreshes")
+    run.reload()
+    assert run.finish().outcome == outcome
