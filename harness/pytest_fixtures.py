@@ -23,7 +23,10 @@ A ladder of small fixtures in the manner of pytest-playwright's, each overridabl
   test) and returns a :class:`ScriptedRun`, whose methods are the registered steps
   (``run.fault(kind="hold", path="*/tokens")``, ``run.wait_for("cookie_removed", optional=True)``, ...). The factory
   owns the teardown: every run it made is finished (judged, closed, its result folder written) when the test ends,
-  whether or not the test called :meth:`ScriptedRun.finish`.
+  whether or not the test called :meth:`ScriptedRun.finish`;
+* ``harness_attach`` (function) -- the same factory for the test's own pytest-playwright ``page``: the run attaches
+  the mock, faults, flips, watcher, oracles and result folder to it instead of launching a browser
+  (:mod:`harness.pytest_attach`).
 
 Registered by the package's pytest entry point; nothing to copy from this project's ``tests/conftest.py``.
 """

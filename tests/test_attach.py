@@ -186,3 +186,20 @@ def test_what_an_attached_run_refuses(pytester: pytest.Pytester) -> None:
     assert "error: this context is attached to a run already" in out
     assert "Traceback" not in out and "harness/pytest_attach.py" not in out  # one line each, no traceback
     assert json.loads((pytester.path / "left-running.json").read_text()) == []
+
+
+def _code(text: str) -> list[str]:
+    """Python lines without comments and blank lines: what runs."""
+    lines = [line.split("  #")[0].rstrip() for line in text.splitlines()]
+    return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_docs_show_the_example_the_suite_runs() -> None:
+    """docs/python-timelines.md's pytest-playwright example is examples/pytest-playwright/test_network_blink.py,
+    line for line (comments and docstrings aside)."""
+    docs = (ROOT / "docs" / "python-timelines.md").read_text()
+    section = docs.split("## Inside a pytest-playwright suite", 1)[1]
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+    example = (EXAMPLE / "test_network_blink.py").read_text()
+    body = example.split('"""', 2)[2]  # after the module docstring
+    assert _code(shown) == _code(body)
