@@ -42,11 +42,12 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from harness.browser.discovery import BrowserInfo
 from harness.browser.driver import BrowserChoice, BrowserMode, BrowserSource, browser_pid
-from harness.engine import Engine, RunPlan
+from harness import resources
+from harness.engine import Engine, RunPlan, RunResult, StepFailed
 from harness.engine.run import Run, RunResources
 from harness.errors import HarnessError
 from harness.pytest_fixtures import ScriptedRun
-from harness.scenario.model import Scenario
+from harness.scenario.model import Scenario, find_scenarios, load_scenario
 from harness.scenario.steps import STEPS
 from harness.scenario.tab_steps import TAB_MODES
 
@@ -69,9 +70,39 @@ class AttachedRun(ScriptedRun):
 
     def check_step(self, name: str) -> None:
         if name in TAB_STEPS and self.run.mode not in TAB_MODES:
-            raise HarnessError(f"`{name}` cannot play on a test's own page in {self.run.mode} mode: {_PINNED}; "
-                               "attach with setup={'browser_mode': 'simulated'} to simulate visibility and focus, "
-                               "or use harness_run for the browser's own")
+            raise HarnessError(_refusal(f"`{name}`", self.run.mode))
+
+    def play(self) -> RunResult:
+        """Play the attached scenario file's steps (stopping at the first that fails: the run ends in ``error``),
+        then finish; returns the result."""
+        for step in self.run.scenario.steps:
+            if self.run.error:
+                break
+            try:
+                self.run.step(step)
+            except StepFailed as err:
+                self.run.error = str(err)
+        return self.finish()
+
+
+def _refusal(what: str, mode: str) -> str:
+    return (f"{what} cannot play on a test's own page in {mode} mode: {_PINNED}; attach with "
+            "setup={'browser_mode': 'simulated'} to simulate visibility and focus, or use harness_run (or "
+            "`harness run`) for the browser's own")
+
+
+def scenario_file(name: str | Path) -> Scenario:
+    """A library scenario by id (``offline-refresh-due``), or a scenario file by path."""
+    [path] = find_scenarios([str(name)], resources.library_dir())
+    return load_scenario(path)
+
+
+def refuse_unplayable(scenario: Scenario, mode: BrowserMode) -> None:
+    """At load: a scenario file's first tab step the attached mode cannot honour, named with its line."""
+    for index, step in enumerate(scenario.steps, 1):
+        if step.name in TAB_STEPS and mode not in TAB_MODES:
+            line = f" (line {step.line})" if step.line else ""
+            raise HarnessError(_refusal(f"{scenario.id}: step {index} `{step.name}`{line}", mode))
 
 
 def attached_mode(scenario: Scenario, asked: BrowserMode | None) -> BrowserMode:
@@ -110,6 +141,7 @@ def attach(engine: Engine, target: Page | BrowserContext, plan: RunPlan, *, repr
         raise HarnessError("this context is attached to a run already (one run per context: its probes and its "
                            "network switch are the run's); attach a page of another context (new_context)")
     mode = attached_mode(plan.scenario, engine.options.browser_mode)
+    refuse_unplayable(plan.scenario, mode)
     note = f"attached to the test's own page ({_PINNED}" + \
         ("; visibility and focus SIMULATED)" if mode == "simulated" else ")")
     choice = BrowserChoice(attached_browser(context.browser), mode, mode, note)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -176,19 +177,25 @@ def harness_attach(harness_engine: Engine, new_context: Any,
     """Attach the harness to the test's own pytest-playwright page (see :mod:`harness.pytest_attach`). It depends
     on pytest-playwright's ``new_context`` so that it ends -- finishing its runs on a live page -- before that
     fixture closes the test's contexts."""
-    from harness.pytest_attach import attach
+    from harness.pytest_attach import attach, scenario_file
 
     made: list[ScriptedRun] = []
 
-    def start(page: Any = None, *, version: str | None = None, id: str | None = None, title: str | None = None,
-              setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
+    def start(page: Any = None, *, version: str | None = None, scenario: str | Path | None = None,
+              id: str | None = None, title: str | None = None, setup: dict[str, Any] | None = None,
+              expect: dict[str, Outcome] | None = None) -> ScriptedRun:
         """Attach a run to ``page`` (a pytest-playwright page or context; default: the test's ``page`` fixture)
-        on ``version``; ``setup``, ``expect`` as for ``harness_run``. The run's mock serves the app page at
+        on ``version``; ``setup``, ``expect`` as for ``harness_run``. Or ``scenario``: a library id or a file,
+        whose setup and claims apply and whose steps ``run.play()`` plays. The run's mock serves the app page at
         ``run.app_url``; ``run.signed_in()`` loads it in the page."""
-        scenario = python_scenario(request, id=id, title=title, setup=setup, expect=expect)
         target = page if page is not None else request.getfixturevalue("page")
         try:
-            scripted = attach(harness_engine, target, RunPlan(scenario, version or default_version(scenario)),
+            if scenario is not None and (setup or expect or id or title):
+                raise HarnessError("harness_attach takes a scenario file, or setup/expect/id/title for a timeline "
+                                   "written in Python, not both")
+            chosen = scenario_file(scenario) if scenario is not None else \
+                python_scenario(request, id=id, title=title, setup=setup, expect=expect)
+            scripted = attach(harness_engine, target, RunPlan(chosen, version or default_version(chosen)),
                               reproduce=_pytest_command(request))
         except HarnessError as err:
             pytest.fail(f"error: {err}", pytrace=False)

@@ -172,6 +172,16 @@ def test_real_mode_is_refused(page, harness_attach):
 def test_one_run_per_context(page, harness_attach):
     harness_attach(page, version="6.1.0")
     harness_attach(page.context, version="6.1.0")
+
+
+def test_a_library_scenario_on_my_page(page, harness_attach):
+    run = harness_attach(page, scenario="offline-refresh-due", version="6.0.0")
+    result = run.play()
+    assert (result.outcome, result.expected) == ("reproduced", "reproduced"), result.sentence
+
+
+def test_a_scenario_with_tab_steps_is_refused_at_load(page, harness_attach):
+    harness_attach(page, scenario="supabase-offline-tab-visible", version="2.26.0")
 '''
 
 
@@ -180,8 +190,10 @@ def test_what_an_attached_run_refuses(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(_conftest())
     pytester.makepyfile(test_refusals=REFUSALS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--output", str(pytester.path / "out"), "-q")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=3, failed=3)
     out = result.stdout.str()
+    assert "error: supabase-offline-tab-visible: step 2 `hide` (line 20) cannot play on a test's own page in " \
+           "emulated mode" in out
     assert "error: setup.browser_mode real cannot apply to a test's own page" in out
     assert "error: this context is attached to a run already" in out
     assert "Traceback" not in out and "harness/pytest_attach.py" not in out  # one line each, no traceback
