@@ -40,9 +40,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from harness.browser.discovery import BrowserInfo
-from harness.browser.driver import BrowserChoice, BrowserMode, BrowserSource, browser_pid
 from harness import resources
+from harness.browser.discovery import BrowserInfo, is_headless_shell_name
+from harness.browser.driver import BrowserChoice, BrowserMode, BrowserSource, browser_pid
 from harness.engine import Engine, RunPlan, RunResult, StepFailed
 from harness.engine.run import Run, RunResources
 from harness.errors import HarnessError
@@ -126,7 +126,7 @@ def attached_browser(browser: Browser | None) -> BrowserInfo:
             path = None
     if path is None and browser is not None:
         path = browser.browser_type.executable_path
-    return BrowserInfo(Path(path or "unknown"), "attached", headless_shell=False)
+    return BrowserInfo(Path(path or "unknown"), "attached", headless_shell=is_headless_shell_name(Path(path or "")))
 
 
 def attach(engine: Engine, target: Page | BrowserContext, plan: RunPlan, *, reproduce: str) -> AttachedRun:
@@ -148,7 +148,6 @@ def attach(engine: Engine, target: Page | BrowserContext, plan: RunPlan, *, repr
     run = Run(plan.scenario, plan.version, engine.options, RunResources(
         choice, engine.cache, BrowserSource(context=context, page=page)), repeat=plan.repeat)
     run.reproduce = reproduce
+    run.start()  # bad input raises here, before anything touched the context
     _ATTACHED.add(context)
-    attached = AttachedRun(run)
-    run.start()
-    return attached
+    return AttachedRun(run)

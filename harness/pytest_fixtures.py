@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -85,6 +86,10 @@ class ScriptedRun:
             self._call(self.run.step, step)
         except StepFailed as err:
             self.run.error = self.run.error or str(err)
+            raise
+        except KeyboardInterrupt:  # as for any interrupted run: it writes no verdict (its folder stays INCOMPLETE)
+            self.run.cancelled = self.run.cancelled or threading.Event()
+            self.run.cancelled.set()
             raise
 
     def __getattr__(self, name: str) -> Callable[..., None]:

@@ -182,6 +182,13 @@ def test_a_library_scenario_on_my_page(page, harness_attach):
 
 def test_a_scenario_with_tab_steps_is_refused_at_load(page, harness_attach):
     harness_attach(page, scenario="supabase-offline-tab-visible", version="2.26.0")
+
+
+def test_a_test_that_fails_midway_still_gets_its_result(page, harness_attach):
+    run = harness_attach(page, version="6.1.0", id="failing-midway")
+    run.signed_in()
+    run.offline()
+    assert False, "the user's own assertion fails while the page is offline"
 '''
 
 
@@ -190,7 +197,10 @@ def test_what_an_attached_run_refuses(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(_conftest())
     pytester.makepyfile(test_refusals=REFUSALS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--output", str(pytester.path / "out"), "-q")
-    result.assert_outcomes(passed=3, failed=3)
+    result.assert_outcomes(passed=3, failed=4)
+    [midway] = (pytester.path / "out").glob("*-failing-midway-6.1.0")
+    assert not (midway / "INCOMPLETE").exists()
+    assert json.loads((midway / "result.json").read_text())["outcome"] == "survived"  # finished at teardown
     out = result.stdout.str()
     assert "error: supabase-offline-tab-visible: step 2 `hide` (line 20) cannot play on a test's own page in " \
            "emulated mode" in out
