@@ -351,12 +351,14 @@ class BrowserDriver:
             if self._pw:
                 self._pw.stop()
 
-        def network_back_on() -> None:
-            if self.context and self.context.pages:  # still open: the owner's test goes on with it
-                self.context.set_offline(False)
+        def detach() -> None:
+            if self.context:
+                self.context.remove_listener("page", self._watch_page)  # later tabs are the owner's alone
+                if self.context.pages:  # still open: the owner's test goes on with it, online
+                    self.context.set_offline(False)
 
         if source.attached:  # someone else's context: their test may go on with it, they close it
-            return [network_back_on]
+            return [detach]
         if source.cdp_endpoint:  # someone else's browser: leave it as found, only disconnect
             closers = [reset_context, close_browser]
         elif real is not None:  # disconnecting leaves the process running: end its whole process group

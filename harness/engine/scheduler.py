@@ -10,8 +10,8 @@ is already running ("It looks like you are using Playwright Sync API inside the 
 the thread's running loop. pytest-playwright keeps one on pytest's main thread for the whole session (its
 ``playwright`` fixture), so an engine that kept its own there too made the two ladders exclusive: whichever started
 first broke every test of the other. Sharing pytest-playwright's instance was the other choice, and the wrong depth:
-it exists only when the user's tests asked for it (scenario items and ``harness_run`` tests may run first, and then
-pytest-playwright's start fails), its browser is launched with the user's options, and its life is pytest-playwright's
+it exists only once a test asked for it (scenario items and ``harness_run`` tests may run first, and then
+pytest-playwright's own start fails), a suite without pytest-playwright has none, and its life is pytest-playwright's
 to end. On a thread of its own the engine's Playwright is nobody else's business, in any order and in one test.
 Runs attached to a user's own context (:mod:`harness.pytest_attach`) are the exception by nature: they drive the
 user's Playwright objects, so they stay on the thread that owns them.
