@@ -37,7 +37,7 @@ import re
 import shlex
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
@@ -48,6 +48,9 @@ from harness.scenario.model import Outcome, Scenario, Setup, Step
 from harness.scenario.steps import STEPS
 from harness.sdks import adapter_class
 from harness.timeline import Timeline
+
+if TYPE_CHECKING:  # a run attached to the test's own page; its module imports this one
+    from harness.pytest_attach import AttachedRun
 
 
 class ScriptedRun:
@@ -178,7 +181,7 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
 
 @pytest.fixture
 def harness_attach(harness_engine: Engine, new_context: Any,
-                   request: pytest.FixtureRequest) -> Iterator[Callable[..., ScriptedRun]]:
+                   request: pytest.FixtureRequest) -> Iterator[Callable[..., "AttachedRun"]]:
     """Attach the harness to the test's own pytest-playwright page (see :mod:`harness.pytest_attach`). It depends
     on pytest-playwright's ``new_context`` so that it ends -- finishing its runs on a live page -- before that
     fixture closes the test's contexts."""
@@ -188,7 +191,7 @@ def harness_attach(harness_engine: Engine, new_context: Any,
 
     def start(page: Any = None, *, version: str | None = None, scenario: str | Path | None = None,
               id: str | None = None, title: str | None = None, setup: dict[str, Any] | None = None,
-              expect: dict[str, Outcome] | None = None) -> ScriptedRun:
+              expect: dict[str, Outcome] | None = None) -> "AttachedRun":
         """Attach a run to ``page`` (a pytest-playwright page or context; default: the test's ``page`` fixture)
         on ``version``; ``setup``, ``expect`` as for ``harness_run``. Or ``scenario``: a library id or a file,
         whose setup and claims apply and whose steps ``run.play()`` plays. The run's mock serves the app page at
