@@ -73,8 +73,8 @@ class Bundle:
 
     package: str  # "@clerk/clerk-js"
     version: str  # "6.0.0"
-    root: Path  # the unpacked package folder (package.json, dist/)
-    dist: Path  # root / "dist"; absent if the package ships no dist/
+    root: Path  # the unpacked package folder (package.json, dist/, top-level scripts)
+    dist: Path  # the folder served at /sdk/<version>/: root / "dist", or root for a package that ships no dist/
     integrity: str  # the registry's SRI string, "sha512-..."
     tarball: Path  # the cached .tgz
 
@@ -370,7 +370,8 @@ def _digest(path: Path, algo: str) -> bytes:
 
 
 def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
-    """Write package.json and dist/** into ``dest``; relative path -> sha256 hex.
+    """Write package.json, dist/** and the package's top-level scripts (``*.js``: firebase publishes its browser
+    builds at the package root, with no dist/) into ``dest``; relative path -> sha256 hex.
 
     File contents are copied out by hand rather than with ``extractall``: no link, device, owner or mode from the
     archive ever reaches the disk, which is stricter than tarfile's ``filter="data"``.
@@ -383,7 +384,8 @@ def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
                 if member.name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
                     raise BundleError(f"the tarball for {spec} holds an unsafe path {member.name!r}; not unpacking it")
                 rel = "/".join(parts[1:])  # npm strips the top folder ("package/" in all but ancient tarballs)
-                if not member.isfile() or not (rel == "package.json" or rel.startswith("dist/")):
+                top_script = "/" not in rel and rel.endswith(".js")
+                if not member.isfile() or not (rel == "package.json" or rel.startswith("dist/") or top_script):
                     continue
                 src = tar.extractfile(member)
                 if src is None:
@@ -432,7 +434,9 @@ def _load_verified(entry: Path, package: str, version: str) -> Bundle:
 
 def _bundle(entry: Path, package: str, version: str, integrity: str, tarball_name: str) -> Bundle:
     root = entry / "package"
-    return Bundle(package, version, root, root / "dist", integrity, entry / tarball_name)
+    # The folder the page loads the bundle from: dist/, or the package root for a package that ships no dist/.
+    dist = root / "dist" if (root / "dist").is_dir() or not root.is_dir() else root
+    return Bundle(package, version, root, dist, integrity, entry / tarball_name)
 
 
 def _discard(entry: Path) -> None:
