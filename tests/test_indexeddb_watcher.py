@@ -34,7 +34,9 @@ HELPERS = """() => {
   window.idbClear = () => run((s) => s.clear());
   window.idbAborted = (key) => run((s) => s.put({ fbase_key: key, value: user('a.b.c', 'r') }), true);
   // Not a write on the object store: the watcher cannot see it, the cross-check must.
-  window.idbDrop = () => new Promise((res) => { const r = indexedDB.deleteDatabase(%(db)s); r.onsuccess = res; r.onerror = res; });
+  window.idbDrop = () => new Promise((res) => {
+    const r = indexedDB.deleteDatabase(%(db)s); r.onsuccess = res; r.onerror = res;
+  });
   window.idbExists = async () => (await indexedDB.databases()).some((d) => d.name === %(db)s);
 }""" % {"db": json.dumps(DATABASE), "store": json.dumps(OBJECT_STORE)}
 

@@ -37,7 +37,10 @@ _PRESENT_IDB_JS = """async ([database, storeName, keys]) => {
         const db = open.result;
         if (!db.objectStoreNames.contains(storeName)) { db.close(); resolve([]); return; }
         const tx = db.transaction(storeName, 'readonly'), store = tx.objectStore(storeName), found = [];
-        for (const k of keys) { const r = store.getKey(k); r.onsuccess = () => { if (r.result !== undefined) found.push(k); }; }
+        for (const k of keys) {
+          const r = store.getKey(k);
+          r.onsuccess = () => { if (r.result !== undefined) found.push(k); };
+        }
         tx.oncomplete = () => { db.close(); resolve(keys.filter((k) => found.includes(k))); };
         tx.onabort = tx.onerror = () => { db.close(); resolve(null); };
       };

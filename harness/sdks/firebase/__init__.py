@@ -165,8 +165,9 @@ class FirebaseSdk:
     sdk_state_js = """async () => {
       const loaded = window.__harnessLoaded || null, fb = window.__harnessFirebase;
       if (!fb) return { loaded, status: null, user: null, session: null };
-      const settled = new Promise((r) => { const off = fb.fbauth.onAuthStateChanged(fb.auth, () => { r(true);
-                                                                                          setTimeout(() => off()); }); });
+      const settled = new Promise((r) => {
+        const off = fb.fbauth.onAuthStateChanged(fb.auth, () => { r(true); setTimeout(() => off()); });
+      });
       const late = new Promise((r) => setTimeout(() => r(false), 5000));
       if (!(await Promise.race([settled, late])))
         return { loaded, status: 'onAuthStateChanged did not fire within 5 s', user: null, session: null };

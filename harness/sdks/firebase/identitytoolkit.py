@@ -247,5 +247,5 @@ def routes(state: FirebaseAuthState) -> list[web.RouteDef]:
                                   "token_type": "Bearer", "refresh_token": refresh, "id_token": id_token,
                                   "user_id": state.uid, "project_id": PROJECT_ID})
 
-    return [web.post(IDENTITY + "/accounts:signInWithPassword", sign_in), web.post(IDENTITY + "/accounts:lookup", lookup),
-            web.post(SECURETOKEN + "/token", token)]
+    return [web.post(IDENTITY + "/accounts:signInWithPassword", sign_in),
+            web.post(IDENTITY + "/accounts:lookup", lookup), web.post(SECURETOKEN + "/token", token)]
