@@ -104,6 +104,6 @@ def cross_check_storage(driver: StorageDriver, store: SessionStore, timeline: Ti
             break
         if attempt == 0:
             driver.pump(0.1)
-    timeline.emit("browser", "storage.state", present=present)
+    timeline.emit("browser", "storage.state", present=present, where=store.where)
     if differ:
         timeline.emit("browser", "storage.mismatch", **differ)
