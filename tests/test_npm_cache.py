@@ -189,6 +189,22 @@ def test_fake_miss_unpacks_package_json_and_dist_only(cache: NpmBundleCache, fak
     assert len(fake.calls()) == 2  # no npm on a hit
 
 
+def test_a_package_without_dist_is_served_from_its_root_scripts(tmp_path: Path, cache: NpmBundleCache,
+                                                                 fake: FakeNpm) -> None:
+    # firebase publishes its browser builds (firebase-app.js, firebase-auth.js) at the package root, with no dist/.
+    rooted = tmp_path / "rooted.tgz"
+    integrity = make_tarball(rooted, {"package/package.json": FILES["package/package.json"],
+                                      "package/firebase-app.js": b"export const app = 1;\n",
+                                      "package/firebase-app.js.map": b"{}", "package/README.md": b"# no\n",
+                                      "package/app/dist/index.cjs.js": b"module.exports = 1;\n"})
+    fake.configure(published={VER: integrity}, tarballs={VER: str(rooted)})
+    bundle = cache.get(PKG, VER)
+    unpacked = sorted(p.relative_to(bundle.root).as_posix() for p in bundle.root.rglob("*") if p.is_file())
+    assert unpacked == ["firebase-app.js", "package.json"]  # top-level scripts only: no maps, docs or subfolders
+    assert bundle.dist == bundle.root and (bundle.dist / "firebase-app.js").is_file()
+    assert cache.get(PKG, VER) == bundle and cache.last_event == "hit"  # and it verifies on the next use
+
+
 def _edit_dist(b: Bundle) -> None:
     (b.dist / "x.js").write_text("console.log('patched while debugging');\n")
 
