@@ -185,11 +185,13 @@ class FirebaseSdk:
         return {{ user: cred.user ? cred.user.uid : null }};
       }} catch (e) {{ return {{ error: String(e && (e.code || e.message) || e) }}; }}
     }}"""
-    clear_token_cache_js = ("() => { throw new Error('firebase keeps its ID token until 30 s before expiry; make "
-                            "refreshes due with setup.token_ttl, or call get_token with a forced refresh'); }")
-    get_token_js = ("async () => { const u = window.__harnessFirebase && window.__harnessFirebase.auth.currentUser;"
+    clear_token_cache_js = ("() => { throw new Error('firebase keeps its ID token until 30 s before expiry and has "
+                            "no cache to clear; force a refresh with get_token: {skip_cache: true}, or make one due "
+                            "with setup.token_ttl'); }")
+    # getIdToken(forceRefresh): `skip_cache: true` forces the securetoken refresh, as getToken({skipCache}) does.
+    get_token_js = ("async (opts) => { const u = window.__harnessFirebase && window.__harnessFirebase.auth.currentUser;"
                     " if (!u) return { token: null };"
-                    " try { return { token: await u.getIdToken() }; }"
+                    " try { return { token: await u.getIdToken(!!(opts && opts.skipCache)) }; }"
                     " catch (e) { return { error: String(e && (e.code || e.message) || e) }; } }")
 
     init_script = (Path(__file__).parent / "sdk_probe.js").read_text()
