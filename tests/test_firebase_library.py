@@ -27,6 +27,7 @@ REQUIRED = {
     "firebase-lookup-503-json",        # a 503 with Google's JSON error body from accounts:lookup
     "firebase-user-disabled",          # the negative control: a real revocation must sign out
     "firebase-online-control",         # the positive control
+    "firebase-two-tabs-offline-open",  # a second tab opened offline deletes the record both tabs share
 }
 
 
