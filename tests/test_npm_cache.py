@@ -137,7 +137,8 @@ def test_real_miss_then_hit_runs_no_npm(tmp_path: Path) -> None:
     assert first.integrity.startswith("sha512-")
     assert json.loads((first.root / "package.json").read_text())["version"] == "7.0.0"
     assert first.tarball.is_file() and (root / "is-number" / "7.0.0" / "manifest.json").is_file()
-    assert not (first.root / "index.js").exists()  # only package.json and dist/** are unpacked
+    # is-number ships no dist/: its top-level script is what is unpacked (and served), no docs or licence.
+    assert sorted(p.name for p in first.root.iterdir()) == ["index.js", "package.json"] and first.dist == first.root
 
     # A hit must not run npm: with no npm at all it still works.
     offline = NpmBundleCache(root, npm=str(tmp_path / "no-such-npm"))
