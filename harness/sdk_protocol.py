@@ -4,7 +4,8 @@ This module sits below both the mock server (:mod:`harness.mock`) and the adapte
 server, the driver, the steps and the oracles import these types, never an adapter, so adding an SDK touches no
 generic module. It holds no behaviour, only shapes:
 
-* :class:`SessionStore` -- where the browser keeps the session (cookies, or a localStorage entry) and the words the
+* :class:`SessionStore` -- where the browser keeps the session (cookies, a localStorage entry, or a record in an
+  IndexedDB object store) and the words the
   sentences use for it. The page probe watches every write to it, the runner cross-checks it against the browser's
   own state after each step, and the oracles count a removal of any of its ``names`` as losing the session.
 * :class:`TokenAuthority` -- the server's side of the tokens the mock mints: it verifies a credential the way the
@@ -32,7 +33,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from harness.mock.tokens import TokenCheck
 
-StoreKind = Literal["cookie", "localStorage"]
+StoreKind = Literal["cookie", "localStorage", "indexedDB"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,11 @@ class SessionStore:
     # localStorage only: the record's field that renews the session (gotrue-js: "refresh_token"). The watcher then
     # reports a fingerprint of it with each write, and `token-moves-forward` forgives an older access token written
     # back with the same renewal (the SDK reads the record back and refreshes by its expiry: no session is lost).
-    renews_with: str | None = None
+    renews_with: str | None = None  # a dotted path for a nested field ("stsTokenManager.refreshToken")
+    # indexedDB only: (database, object store) whose records, keyed by ``names``, hold the session.
+    place: tuple[str, str] | None = None
+    # Storage only: the dotted path to the record's token that stands for a write (default: its access_token).
+    identity: str | None = None
 
     @property
     def patterns(self) -> tuple[str, ...]:
@@ -59,7 +64,9 @@ class SessionStore:
     @property
     def where(self) -> str:
         """The browser's own record of the store, as a sentence names it."""
-        return "cookie jar" if self.kind == "cookie" else "localStorage"
+        if self.kind == "indexedDB" and self.place:
+            return f"IndexedDB ({self.place[0]}/{self.place[1]})"
+        return "cookie jar" if self.kind == "cookie" else self.kind
 
     @property
     def event_kind(self) -> str:
@@ -127,7 +134,7 @@ class SdkAdapter(Protocol):
 
     name: str  # the registry name scenarios use in ``setup.sdk``
     package: str  # the npm package whose published versions are tested
-    bundle_file: str  # the browser bundle, relative to the package's dist/
+    bundle_file: str  # the browser bundle, relative to the package's dist/ (its root if it ships no dist/)
     known_versions: tuple[str, str]  # (a version with the founding bug, one without): the default runs
     seed_scenario: str  # the library scenario id of its founding bug (`harness repro --sdk NAME`)
     session_store: SessionStore

@@ -53,3 +53,31 @@ def test_a_user_test_file_writes_a_timeline_in_python(pytester: pytest.Pytester,
     assert any(c["name"] == "cookie-never-removed" and not c["passed"] for c in bug["checks"])
     assert [s["name"] for s in bug["steps"]] == ["signed_in", "offline", "clear_token_cache", "wait_for", "online",
                                                  "reload"]
+
+
+FIREBASE_TEST = '''
+import pytest
+
+@pytest.mark.parametrize("version, outcome", [("9.18.0", "reproduced"), ("9.19.0", "survived")])
+def test_opening_the_app_offline(harness_run, version, outcome):
+    run = harness_run(version=version, setup={"sdk": "firebase", "token_ttl": 3600},
+                      expect={">=9.17.2 <9.19.0": "reproduced", ">=9.19.0": "survived"})
+    run.signed_in()
+    run.offline()
+    run.reload()
+    run.online()
+    run.reload()
+    result = run.finish()
+    assert result.outcome == outcome, result.sentence
+'''
+
+
+def test_a_python_timeline_runs_on_firebase(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """The fixtures take any adapter through ``setup``: Firebase's IndexedDB session, both sides of #7118."""
+    pytester.makepyfile(test_firebase_user=FIREBASE_TEST)
+    out = tmp_path / "results"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--output", str(out), "-q")
+    result.assert_outcomes(passed=2)
+    saved = {r["version"]: r for r in (json.loads(p.read_text()) for p in out.glob("*/result.json"))}
+    assert saved["9.18.0"]["sdk"] == saved["9.19.0"]["sdk"] == "firebase"
+    assert (saved["9.18.0"]["outcome"], saved["9.19.0"]["outcome"]) == ("reproduced", "survived")

@@ -137,7 +137,8 @@ def test_real_miss_then_hit_runs_no_npm(tmp_path: Path) -> None:
     assert first.integrity.startswith("sha512-")
     assert json.loads((first.root / "package.json").read_text())["version"] == "7.0.0"
     assert first.tarball.is_file() and (root / "is-number" / "7.0.0" / "manifest.json").is_file()
-    assert not (first.root / "index.js").exists()  # only package.json and dist/** are unpacked
+    # is-number ships no dist/: its top-level script is what is unpacked (and served), no docs or licence.
+    assert sorted(p.name for p in first.root.iterdir()) == ["index.js", "package.json"] and first.dist == first.root
 
     # A hit must not run npm: with no npm at all it still works.
     offline = NpmBundleCache(root, npm=str(tmp_path / "no-such-npm"))
@@ -187,6 +188,22 @@ def test_fake_miss_unpacks_package_json_and_dist_only(cache: NpmBundleCache, fak
     assert cache.get(PKG, VER) == bundle
     assert cache.last_event == "hit"
     assert len(fake.calls()) == 2  # no npm on a hit
+
+
+def test_a_package_without_dist_is_served_from_its_root_scripts(tmp_path: Path, cache: NpmBundleCache,
+                                                                 fake: FakeNpm) -> None:
+    # firebase publishes its browser builds (firebase-app.js, firebase-auth.js) at the package root, with no dist/.
+    rooted = tmp_path / "rooted.tgz"
+    integrity = make_tarball(rooted, {"package/package.json": FILES["package/package.json"],
+                                      "package/firebase-app.js": b"export const app = 1;\n",
+                                      "package/firebase-app.js.map": b"{}", "package/README.md": b"# no\n",
+                                      "package/app/dist/index.cjs.js": b"module.exports = 1;\n"})
+    fake.configure(published={VER: integrity}, tarballs={VER: str(rooted)})
+    bundle = cache.get(PKG, VER)
+    unpacked = sorted(p.relative_to(bundle.root).as_posix() for p in bundle.root.rglob("*") if p.is_file())
+    assert unpacked == ["firebase-app.js", "package.json"]  # top-level scripts only: no maps, docs or subfolders
+    assert bundle.dist == bundle.root and (bundle.dist / "firebase-app.js").is_file()
+    assert cache.get(PKG, VER) == bundle and cache.last_event == "hit"  # and it verifies on the next use
 
 
 def _edit_dist(b: Bundle) -> None:

@@ -305,3 +305,35 @@ def test_the_command_line_gives_back_the_callers_sigint_handler(tmp_path):
         assert signal.getsignal(signal.SIGINT) is mine
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+FIREBASE_BUGGY, FIREBASE_FIXED = "9.18.0", "9.19.0"
+
+
+def firebase_by_hand(base: str) -> dict[str, Any]:
+    """The Firebase founding bug by hand (firebase-js-sdk#7118): offline, reload (the app opens from its service
+    worker and the SDK's start-up lookup fails), online, reload."""
+    steps = {"start": call(base, "/__harness/state")[1]}
+    for command in ("offline", "reload", "online", "reload"):
+        status, body = call(base, f"/__harness/do/{command}", post=True)
+        assert status == 200 and body["ok"], (command, body)
+        steps[command] = call(base, "/__harness/state")[1]
+    return steps
+
+
+@pytest.mark.parametrize("version, outcome", [(FIREBASE_BUGGY, "reproduced"), (FIREBASE_FIXED, "survived")])
+def test_panel_serves_firebase_and_shows_its_indexeddb_session(version, outcome, browser_choice, bundle_cache,
+                                                               tmp_path):
+    from harness.sdks.firebase import STORAGE_KEY as FIREBASE_KEY
+
+    session = ServeSession(ServeOptions(sdk="firebase", version=version, browser=browser_choice,
+                                        run=RunOptions(reports_dir=tmp_path), cache=bundle_cache)).start()
+    try:
+        states = drive(session, firebase_by_hand)
+    finally:
+        session.stop()
+    start, final = states["start"], states["reload"]
+    assert start["sdk"] == "firebase" and start["sdk_name"] == "firebase"
+    assert start["store"]["kind"] == "indexedDB" and start["store"]["names"] == [FIREBASE_KEY]
+    assert start["store"]["present"] == {FIREBASE_KEY: True}
+    assert final["verdict"]["outcome"] == outcome, final["verdict"]["sentence"]

@@ -68,12 +68,12 @@ def test_cross_check_flags_a_write_the_watcher_did_not_see(storage_page):
     timeline, driver, _ = storage_page
     driver.evaluate(f"() => store('{KEY}', 'x.y.z')")
     await_events(driver, timeline, 1)
-    cross_check_storage(driver, (KEY,), timeline)
+    cross_check_storage(driver, SupabaseSdk.session_store, timeline)
     assert timeline.events("storage.mismatch") == []
     assert timeline.events("storage.state")[-1].data["present"] == [KEY]
     driver.evaluate(f"() => {{ clearAll(); sneak('{KEY}'); }}")  # removed (seen), then put back unseen
     await_events(driver, timeline, 2)
-    cross_check_storage(driver, (KEY,), timeline)
+    cross_check_storage(driver, SupabaseSdk.session_store, timeline)
     mismatch = timeline.events("storage.mismatch")
     assert len(mismatch) == 1 and mismatch[0].data[KEY] == {"watcher": False, "browser": True}
 

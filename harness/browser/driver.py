@@ -127,6 +127,9 @@ class DriverOptions:
     watch_cookies: tuple[str, ...] = ("__session", "__session_*")
     watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
     storage_renewal: str | None = None  # the stored record's renewing field, fingerprinted as `renewal` per write
+    storage_area: str = "localStorage"  # where watch_storage's keys live: "localStorage" or "indexedDB"
+    storage_place: tuple[str, str] | None = None  # indexedDB: (database, object store) holding the keys
+    storage_identity: str | None = None  # dotted path to the record's token that stands for a write (access_token)
     init_scripts: tuple[str, ...] = ()  # SDK-specific observation scripts (functions taking no argument)
     tracing: bool = False
     viewport: ViewportSize = field(default_factory=lambda: ViewportSize(width=1000, height=700))
@@ -212,7 +215,8 @@ class BrowserDriver:
             self.context.add_init_script(script=f"({SIMULATED_TABS_JS})()")
         self.context.expose_binding("__harnessEvent", self._on_page_event)
         watched = {"cookies": list(self.options.watch_cookies), "storage": list(self.options.watch_storage),
-                   "renewal": self.options.storage_renewal}
+                   "renewal": self.options.storage_renewal, "area": self.options.storage_area,
+                   "place": list(self.options.storage_place or ()), "identity": self.options.storage_identity}
         self.context.add_init_script(script=f"({PROBE_JS})({json.dumps(watched)})")
         if self.options.mask_webdriver:
             self.context.add_init_script(script=MASK_WEBDRIVER_JS)

@@ -5,7 +5,12 @@
 //    which a poll of the jar would miss);
 //  - every setItem/removeItem/clear of a watched localStorage key (config.storage: exact keys), and every
 //    `storage` event for one (a write by another tab), as `storage` events shaped like the cookie ones
-//    (name, op set/removed, was_present, via); for a JSON value, its access_token stands for the value;
+//    (name, op set/removed, was_present, via); for a JSON value, its access_token (or the field config.identity
+//    names, a dotted path) stands for the value;
+//  - with config.area 'indexedDB', instead: every put/add/delete/clear on the object store config.place names
+//    ([database, store]) that touches a watched key, reported as the same `storage` events once its transaction
+//    has committed (an aborted one wrote nothing). IndexedDB has no cross-tab event: each tab's probe reports its
+//    own writes, so another tab's writes come from that tab;
 //  - online/offline, visibility, focus/blur, freeze/resume, page show/hide.
 // It observes only: it never changes what the page or the SDK does.
 (config) => {
@@ -53,7 +58,8 @@
       });
     },
   });
-  watchStorage(config.storage || [], config.renewal || null, emit, state);
+  if (config.area === 'indexedDB') watchIndexedDB(config.storage || [], config.place || [], emit, state);
+  else watchStorage(config.storage || [], emit, state);
   for (const type of ['online', 'offline', 'focus', 'blur', 'pageshow', 'pagehide']) {
     window.addEventListener(type, () => emit(type, state()), true);
   }
@@ -67,28 +73,85 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready, { once: true });
   else ready();
 
-  function watchStorage(keys, renewal, emit, state) {
+  // A stored record (a JSON string, or an IndexedDB value) -> the field a dotted path names, or undefined.
+  function field(record, path) {
+    let v = record;
+    if (typeof v === 'string') { try { v = JSON.parse(v); } catch (e) { return undefined; } }
+    for (const part of path.split('.')) { if (v === null || typeof v !== 'object') return undefined; v = v[part]; }
+    return v;
+  }
+  // The part of a stored value that identifies it: the session's access token (config.identity, a dotted path).
+  function token(raw) {
+    if (raw === null || raw === undefined) return null;
+    const v = config.identity ? field(raw, config.identity)
+      : (field(raw, 'access_token') || field(raw, 'currentSession.access_token'));
+    return typeof v === 'string' && v ? v : (typeof raw === 'string' ? raw : null);
+  }
+  // The record's renewing field (config.renewal, e.g. refresh_token), when the adapter names one; the driver keeps
+  // only a fingerprint of it.
+  function renews(raw) {
+    if (!config.renewal || raw === null || raw === undefined) return {};
+    const r = field(raw, config.renewal) || field(raw, 'currentSession.' + config.renewal);
+    return typeof r === 'string' && r ? { renewal: r } : {};  // an object would print as one shared label
+  }
+
+  function watchIndexedDB(keys, place, emit, state) {
+    if (!keys.length || place.length !== 2 || typeof IDBObjectStore === 'undefined') return;
+    const [database, storeName] = place;
+    const proto = IDBObjectStore.prototype;
+    const original = { put: proto.put, add: proto.add, delete: proto.delete, clear: proto.clear, count: proto.count };
+    const ours = (os) => { try { return os.name === storeName && os.transaction.db.name === database; } catch (e) { return false; } };
+    const keyOf = (os, value, key) => {
+      if (key !== undefined) return key;
+      return typeof os.keyPath === 'string' && value && typeof value === 'object' ? value[os.keyPath] : undefined;
+    };
+    // Whether the key was there before the write: a count on the same store, queued in the SDK's own transaction
+    // ahead of its write (requests of one transaction run in order), so it sees exactly the state the write changed.
+    const before = (os, key) => {
+      const out = { present: null };
+      try { const r = original.count.call(os, key); r.onsuccess = () => { out.present = r.result > 0; }; } catch (e) { /* */ }
+      return out;
+    };
+    const report = (os, key, was, via, value) => {
+      os.transaction.addEventListener('complete', () => {
+        const present = via === 'put' || via === 'add';
+        emit('storage', { name: key, op: present ? 'set' : 'removed', was_present: was.present, via: 'indexedDB.' + via,
+                          value: present ? token(value) : null, ...(present ? renews(value) : {}), ...state() });
+      });
+    };
+    for (const via of ['put', 'add']) {
+      proto[via] = function (value, key) {
+        const name = ours(this) ? keyOf(this, value, key) : undefined;
+        if (!keys.includes(name)) return original[via].apply(this, arguments);
+        const was = before(this, name);
+        const request = original[via].apply(this, arguments);
+        report(this, name, was, via, value);
+        return request;
+      };
+    }
+    proto.delete = function (query) {
+      if (!ours(this) || !keys.includes(query)) return original.delete.apply(this, arguments);
+      const was = before(this, query);
+      const request = original.delete.apply(this, arguments);
+      report(this, query, was, 'delete', null);
+      return request;
+    };
+    proto.clear = function () {
+      if (!ours(this)) return original.clear.apply(this, arguments);
+      const was = keys.map((k) => before(this, k));
+      const request = original.clear.apply(this, arguments);
+      keys.forEach((k, i) => report(this, k, was[i], 'clear', null));
+      return request;
+    };
+  }
+
+  function watchStorage(keys, emit, state) {
     if (!keys.length) return;
     let store;
     try { store = window.localStorage; } catch (e) { return; }  // storage disabled for this document
     const proto = Storage.prototype;
     const original = { getItem: proto.getItem, setItem: proto.setItem, removeItem: proto.removeItem, clear: proto.clear };
     const has = (key) => original.getItem.call(store, key) !== null;
-    const token = (raw) => {  // the part of the value that identifies it: the session's access token
-      if (raw === null || raw === undefined) return null;
-      try { const v = JSON.parse(raw); return (v && (v.access_token || (v.currentSession && v.currentSession.access_token))) || String(raw); }
-      catch (e) { return String(raw); }
-    };
-    // The record's renewing field (config.renewal, e.g. refresh_token), when the adapter names one; the driver keeps
-    // only a fingerprint of it.
-    const renews = (raw) => {
-      if (!renewal || raw === null || raw === undefined) return {};
-      try {
-        const v = JSON.parse(raw);
-        const r = v && (v[renewal] || (v.currentSession && v.currentSession[renewal]));
-        return typeof r === 'string' && r ? { renewal: r } : {};  // an object would print as one shared label
-      } catch (e) { return {}; }
-    };
     const report = (key, before, via) => {
       const present = has(key);
       const raw = present ? original.getItem.call(store, key) : null;

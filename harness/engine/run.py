@@ -134,8 +134,9 @@ class Run:
             executable=choice.info.path, mode=choice.mode, headless=self.options.headless,
             slowmo=self.options.slowmo, mask_webdriver=self.scenario.setup.webdriver == "masked",
             watch_cookies=self.sdk.watch_cookies,
-            watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind == "localStorage" else (),
-            storage_renewal=self.sdk.session_store.renews_with,
+            watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind != "cookie" else (),
+            storage_renewal=self.sdk.session_store.renews_with, storage_area=self.sdk.session_store.kind,
+            storage_place=self.sdk.session_store.place, storage_identity=self.sdk.session_store.identity,
             init_scripts=(self.sdk.init_script,),
             tracing=self.options.tracing and not self.resources.source.attached), self.resources.source)
         self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk,
@@ -464,7 +465,7 @@ def cross_check_store(driver: BrowserDriver, store: SessionStore, timeline: Time
     if store.kind == "cookie":
         cross_check_jar(driver, store.names, timeline)
     elif driver.context is not None:
-        cross_check_storage(driver, store.names, timeline)
+        cross_check_storage(driver, store, timeline)
 
 
 def cross_check_jar(driver: BrowserDriver, names: tuple[str, ...], timeline: Timeline) -> None:

@@ -315,9 +315,10 @@ def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[st
     if kind == "cookie.jar":
         return f"browser jar holds: {', '.join(d.get('present', [])) or 'no session cookie'}", ""
     if kind == "storage.state":
-        return f"localStorage holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
+        where = d.get("where", "localStorage")  # the store's own name (IndexedDB's database/object store)
+        return f"{where} holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
     if kind == "storage.mismatch":
-        return f"localStorage disagrees with the watcher: {json.dumps(d)}", "bad"
+        return f"the browser's storage disagrees with the watcher: {json.dumps(d)}", "bad"
     if kind == "cookie.mismatch":
         return f"cookie jar disagrees with the watcher: {json.dumps(d)}", "bad"
     if kind == "request" and e["source"] == "mock":

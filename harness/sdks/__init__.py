@@ -4,7 +4,8 @@ An adapter says how to obtain a version's bundle (an npm package), what the app 
 serves for it, where the session is stored (:class:`harness.sdk_protocol.SessionStore`), and the page-side snippets
 that read the SDK's own view. The protocol itself lives in :mod:`harness.sdk_protocol`, below both this package and
 the mock server. Adapters: Clerk's browser SDK (:mod:`harness.sdks.clerk`, session in cookies) and Supabase's
-(:mod:`harness.sdks.supabase`, session in localStorage); another SDK is one more module registered in :data:`SDKS`,
+(:mod:`harness.sdks.supabase`, session in localStorage) and Firebase Auth's (:mod:`harness.sdks.firebase`, session in
+IndexedDB, or in localStorage as ``firebase-local``); another SDK is one more module registered in :data:`SDKS`,
 selected by a scenario's ``setup.sdk``.
 """
 
@@ -29,8 +30,21 @@ def _supabase() -> type[SdkAdapter]:
     return SupabaseSdk
 
 
+def _firebase() -> type[SdkAdapter]:
+    from harness.sdks.firebase import FirebaseSdk
+
+    return FirebaseSdk
+
+
+def _firebase_local() -> type[SdkAdapter]:
+    from harness.sdks.firebase import FirebaseLocalStorageSdk
+
+    return FirebaseLocalStorageSdk
+
+
 # name -> a function returning the adapter class (imported lazily: an adapter's module loads only when used).
-SDKS: dict[str, Callable[[], type[SdkAdapter]]] = {"clerk": _clerk, "supabase": _supabase}
+SDKS: dict[str, Callable[[], type[SdkAdapter]]] = {"clerk": _clerk, "supabase": _supabase, "firebase": _firebase,
+                                                   "firebase-local": _firebase_local}
 # The SDK of a scenario file without ``setup.sdk`` (the harness's first adapter; every older file is its), and of a
 # command line without ``--sdk``.
 DEFAULT_SDK = "clerk"

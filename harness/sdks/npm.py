@@ -73,8 +73,8 @@ class Bundle:
 
     package: str  # "@clerk/clerk-js"
     version: str  # "6.0.0"
-    root: Path  # the unpacked package folder (package.json, dist/)
-    dist: Path  # root / "dist"; absent if the package ships no dist/
+    root: Path  # the unpacked package folder (package.json, and dist/ or else the top-level scripts)
+    dist: Path  # the folder served at /sdk/<version>/: root / "dist", or root for a package that ships no dist/
     integrity: str  # the registry's SRI string, "sha512-..."
     tarball: Path  # the cached .tgz
 
@@ -370,7 +370,8 @@ def _digest(path: Path, algo: str) -> bytes:
 
 
 def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
-    """Write package.json and dist/** into ``dest``; relative path -> sha256 hex.
+    """Write package.json and dist/** into ``dest`` -- or, for a package that ships no dist/, its top-level scripts
+    (``*.js``: firebase publishes its browser builds at the package root); relative path -> sha256 hex.
 
     File contents are copied out by hand rather than with ``extractall``: no link, device, owner or mode from the
     archive ever reaches the disk, which is stricter than tarfile's ``filter="data"``.
@@ -378,12 +379,15 @@ def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
     files: dict[str, str] = {}
     try:
         with tarfile.open(tarball, "r:gz") as tar:
-            for member in tar:
-                parts = [p for p in re.split(r"[\\/]", member.name) if p not in ("", ".")]
+            members = tar.getmembers()
+            has_dist = any("/".join(_parts(m.name)[1:]).startswith("dist/") for m in members)
+            for member in members:
+                parts = _parts(member.name)
                 if member.name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
                     raise BundleError(f"the tarball for {spec} holds an unsafe path {member.name!r}; not unpacking it")
                 rel = "/".join(parts[1:])  # npm strips the top folder ("package/" in all but ancient tarballs)
-                if not member.isfile() or not (rel == "package.json" or rel.startswith("dist/")):
+                top_script = not has_dist and "/" not in rel and rel.endswith(".js")
+                if not member.isfile() or not (rel == "package.json" or rel.startswith("dist/") or top_script):
                     continue
                 src = tar.extractfile(member)
                 if src is None:
@@ -401,6 +405,11 @@ def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
     if "package.json" not in files:
         raise BundleError(f"the tarball for {spec} has no package.json; it is not an npm package")
     return dict(sorted(files.items()))
+
+
+def _parts(name: str) -> list[str]:
+    """An archive member's path, split, without empty or ``.`` parts."""
+    return [p for p in re.split(r"[\\/]", name) if p not in ("", ".")]
 
 
 def _load_verified(entry: Path, package: str, version: str) -> Bundle:
@@ -432,7 +441,9 @@ def _load_verified(entry: Path, package: str, version: str) -> Bundle:
 
 def _bundle(entry: Path, package: str, version: str, integrity: str, tarball_name: str) -> Bundle:
     root = entry / "package"
-    return Bundle(package, version, root, root / "dist", integrity, entry / tarball_name)
+    # The folder the page loads the bundle from: dist/, or the package root for a package that ships no dist/.
+    dist = root / "dist" if (root / "dist").is_dir() or not root.is_dir() else root
+    return Bundle(package, version, root, dist, integrity, entry / tarball_name)
 
 
 def _discard(entry: Path) -> None:
