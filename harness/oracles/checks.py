@@ -95,7 +95,7 @@ def session_cookie_written(facts: Facts) -> Iterable[Check]:
 def removals_that_count(facts: Facts) -> tuple[list[Event], list[Event]]:
     """(removals of a valid session before any revocation, removals of a token that had already expired)."""
     removals = [e for e in facts.cookie_events if e.data.get("op") == "removed" and e.data.get("was_present")]
-    expired = [e for e in removals if _removed_an_expired_token(e, facts.cookie_events)]
+    expired = [e for e in removals if _removed_an_expired_token(e, facts)]
     return [e for e in removals if e.at < facts.revoked_at and e not in expired], expired
 
 
@@ -165,7 +165,7 @@ def token_moves_forward(facts: Facts) -> Iterable[Check]:
             # runs -- late, and out of order, in a throttled background tab -- so its order says nothing of what
             # the store holds (a flip of supabase-two-tabs-offline-return on 2.27.0, 1 in 30, was such an echo).
             continue
-        key = _token_age_key(event)
+        key = _token_age_key(event, facts)
         if key is None:
             continue
         writes += 1
@@ -474,21 +474,23 @@ def _loads_summary(loads: Sequence[PageLoad]) -> str:
             f"through the Frontend API ({reasons}: an extra round trip, not a sign-out)")
 
 
-def _removed_an_expired_token(removal: Event, cookie_events: Sequence[Event]) -> bool:
-    """Did ``removal`` take away a token whose ``exp`` had already passed (per the last write of that cookie)?"""
-    before = [e for e in cookie_events if e.at < removal.at and e.data.get("op") == "set"
+def _removed_an_expired_token(removal: Event, facts: Facts) -> bool:
+    """Did ``removal`` take away a token whose ``exp`` had already passed on the auth server's clock (per the last
+    write of that cookie)?"""
+    before = [e for e in facts.cookie_events if e.at < removal.at and e.data.get("op") == "set"
               and e.data.get("name") == removal.data.get("name")]
     exp = before[-1].data.get("exp") if before else None
-    return isinstance(exp, (int, float)) and exp <= removal.at
+    return isinstance(exp, (int, float)) and facts.on_true_time(exp, "auth", removal.at) <= removal.at
 
 
-def _token_age_key(event: Event) -> tuple[float, int] | None:
-    """How new a written token is: its origin issue time (``oiat``, else ``iat``), then the mock's mint order."""
+def _token_age_key(event: Event, facts: Facts) -> tuple[float, int] | None:
+    """How new a written token is: its origin issue time (``oiat``, else ``iat``) put on true time (the auth
+    server's clock may have been set, or jumped, between two mints), then the mock's mint order."""
     issued = event.data.get("oiat", event.data.get("iat"))
     if not isinstance(issued, (int, float)):
         return None
     serial = str(event.data.get("jti", "")).rpartition("_")[2]
-    return float(issued), int(serial) if serial.isdigit() else 0
+    return round(facts.on_true_time(float(issued), "auth", event.at)), int(serial) if serial.isdigit() else 0
 
 
 def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:
