@@ -8,20 +8,23 @@ docs/writing-scenarios.md, and its ``role`` -- how :mod:`harness.oracles.outcome
 - ``harness``: a failure of the harness's own instruments (``error``);
 - ``loss``: the user lost the session although it was valid (``reproduced``);
 - ``note``: describes a loss already counted (never decides);
-- ``revocation``: after the server ended the session, did the browser drop it (``signed-out``, else ``stuck``).
+- ``revocation``: after the server ended the session, did the browser drop it (``signed-out``, else ``stuck``);
+- ``bound``: a limit the scenario set (``expect_requests``) was exceeded: the outcome stays what the session's fate
+  says, the sentence says so, and the run no longer matches its claim.
 
 Checks run in registration order; a new one is a function and a ``@check(...)`` line.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 from harness.oracles.facts import Facts, PageLoad
 from harness.timeline import Event
 
-Role = Literal["gate", "harness", "loss", "note", "revocation"]
+Role = Literal["gate", "harness", "loss", "note", "revocation", "bound"]
 
 
 @dataclass(frozen=True)
@@ -453,6 +456,44 @@ def browser_stops_presenting(facts: Facts) -> Iterable[Check]:
         return [Check("browser-stops-presenting", True, f"the {len(late)} page loads after the removal carried no "
                       f"{facts.store.credential}")]
     return []
+
+
+# -- bounds the scenario set -------------------------------------------------------------------------------------------
+
+@check("request-count", "bound",
+       passes="no window of `within` seconds after an `expect_requests` step held more requests to the server on "
+              "its path than `at_most` (the detail gives the busiest window)",
+       fails="a request storm: more requests reached the server in one window than the scenario allows (a clock "
+             "that makes every token look due, a retry loop). The outcome is unchanged -- a storm that loses nothing "
+             "is no sign-out -- but the sentence says it and the run no longer matches its claim")
+def request_count(facts: Facts) -> Iterable[Check]:
+    out = []
+    requests = [e for e in facts.of("request") if e.source == "mock"]
+    for bound in facts.of("expect.requests"):
+        glob, most, within = str(bound.data["path"]), int(bound.data["at_most"]), float(bound.data["within"])
+        times = [e for e in requests if e.at >= bound.at and fnmatch.fnmatchcase(str(e.data.get("path", "")), glob)]
+        busiest, first = _busiest_window(times, within)
+        what = bound.data.get("what", glob)
+        if busiest > most and first is not None:
+            out.append(Check("request-count", False,
+                             f"{busiest} {what} reached the server within {within:g} s from t={first.t:.2f} s "
+                             f"({facts.step_name(first.step)}), more than the {most} the scenario allows "
+                             f"({len(times)} in all after step {bound.step})", first.t, first.step))
+        else:
+            out.append(Check("request-count", True, f"at most {busiest} {what} in any {within:g} s (allowed "
+                             f"{most}; {len(times)} in all after step {bound.step})"))
+    return out
+
+
+def _busiest_window(events: Sequence[Event], within: float) -> tuple[int, Event | None]:
+    """The most events in any window of ``within`` seconds, and the first event of that window."""
+    best, first, start = 0, None, 0
+    for end, event in enumerate(events):
+        while event.at - events[start].at > within:
+            start += 1
+        if end - start + 1 > best:
+            best, first = end - start + 1, events[start]
+    return best, first
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------

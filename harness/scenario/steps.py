@@ -452,4 +452,4 @@ def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
 
 
 from harness.scenario import fault_steps, race_steps, tab_steps  # noqa: E402,F401  (register the fault, network and tab steps)
-from harness.scenario import clock_steps  # noqa: E402,F401  (register the clock step)
+from harness.scenario import bound_steps, clock_steps  # noqa: E402,F401  (register the clock and bound steps)
