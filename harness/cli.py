@@ -437,7 +437,9 @@ def _line(result: RunResult, width: int, several: bool) -> str:
     where = result.artifacts.get("result", "")
     head = f"{result.scenario}  " if several else ""
     expected = "" if result.expected is None else (
-        "  (as expected)" if result.matches_expectation else f"  (expected {result.expected})")
+        "  (as expected)" if result.matches_expectation else
+        "  (as expected, but a bound was exceeded)" if result.outcome == result.expected else
+        f"  (expected {result.expected})")
     # A run whose tab visibility/focus was an init-script override says so on its line, not only in result.json.
     simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
     # Likewise an unmasked navigator.webdriver: an SDK may then count every failed request as "offline".

@@ -254,7 +254,7 @@ class ScenarioItem(pytest.Item):
     def runtest(self) -> None:
         """The verdict against the file's claim: a difference is a failure of this item."""
         result = self.harness_result
-        passed = result.outcome == result.expected
+        passed = result.outcome == result.expected and not result.bounds_exceeded
         if not passed:
             raise OutcomeMismatch(result)
 
@@ -291,7 +291,7 @@ def failure_text(result: Any) -> str:
     """The verdict sentence, the checks, and a compact table of what happened, for a mismatched run."""
     expected = result.expected or "no claim"
     head = f"the run broke (expected {expected})" if result.outcome == "error" else \
-        f"expected {expected}, got {result.outcome}"
+        f"expected {expected}, got {result.outcome}" + (" and a bound exceeded" if result.bounds_exceeded else "")
     lines = [f"{result.scenario} on {result.sdk} {result.version}: {head}", f"  {result.sentence}", "", "checks:"]
     for check in result.checks:
         when = f" t={check['t']:.2f}" if check.get("t") is not None else ""

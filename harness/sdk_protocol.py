@@ -26,7 +26,7 @@ is a :class:`CookieWrite` the server records (the page's watcher cannot see a ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -96,6 +96,21 @@ class TokenAuthority(Protocol):
     on_mint: Callable[[str, float], None] | None  # (token id, exact mint time)
 
     def check(self, token: str | None, *, revoked: bool = False) -> "TokenCheck": ...
+
+
+class ClockedAuthority(TokenAuthority, Protocol):
+    """A token authority whose checks can be made on another party's wall clock (the app backend's)."""
+
+    def check(self, token: str | None, *, revoked: bool = False, now: float | None = None) -> "TokenCheck": ...
+
+
+@runtime_checkable
+class ClockedAdapter(Protocol):
+    """An adapter whose mock reads the run's clocks (harness/clock.py), so the ``clock`` step can set the auth
+    server's and the app backend's wall clocks apart. Optional: a scenario setting them on an adapter without it is
+    refused when it is loaded. ``set_clocks`` is called once, before the adapter's app backend is made."""
+
+    def set_clocks(self, auth: Callable[[], float], backend: Callable[[], float]) -> None: ...
 
 
 @dataclass(frozen=True)

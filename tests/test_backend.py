@@ -93,12 +93,12 @@ def _minted(sdk: ClerkSdk, shift: float, **claims: Any) -> str:
     import jwt as pyjwt
 
     issuer = sdk.issuer
-    real = issuer._clock
-    issuer._clock = lambda: real() + shift
+    real = issuer.clock
+    issuer.clock = lambda: real() + shift
     try:
         token = issuer.mint()
     finally:
-        issuer._clock = real
+        issuer.clock = real
     if not claims:
         return token
     payload = {**pyjwt.decode(token, options={"verify_signature": False}), **claims}

@@ -257,12 +257,12 @@ def test_server_view_absent_token(jwt_mock):
 
 def test_server_view_expired_token(jwt_mock):
     issuer = jwt_mock.sdk.issuer
-    real_clock = issuer._clock
-    issuer._clock = lambda: real_clock() - 3600  # minted an hour ago, with a 60 s lifetime
+    real_clock = issuer.clock
+    issuer.clock = lambda: real_clock() - 3600  # minted an hour ago, with a 60 s lifetime
     try:
         old = issuer.mint()
     finally:
-        issuer._clock = real_clock
+        issuer.clock = real_clock
     view = _view(jwt_mock, old)
     assert view["signed_in"] is False and view["reason"] == "expired"
 

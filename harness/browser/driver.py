@@ -45,6 +45,8 @@ from harness.mock.tokens import peek, peek_header
 from harness.timeline import Event, Timeline
 
 PROBE_JS = (Path(__file__).parent / "probe.js").read_text()
+# The page's Date, shifted by the `clock` step (installed on first use: a run that never sets the clock runs unshimmed).
+CLOCK_SHIM_JS = (Path(__file__).parent / "clock_shim.js").read_text()
 
 # Playwright sets navigator.webdriver, and clerk-js then counts itself offline on any failed request (its
 # isValidBrowser() check): the bug would reproduce for the wrong reason. Masked by default.
@@ -188,6 +190,7 @@ class BrowserDriver:
         # Whether the tab had focus when its window was minimised: restoring gives focus back only then.
         self._focus_at_minimise: dict[Page, bool] = {}
         self.flips: NetworkFlips | None = None  # network flips armed on a trigger (harness/browser/flips.py)
+        self.date_offset: float | None = None  # seconds the pages' Date is set ahead (clock step); None: not shimmed
 
     # -- life cycle -------------------------------------------------------------------------------------------
 
@@ -468,6 +471,46 @@ class BrowserDriver:
             if isinstance(payload.get("renewal"), str):  # the refresh token: only a fingerprint stays
                 payload["renewal"] = fingerprint(payload["renewal"])
         self.timeline.emit("page", kind, at=at, **payload)
+
+    # -- the page's wall clock (the `clock` step) ----------------------------------------------------------------
+
+    def _live_pages(self) -> list[Page]:
+        return [p for p in self.pages if not p.is_closed() and p not in self._frozen and p.url.startswith("http")]
+
+    def set_date_offset(self, seconds: float) -> dict[int, float]:
+        """Set every page's ``Date`` ``seconds`` ahead of true time (negative: behind), its timers left real: the
+        pages open now at once, every later load and tab by an init script. A frozen page takes it when it resumes
+        only if :meth:`arm_date_offset` told it before the freeze. Returns the offset each live tab now reads (s)."""
+        assert self.context is not None
+        ms = json.dumps(seconds * 1000)
+        if self.date_offset is None:
+            self.context.add_init_script(script=f"({CLOCK_SHIM_JS})({ms})")
+        else:  # init scripts run in the order added: the last one sets the offset a new document starts with
+            self.context.add_init_script(script=f"window.__harnessClock && window.__harnessClock.set({ms})")
+        self.date_offset = seconds
+        for page in self._live_pages():
+            page.evaluate(f"({CLOCK_SHIM_JS})({ms})")
+        return self.observed_date_offsets()
+
+    def arm_date_offset(self, seconds: float) -> None:
+        """Have the current page take ``seconds`` as its ``Date`` offset the moment it next resumes (before any of its
+        own handlers run): a wall-clock jump made while it is frozen."""
+        self._require_running("arm the page clock")
+        assert self.page is not None
+        self.page.evaluate(f"({CLOCK_SHIM_JS})({json.dumps((self.date_offset or 0.0) * 1000)})")
+        self.page.evaluate(f"window.__harnessClock.arm({json.dumps(seconds * 1000)})")
+
+    def observed_date_offsets(self) -> dict[int, float]:
+        """Tab number -> how far its ``Date`` reads ahead of its real clock (s), measured in the page."""
+        out: dict[int, float] = {}
+        for page in self._live_pages():
+            try:
+                ms = page.evaluate("window.__harnessClock ? window.__harnessClock.observed() : "
+                                   "Date.now() - (performance.timeOrigin + performance.now())")
+            except PlaywrightError:
+                continue  # navigating: it reads the init script's offset once loaded
+            out[self.tab_number(page)] = round(float(ms) / 1000, 3)
+        return out
 
     # -- waiting ----------------------------------------------------------------------------------------------
 

@@ -44,10 +44,19 @@ class RunResult:
 
     @property
     def matches_expectation(self) -> bool | None:
-        """True/False when the file claims an outcome for this version; None when it claims none."""
-        if self.outcome == "error":
+        """True/False when the file claims an outcome for this version; None when it claims none. A bound the file
+        set (``expect_requests``) and the run exceeded is a claim broken too, whatever the outcome."""
+        if self.outcome == "error" or self.bounds_exceeded:
             return False
         return None if self.expected is None else self.outcome == self.expected
+
+    @property
+    def bounds_exceeded(self) -> list[str]:
+        """The details of the failed ``bound`` checks (a request storm the scenario did not allow)."""
+        from harness.oracles.checks import CHECKS
+
+        return [c["detail"] for c in self.checks if not c.get("passed")
+                and getattr(CHECKS.get(c.get("name", "")), "role", None) == "bound"]
 
     @property
     def lost_at(self) -> float | None:
@@ -64,6 +73,7 @@ class RunResult:
     def to_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
         out["matches_expectation"] = self.matches_expectation
+        out["bounds_exceeded"] = self.bounds_exceeded
         out["lost_at"] = self.lost_at
         out["stalls"] = self.stalls
         return out

@@ -14,11 +14,11 @@ page only reads it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
-from harness.sdk_protocol import BackendAnswer, SdkAdapter
+from harness.sdk_protocol import BackendAnswer, ClockedAuthority, SdkAdapter
 
 
 class CredentialBackend:
@@ -26,8 +26,9 @@ class CredentialBackend:
 
     note = ""
 
-    def __init__(self, sdk: SdkAdapter) -> None:
+    def __init__(self, sdk: SdkAdapter, clock: Callable[[], float] | None = None) -> None:
         self.sdk = sdk
+        self.clock = clock  # the app server's own wall clock (harness/clock.py); None: the token authority's
         self.name = sdk.name
         self.description = f"the {sdk.name} adapter's own check of {sdk.session_store.credential}"
 
@@ -38,6 +39,11 @@ class CredentialBackend:
         return BackendAnswer(self._view(request, document=False))
 
     def _view(self, request: web.Request, document: bool) -> dict[str, Any]:
-        check = self.sdk.issuer.check(self.sdk.credential(request), revoked=self.sdk.revoked)
+        credential = self.sdk.credential(request)
+        if self.clock is None:
+            check = self.sdk.issuer.check(credential, revoked=self.sdk.revoked)
+        else:
+            authority: ClockedAuthority = self.sdk.issuer  # type: ignore[assignment]  # a clock is given only to one
+            check = authority.check(credential, revoked=self.sdk.revoked, now=self.clock())
         return {"path": request.path, "backend": self.name, "document": document, "signed_in": check.valid,
                 **check.to_dict()}

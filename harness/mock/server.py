@@ -34,11 +34,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from harness import resources
+from harness.clock import RunClocks
 from harness.mock.faults import Fault, FaultBook, ReleaseOutcome
 from harness.mock.guard import Guard
 from harness.mock.threaded import ThreadedApp
 from harness.mock.tokens import TokenIssuer, peek
-from harness.sdk_protocol import AppBackend, BackendAnswer, CookieWrite, SdkAdapter
+from harness.sdk_protocol import AppBackend, BackendAnswer, ClockedAdapter, CookieWrite, SdkAdapter
 from harness.timeline import Timeline
 
 class MockAuthServer(ThreadedApp):
@@ -49,11 +50,15 @@ class MockAuthServer(ThreadedApp):
     def __init__(self, timeline: Timeline, sdk: SdkAdapter, *, bundle_dist: Path | None, sdk_version: str,
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
                  backend: str | None = None, background_api: bool = False, served_as: tuple[str, ...] = (),
-                 public_host: str | None = None, allow_non_loopback: bool = False) -> None:
+                 public_host: str | None = None, allow_non_loopback: bool = False,
+                 clocks: RunClocks | None = None) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
         super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
                          allow_non_loopback=allow_non_loopback)
         self.background_api = background_api  # the app page calls /api/me every second
+        clocks = clocks or RunClocks()
+        if isinstance(sdk, ClockedAdapter):  # before its backend is made: it reads them
+            sdk.set_clocks(clocks.auth_now, clocks.backend_now)
         # The app's own server, as the adapter has it (``backend``: one of its ``backends``; default the first).
         self.backend: AppBackend = sdk.app_backend(backend or sdk.backends[0])
         self.timeline = timeline
@@ -62,9 +67,15 @@ class MockAuthServer(ThreadedApp):
         self.bundle_dist = bundle_dist
         self.bundle_file = bundle_file or sdk.bundle_file
         self.faults = FaultBook()
+        # The parties' wall clocks (harness/clock.py), set by the `clock` step; the adapter reads them (set_clocks).
+        self.clocks = clocks
 
         def on_mint(jti: str, at: float) -> None:
-            self.timeline.emit("mock", "token.minted", at=at, jti=jti)
+            # ``at`` is the auth server's clock; the timeline is on true time.
+            if self.clocks.offset("auth") == 0:
+                self.timeline.emit("mock", "token.minted", at=at, jti=jti)
+            else:
+                self.timeline.emit("mock", "token.minted", at=self.clocks.true_of("auth", at), jti=jti, auth_at=at)
 
         sdk.issuer.on_mint = on_mint
         self._pages = jinja2.Environment(loader=jinja2.FileSystemLoader(resources.pages_dir()), autoescape=True)

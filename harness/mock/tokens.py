@@ -55,7 +55,7 @@ class TokenIssuer:
         self.user_id = user_id
         self.session_id = session_id
         self.ttl = ttl
-        self._clock = clock
+        self.clock = clock  # the auth server's wall clock (harness/clock.py): iat, nbf, exp and the default check
         # 2048-bit keys take ~50 ms to make; one per run keeps runs independent.
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._public = self._key.public_key()
@@ -88,7 +88,7 @@ class TokenIssuer:
         return self._mint(azp)
 
     def _mint(self, azp: str) -> str:
-        minted_at = self._clock()
+        minted_at = self.clock()
         now = int(minted_at)
         jti = f"tok_{next(self._serial)}"
         claims = {"sub": self.user_id, "sid": self.session_id, "iat": now, "nbf": now - 10,
@@ -107,20 +107,26 @@ class TokenIssuer:
         """JWT headers the SDK's real server adds (none here)."""
         return {}
 
-    def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
+    def check(self, token: str | None, *, revoked: bool = False, now: float | None = None) -> TokenCheck:
+        """Verify ``token`` as a server does, with no leeway, at ``now`` on the checker's wall clock (default: this
+        issuer's own; an app backend passes its own clock's reading)."""
         if not token:
             return TokenCheck(False, "absent")
         try:
+            # Times are checked below on the checker's clock, not PyJWT's wall clock (harness/clock.py).
             claims = jwt.decode(token, self._public, algorithms=["RS256"], issuer=self.issuer_url,
-                                options={"require": ["exp", "iat", "sid", "sub"]}, leeway=0)
-        except jwt.ExpiredSignatureError:
-            return TokenCheck(False, "expired", peek(token))
-        except jwt.ImmatureSignatureError:
-            return TokenCheck(False, "not-yet-valid", peek(token))
+                                options={"require": ["exp", "iat", "sid", "sub"], "verify_exp": False,
+                                         "verify_nbf": False, "verify_iat": False})
         except jwt.InvalidSignatureError:
             return TokenCheck(False, "bad-signature", peek(token))
         except jwt.PyJWTError:
             return TokenCheck(False, "malformed")
+        at = self.clock() if now is None else now
+        if not isinstance(claims["exp"], (int, float)) or claims["exp"] <= at:  # PyJWT's rule, leeway 0
+            return TokenCheck(False, "expired", claims)
+        nbf, iat = claims.get("nbf"), claims["iat"]
+        if (isinstance(nbf, (int, float)) and nbf > at) or (isinstance(iat, (int, float)) and iat > at):
+            return TokenCheck(False, "not-yet-valid", claims)
         if revoked or claims.get("sid") != self.session_id:
             return TokenCheck(False, "revoked", claims)
         return TokenCheck(True, "ok", claims)

@@ -8,20 +8,23 @@ docs/writing-scenarios.md, and its ``role`` -- how :mod:`harness.oracles.outcome
 - ``harness``: a failure of the harness's own instruments (``error``);
 - ``loss``: the user lost the session although it was valid (``reproduced``);
 - ``note``: describes a loss already counted (never decides);
-- ``revocation``: after the server ended the session, did the browser drop it (``signed-out``, else ``stuck``).
+- ``revocation``: after the server ended the session, did the browser drop it (``signed-out``, else ``stuck``);
+- ``bound``: a limit the scenario set (``expect_requests``) was exceeded: the outcome stays what the session's fate
+  says, the sentence says so, and the run no longer matches its claim.
 
 Checks run in registration order; a new one is a function and a ``@check(...)`` line.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 from harness.oracles.facts import Facts, PageLoad
 from harness.timeline import Event
 
-Role = Literal["gate", "harness", "loss", "note", "revocation"]
+Role = Literal["gate", "harness", "loss", "note", "revocation", "bound"]
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ def session_cookie_written(facts: Facts) -> Iterable[Check]:
 def removals_that_count(facts: Facts) -> tuple[list[Event], list[Event]]:
     """(removals of a valid session before any revocation, removals of a token that had already expired)."""
     removals = [e for e in facts.cookie_events if e.data.get("op") == "removed" and e.data.get("was_present")]
-    expired = [e for e in removals if _removed_an_expired_token(e, facts.cookie_events)]
+    expired = [e for e in removals if _removed_an_expired_token(e, facts)]
     return [e for e in removals if e.at < facts.revoked_at and e not in expired], expired
 
 
@@ -165,7 +168,7 @@ def token_moves_forward(facts: Facts) -> Iterable[Check]:
             # runs -- late, and out of order, in a throttled background tab -- so its order says nothing of what
             # the store holds (a flip of supabase-two-tabs-offline-return on 2.27.0, 1 in 30, was such an echo).
             continue
-        key = _token_age_key(event)
+        key = _token_age_key(event, facts)
         if key is None:
             continue
         writes += 1
@@ -455,6 +458,44 @@ def browser_stops_presenting(facts: Facts) -> Iterable[Check]:
     return []
 
 
+# -- bounds the scenario set -------------------------------------------------------------------------------------------
+
+@check("request-count", "bound",
+       passes="no window of `within` seconds after an `expect_requests` step held more requests to the server on "
+              "its path than `at_most` (the detail gives the busiest window)",
+       fails="a request storm: more requests reached the server in one window than the scenario allows (a clock "
+             "that makes every token look due, a retry loop). The outcome is unchanged -- a storm that loses nothing "
+             "is no sign-out -- but the sentence says it and the run no longer matches its claim")
+def request_count(facts: Facts) -> Iterable[Check]:
+    out = []
+    requests = [e for e in facts.of("request") if e.source == "mock"]
+    for bound in facts.of("expect.requests"):
+        glob, most, within = str(bound.data["path"]), int(bound.data["at_most"]), float(bound.data["within"])
+        times = [e for e in requests if e.at >= bound.at and fnmatch.fnmatchcase(str(e.data.get("path", "")), glob)]
+        busiest, first = _busiest_window(times, within)
+        what = bound.data.get("what", glob)
+        if busiest > most and first is not None:
+            out.append(Check("request-count", False,
+                             f"{busiest} {what} reached the server within {within:g} s from t={first.t:.2f} s "
+                             f"({facts.step_name(first.step)}), more than the {most} the scenario allows "
+                             f"({len(times)} in all after step {bound.step})", first.t, first.step))
+        else:
+            out.append(Check("request-count", True, f"at most {busiest} {what} in any {within:g} s (allowed "
+                             f"{most}; {len(times)} in all after step {bound.step})"))
+    return out
+
+
+def _busiest_window(events: Sequence[Event], within: float) -> tuple[int, Event | None]:
+    """The most events in any window of ``within`` seconds, and the first event of that window."""
+    best, first, start = 0, None, 0
+    for end, event in enumerate(events):
+        while event.at - events[start].at > within:
+            start += 1
+        if end - start + 1 > best:
+            best, first = end - start + 1, events[start]
+    return best, first
+
+
 # -- helpers ---------------------------------------------------------------------------------------------------------
 
 def why(view: Event, credential: str = "`__session`") -> str:
@@ -474,21 +515,23 @@ def _loads_summary(loads: Sequence[PageLoad]) -> str:
             f"through the Frontend API ({reasons}: an extra round trip, not a sign-out)")
 
 
-def _removed_an_expired_token(removal: Event, cookie_events: Sequence[Event]) -> bool:
-    """Did ``removal`` take away a token whose ``exp`` had already passed (per the last write of that cookie)?"""
-    before = [e for e in cookie_events if e.at < removal.at and e.data.get("op") == "set"
+def _removed_an_expired_token(removal: Event, facts: Facts) -> bool:
+    """Did ``removal`` take away a token whose ``exp`` had already passed on the auth server's clock (per the last
+    write of that cookie)?"""
+    before = [e for e in facts.cookie_events if e.at < removal.at and e.data.get("op") == "set"
               and e.data.get("name") == removal.data.get("name")]
     exp = before[-1].data.get("exp") if before else None
-    return isinstance(exp, (int, float)) and exp <= removal.at
+    return isinstance(exp, (int, float)) and facts.on_true_time(exp, "auth", removal.at) <= removal.at
 
 
-def _token_age_key(event: Event) -> tuple[float, int] | None:
-    """How new a written token is: its origin issue time (``oiat``, else ``iat``), then the mock's mint order."""
+def _token_age_key(event: Event, facts: Facts) -> tuple[float, int] | None:
+    """How new a written token is: its origin issue time (``oiat``, else ``iat``) put on true time (the auth
+    server's clock may have been set, or jumped, between two mints), then the mock's mint order."""
     issued = event.data.get("oiat", event.data.get("iat"))
     if not isinstance(issued, (int, float)):
         return None
     serial = str(event.data.get("jti", "")).rpartition("_")[2]
-    return float(issued), int(serial) if serial.isdigit() else 0
+    return round(facts.on_true_time(float(issued), "auth", event.at)), int(serial) if serial.isdigit() else 0
 
 
 def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:

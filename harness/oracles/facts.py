@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+from harness.clock import Party, offset_at
 from harness.sdk_protocol import SessionStore, cookie_store
 from harness.timeline import Event, Timeline
 
@@ -90,6 +91,11 @@ class Facts:
 
     def of(self, kind: str) -> list[Event]:
         return [e for e in self.events if e.kind == kind]
+
+    def on_true_time(self, reading: float, party: Party, at: float) -> float:
+        """A reading of ``party``'s wall clock (a token's ``iat``/``exp`` are the auth server's) put on true time,
+        with the offset that clock had at true time ``at`` (the ``clock`` step's events; 0 without them)."""
+        return reading - offset_at(self.of("clock"), party, at)
 
     def loads(self) -> list[PageLoad]:
         """The page loads after sign-in."""

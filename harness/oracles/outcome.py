@@ -2,7 +2,9 @@
 
 ``error`` when a gate or a harness instrument failed (no verdict is better than a false one); ``reproduced`` when a
 ``loss`` check failed (also before a revocation); without a revocation, ``survived``; with one, ``stuck`` when a
-``revocation`` check failed, else ``signed-out``. The sentence is the deciding check's detail, plus what the server
+``revocation`` check failed, else ``signed-out``. A failed ``bound`` check (a request storm) decides no outcome: it
+is added to the sentence, and the run's result no longer matches its claim (:attr:`RunResult.bounds_exceeded`).
+The sentence is the deciding check's detail, plus what the server
 did on the last page load and, for the strict backend, that it was the strict one.
 """
 
@@ -34,7 +36,7 @@ def reduce(facts: Facts, checks: Sequence[Check]) -> Judgement:
     if broken is not None:
         return Judgement("error", broken.detail, checks, error=broken.error)
     lost = [c for c in failed if role(c) == "loss"]
-    note = server_note(facts, lost)
+    note = server_note(facts, lost) + "".join(f"; BOUND EXCEEDED: {c.detail}" for c in failed if role(c) == "bound")
     if lost:
         return Judgement("reproduced", lost[0].detail + note, checks)
     if facts.revoked is None:

@@ -77,7 +77,7 @@ def _match(result: dict[str, Any]) -> str:
         return "error"
     if result.get("expected") is None:
         return "unclaimed"
-    return "ok" if result["outcome"] == result["expected"] else "mismatch"
+    return "ok" if result["outcome"] == result["expected"] and not result.get("bounds_exceeded") else "mismatch"
 
 
 def _run_view(index: int, entry: Entry) -> dict[str, Any]:

@@ -65,7 +65,8 @@ def render(results: Sequence[Any], suite: str = "session-harness", not_run: Sequ
             element = ET.SubElement(case, "error", message=f"the run broke: {r.get('sentence')}", type="harness-error")
         elif problem == "failure":
             element = ET.SubElement(case, "failure", type="verdict-mismatch",
-                                    message=f"expected {r.get('expected')}, got {r.get('outcome')}: "
+                                    message=f"expected {r.get('expected')}, got {r.get('outcome')}"
+                                            f"{' (bound exceeded)' if r.get('bounds_exceeded') else ''}: "
                                             f"{r.get('sentence')}")
         if problem is not None:
             element.text = "\n".join(f"{'PASS' if c['passed'] else 'FAIL'} {c['name']}: {c['detail']}"
@@ -103,6 +104,8 @@ def _problem(result: dict[str, Any]) -> Literal["error", "failure"] | None:
     if result.get("outcome") == "error":
         return "error"
     if result.get("expected") is not None and result.get("outcome") != result.get("expected"):
+        return "failure"
+    if result.get("bounds_exceeded"):  # a bound the scenario set (expect_requests) is a claim too
         return "failure"
     return None
 

@@ -283,6 +283,17 @@ def _flip_text(kind: str, d: dict[str, Any]) -> tuple[str, str]:
            f"{d.get('error') or ''}".rstrip(), "bad" if kind in ("network.flip.error", "network.flip.unfired") else ""
 
 
+def _clock_text(d: dict[str, Any]) -> str:
+    """A ``clock`` event: what changed, then each party's clock against true time (the skew the run plays)."""
+    from harness.clock import PARTIES, signed
+
+    parties = ", ".join(f"{p} {signed(float(d.get(f'{p}_offset', 0.0)))}" for p in PARTIES)
+    seen = d.get("page_observed") or {}
+    measured = ("; page Date measured " + ", ".join(f"tab {t} {signed(round(float(v)))}" for t, v in seen.items())
+                if seen else "")
+    return f"clock: {d.get('change')} -> {parties} against true time{measured}"
+
+
 def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[str, str]:
     d, kind = _data(e), e["kind"]
     if kind == "step.start":
@@ -362,6 +373,11 @@ def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[st
         return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
     if kind == "mock.error":
         return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
+    if kind == "clock":
+        return _clock_text(d), "warn"
+    if kind == "expect.requests":
+        return (f"bound: at most {d.get('at_most')} {d.get('what')} in any {d.get('within'):g} s from here",
+                "")
     if kind == "clock.offset":
         return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
                 f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""

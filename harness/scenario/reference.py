@@ -77,7 +77,8 @@ def render() -> str:
     lines += ["", "### `wait_for` events", "", " ".join(f"`{e}`" for e in WAIT_EVENTS), "",
               "### Checks", "", "In the order they run (harness/oracles/checks.py). The role decides the outcome: a "
               "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
-              "describes; `revocation` checks tell `signed-out` from `stuck`.", "",
+              "describes; `revocation` checks tell `signed-out` from `stuck`; a failed `bound` check (a limit the "
+              "scenario set) changes no outcome but breaks the run's claim.", "",
               "| check | role | passes when | can fail because |", "| --- | --- | --- | --- |"]
     for check in CHECKS.values():
         lines.append(f"| `{check.name}` | {check.role} | {_one_line(check.passes)} | {_one_line(check.fails)} |")

@@ -357,14 +357,14 @@ def check_sdk(ctx: RunContext, args: NoArgs, timeout: float) -> None:
 # fetch, offline) goes on the timeline as ``api.answer``. Repeated calls run on in the page while the steps go on.
 _API_CALL_JS = """([path, every, windowMs]) => {
   const emit = window.__harnessEmit || (() => {});
-  const end = Date.now() + windowMs;
+  const end = performance.now() + windowMs;  // not Date: a `clock` step may move the page's Date
   const once = async () => {
     try { const r = await fetch(path, { credentials: 'same-origin', headers: { Accept: 'application/json' } });
           emit('api.answer', { path, status: r.status }); }
     catch (e) { emit('api.answer', { path, error: String(e && e.message || e) }); }
   };
   const loop = async () => { do { await once(); if (!every) return;
-    await new Promise((r) => setTimeout(r, every)); } while (Date.now() < end); };
+    await new Promise((r) => setTimeout(r, every)); } while (performance.now() < end); };
   loop();
   return true;
 }"""
@@ -452,3 +452,4 @@ def get_token(ctx: RunContext, args: GetToken, timeout: float) -> None:
 
 
 from harness.scenario import fault_steps, race_steps, tab_steps  # noqa: E402,F401  (register the fault, network and tab steps)
+from harness.scenario import bound_steps, clock_steps  # noqa: E402,F401  (register the clock and bound steps)

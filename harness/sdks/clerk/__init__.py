@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Mapping
+import time
+from typing import Callable, Mapping
 from pathlib import Path
 
 from aiohttp import web
@@ -60,6 +61,13 @@ class ClerkSdk:
 
     def __init__(self, token_ttl: float = 60.0) -> None:
         self.state = ClerkState(issuer=ClerkTokenIssuer(user_id=USER_ID, session_id=SESSION_ID, ttl=token_ttl))
+        self._backend_clock: Callable[[], float] = time.time
+
+    def set_clocks(self, auth: Callable[[], float], backend: Callable[[], float]) -> None:
+        """The Frontend API mints tokens and dates sessions on ``auth``; the app's server decides on ``backend``."""
+        self.state.issuer.clock = auth
+        self.state.clock = auth
+        self._backend_clock = backend
 
     @property
     def issuer(self) -> ClerkTokenIssuer:
@@ -113,7 +121,8 @@ class ClerkSdk:
     backends: tuple[str, ...] = ("clerk", "jwt")  # setup.backend; harness/sdks/clerk/backend.py
 
     def app_backend(self, name: str) -> ClerkAppBackend:
-        return ClerkAppBackend(decider_for(name, self.state.issuer, lambda: self.state.revoked), self.state)
+        return ClerkAppBackend(decider_for(name, self.state.issuer, lambda: self.state.revoked, self._backend_clock),
+                               self.state, self._backend_clock)
 
     def client_uat(self) -> int:
         """The Frontend API's ``__client_uat`` for the one client (0 = signed out)."""

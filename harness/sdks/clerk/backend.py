@@ -193,22 +193,26 @@ class JwtBackend:
     description = "jwt (strict: a valid unexpired __session or signed out; no handshake)"
     note = "backend: jwt, the strict check: an expired token is signed out, no handshake"
 
-    def __init__(self, issuer: ClerkTokenIssuer, revoked: Callable[[], bool]) -> None:
+    def __init__(self, issuer: ClerkTokenIssuer, revoked: Callable[[], bool],
+                 clock: Callable[[], float] = time.time) -> None:
         self.issuer = issuer
         self._revoked = revoked
+        self._clock = clock  # the app server's wall clock
 
     def decide(self, facts: RequestFacts) -> Decision:
-        check = self.issuer.check(facts.session_token, revoked=self._revoked())
+        check = self.issuer.check(facts.session_token, revoked=self._revoked(), now=self._clock())
         return Decision("signed-in" if check.valid else "signed-out", check.reason, check.reason, check.claims)
 
 
 BACKENDS: dict[str, str] = {"clerk": ClerkBackend.description, "jwt": JwtBackend.description}
 
 
-def decider_for(name: str, issuer: ClerkTokenIssuer, revoked: Callable[[], bool]) -> Decider:
+def decider_for(name: str, issuer: ClerkTokenIssuer, revoked: Callable[[], bool],
+                clock: Callable[[], float] = time.time) -> Decider:
+    """The backend ``name`` decides on ``clock``, the app server's own wall clock (harness/clock.py)."""
     if name == "jwt":
-        return JwtBackend(issuer, revoked)
-    return ClerkBackend(issuer)
+        return JwtBackend(issuer, revoked, clock)
+    return ClerkBackend(issuer, clock)
 
 
 # -- the app's server: page loads (with the handshake) and API calls ------------------------------------------------
@@ -218,9 +222,10 @@ class ClerkAppBackend:
     a page load that must handshake is a 307 through the Frontend API, and the load that comes back with the nonce
     gets the cookies the handshake minted."""
 
-    def __init__(self, decider: Decider, state: ClerkState) -> None:
+    def __init__(self, decider: Decider, state: ClerkState, clock: Callable[[], float] = time.time) -> None:
         self.decider = decider
         self.state = state
+        self._clock = clock  # the app server's wall clock: the handshake's token is checked on it too
         self.name: str = decider.name
         self.description = decider.description
         self.note = decider.note
@@ -263,7 +268,7 @@ class ClerkAppBackend:
             return None
         if token == "":
             return Decision("signed-out", "session-token-missing", "absent"), token
-        state, claims = verify_token(self.state.issuer, token, skew=CLERK_CLOCK_SKEW, now=time.time())
+        state, claims = verify_token(self.state.issuer, token, skew=CLERK_CLOCK_SKEW, now=self._clock())
         return Decision("signed-in" if state == "ok" else "signed-out", "ok" if state == "ok" else state,
                         state, claims), token
 

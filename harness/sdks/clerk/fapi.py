@@ -35,6 +35,7 @@ class ClerkState:
 
     issuer: ClerkTokenIssuer
     revoked: bool = False
+    clock: Callable[[], float] = time.time  # the Frontend API's wall clock (harness/clock.py): session dates
     created_ms: int = field(default_factory=lambda: int(time.time() * 1000) - 3_600_000)
     # nonce -> the session token the handshake minted ("" when the client had no session); each is used once
     handshakes: dict[str, str] = field(default_factory=dict)
@@ -91,7 +92,7 @@ def user(created_ms: int) -> dict[str, Any]:
 
 
 def session(state: ClerkState, jwt: str) -> dict[str, Any]:
-    now = int(time.time() * 1000)
+    now = int(state.clock() * 1000)
     return {"object": "session", "id": SESSION_ID, "status": "active",
             "expire_at": now + 7 * 86_400_000, "abandon_at": now + 30 * 86_400_000, "last_active_at": now,
             "last_active_organization_id": None, "actor": None, "tasks": None, "factor_verification_age": [0, -1],

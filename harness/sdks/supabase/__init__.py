@@ -17,8 +17,9 @@ load and every return to the tab with ``setup.token_ttl`` below 10 s; supabase-j
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from aiohttp import web
 
@@ -61,6 +62,12 @@ class SupabaseSdk:
 
     def __init__(self, token_ttl: float = 3600.0) -> None:
         self.state = GoTrueState(ttl=token_ttl)
+        self._backend_clock: Callable[[], float] = time.time
+
+    def set_clocks(self, auth: Callable[[], float], backend: Callable[[], float]) -> None:
+        """GoTrue mints, rotates and checks on ``auth``; the app's server checks the bearer on ``backend``."""
+        self.state.clock = auth
+        self._backend_clock = backend
 
     @property
     def issuer(self) -> GoTrueState:
@@ -90,7 +97,7 @@ class SupabaseSdk:
     backends: tuple[str, ...] = ("supabase",)
 
     def app_backend(self, name: str) -> CredentialBackend:
-        return CredentialBackend(self)
+        return CredentialBackend(self, clock=self._backend_clock)
 
     def page_head(self, bundle_url: str) -> str:
         """Load the bundle, hook the probe onto it, create the client against the mock (the page's own origin),

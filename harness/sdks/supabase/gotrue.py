@@ -148,7 +148,9 @@ class GoTrueState:
 
     # -- verifying (the app backend and GET /user) ---------------------------------------------------------------
 
-    def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck:
+    def check(self, token: str | None, *, revoked: bool = False, now: float | None = None) -> TokenCheck:
+        """Verify an access token at ``now`` on the checker's wall clock (default: GoTrue's own ``clock``; the app
+        backend passes its own)."""
         if not token:
             return TokenCheck(False, "absent")
         try:
@@ -160,7 +162,7 @@ class GoTrueState:
             return TokenCheck(False, "bad-signature", _peek(token))
         except jwt.PyJWTError:
             return TokenCheck(False, "malformed")
-        if int(claims["exp"]) <= self.clock():  # leeway 0, as GoTrue's middleware
+        if int(claims["exp"]) <= (self.clock() if now is None else now):  # leeway 0, as GoTrue's middleware
             return TokenCheck(False, "expired", claims)
         if revoked or not self.sessions.get(claims["session_id"], False):
             return TokenCheck(False, "revoked", claims)
