@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from harness.app.session import AppSession, refuse_unsupported
 from harness.browser.driver import BrowserChoice, BrowserChooser, BrowserSource
 from harness.browser.pool import ChromiumPool, Reaper
 from harness.engine.options import RunOptions
@@ -105,6 +106,7 @@ class Engine:
         self._reaper: Reaper | None = None
         self._cancel = threading.Event()
         self._here: _Worker | None = None  # the calling thread's worker, for play_here
+        self.app: AppSession | None = None  # the user's app under test, started once (prepare), stopped by close
 
     # -- before any run -----------------------------------------------------------------------------------------
 
@@ -117,6 +119,30 @@ class Engine:
             self.cache.get(package, version)
         if self.options.cdp_endpoints:
             check_endpoints(self.options.cdp_endpoints)
+        self._start_app(plans)
+
+    def _start_app(self, plans: Sequence[RunPlan]) -> None:
+        """Start the app under test once for the session (the options' spec over the scenarios' ``setup.app``);
+        a scenario it cannot play is refused first."""
+        if self.app is not None:
+            return
+        specs = {p.scenario.setup.app for p in plans if p.scenario.setup.app is not None}
+        if not specs and self.options.app is None:
+            return
+        if len(specs) > 1 and self.options.app is None:
+            raise HarnessError("these scenarios name different apps (setup.app); one app is started per session: "
+                               "play them separately, or name the app with --app-* options")
+        base = next(iter(specs)) if specs else None
+        over = self.options.app
+        spec = base.merged(over.model_dump(exclude_defaults=True)) if base and over else (over or base)
+        assert spec is not None
+        sdks = {p.scenario.setup.sdk for p in plans}
+        if len(sdks) > 1:
+            raise HarnessError(f"an app is for one SDK, but these scenarios are for {', '.join(sorted(sdks))}; "
+                               "pick one SDK's scenarios (--sdk)")
+        for scenario in {id(p.scenario): p.scenario for p in plans}.values():
+            refuse_unsupported(scenario)
+        self.app = AppSession(spec, sdks.pop(), self.cache).start()
 
     def browser_for(self, plan: RunPlan) -> BrowserChoice:
         return self.chooser.choose(plan.scenario.setup.browser_mode)
@@ -248,7 +274,7 @@ class Engine:
                 source.chromium = None  # the run launches its own, and says what went wrong if that fails too
         else:
             source.browser = self._shared_browser(worker, choice)
-        return Run(plan.scenario, plan.version, self.options, RunResources(choice, self.cache, source),
+        return Run(plan.scenario, plan.version, self.options, RunResources(choice, self.cache, source, self.app),
                    repeat=plan.repeat, cancelled=self._cancel)
 
     # -- browsers -----------------------------------------------------------------------------------------------
@@ -309,7 +335,10 @@ class Engine:
         worker.playwright, worker.shared = None, None
 
     def close(self) -> None:
-        """End every spare browser and wait for used ones to be gone. Idempotent."""
+        """End every spare browser and wait for used ones to be gone, and stop the app. Idempotent."""
+        if self.app is not None:
+            self.app.stop()
+            self.app = None
         if self._here is not None:
             self._release(self._here)
             self._here = None

@@ -1,0 +1,213 @@
+"""What the user says about the app under test, validated at load: an ``app:`` block or ``--app-*`` options.
+
+The keys are Playwright's ``webServer`` keys (``command``, ``url``, ``cwd``, ``env``, ``timeout``,
+``reuse_existing_server``) plus the harness's own: ``preset`` (fills the environment that points a known kind of
+app at the mocks), ``whoami`` (a path of the app whose answer, 200 or 401, is the app server's view of the user) and
+``clerk_ui_version`` (the ``@clerk/ui`` bundle a Core 3 Clerk app loads).
+
+``{app_port}`` in the command, the URL or an env value is replaced by a free loopback port picked at start;
+``{backend_api}`` in an env value by the URL of the session's Backend API mock. Options given on the command line
+win over the scenario's block, key by key; ``--app-env`` adds to (and overrides) the block's ``env``.
+
+The option table :data:`APP_OPTIONS` is the one definition of the options: the CLI's subcommands and the pytest
+plugin add them from it (:func:`add_cli_options`, :func:`add_pytest_options`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable, Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import HarnessError
+
+PORT = "{app_port}"
+BACKEND_API = "{backend_api}"
+DEFAULT_TIMEOUT_S = 180.0  # `next dev` compiles its first page on request: minutes on 2 loaded cores
+
+SessionStoreHint = str
+
+
+class Preset(BaseModel):
+    """A kind of app the harness knows how to point at its mocks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    sdk: str  # the adapter whose scenarios it plays
+    description: str
+    command: str
+    url: str
+    env: dict[str, str]
+    whoami: str | None = None
+    # the app page must expose the SDK's client for steps that read the SDK's view (`window.<global>`)
+    sdk_global: str
+
+
+def _presets() -> dict[str, Preset]:
+    from harness.sdks.clerk import PUBLISHABLE_KEY
+    from harness.sdks.clerk.fapi import PROXY_PATH
+
+    clerk_env = {
+        "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "CLERK_PUBLISHABLE_KEY": PUBLISHABLE_KEY,
+        "CLERK_SECRET_KEY": "sk_live_harness_mock_secret", "CLERK_API_URL": BACKEND_API,
+        "NEXT_PUBLIC_CLERK_PROXY_URL": PROXY_PATH, "NEXT_PUBLIC_CLERK_TELEMETRY_DISABLED": "1",
+        "NEXT_PUBLIC_CLERK_KEYLESS_DISABLED": "1", "NEXT_TELEMETRY_DISABLED": "1",
+    }
+    return {p.name: p for p in (
+        Preset(name="nextjs-clerk", sdk="clerk",
+               description="Next.js with @clerk/nextjs (Core 3): the FAPI through the same-origin proxy /__clerk, "
+                           "the Backend API at the harness's mock",
+               # -H localhost, not 127.0.0.1: Clerk's same-URL rewrite fails on an IP (vercel/next.js#94745)
+               command=f"npm run dev -- -H localhost -p {PORT}", url=f"http://localhost:{PORT}/",
+               env=clerk_env, sdk_global="window.Clerk"),
+        Preset(name="supabase-spa", sdk="supabase",
+               description="a single-page app on supabase-js: SUPABASE_URL is the page's own origin (the front "
+                           "door serves GoTrue under /auth/v1), the bundle from SUPABASE_JS_URL",
+               command=f"npm start -- --port {PORT}", url=f"http://127.0.0.1:{PORT}/",
+               env={"SUPABASE_URL": "same-origin", "SUPABASE_JS_URL": "/__harness/sdk/supabase.js"},
+               whoami="/api/me", sdk_global="window.__harnessSupabase"),
+    )}
+
+
+def presets() -> dict[str, Preset]:
+    return _presets()
+
+
+class AppSpec(BaseModel):
+    """The app under test, as a scenario's ``setup.app`` block holds it (Playwright ``webServer`` keys)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: str | None = Field(None, description="the shell command that starts the app (in its own process "
+                                                  "group); {app_port} is a free port")
+    url: str | None = Field(None, description="the app's URL, polled until it answers 2xx, 3xx or 400-403")
+    cwd: str | None = Field(None, description="the folder the command runs in (default: the current one)")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment (over the preset's)")
+    timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0, description="seconds to wait for the URL to answer")
+    reuse_existing_server: bool = Field(False, description="use a server already answering at the URL (then the "
+                                                         "command is not run, and the env must already be its)")
+    preset: str | None = Field(None, description="nextjs-clerk or supabase-spa: fills command, url, env, whoami")
+    whoami: str | None = Field(None, description="a path of the app: 200 = its server sees the user, 401 = not")
+    clerk_ui_version: str = Field("1.36.0", description="the @clerk/ui bundle a Core 3 Clerk app loads")
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in presets():
+            raise ValueError(f"unknown preset {value!r}; one of: {', '.join(sorted(presets()))}")
+        return value
+
+    @field_validator("whoami")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError(f"whoami is a path of the app starting with /, not {value!r}")
+        return value
+
+    def resolved(self) -> "AppSpec":
+        """With the preset's values filled in where the spec leaves them out; refuses a spec without a URL."""
+        preset = presets()[self.preset] if self.preset else None
+        filled = self.model_copy(update={
+            "command": self.command or (preset.command if preset else None),
+            "url": self.url or (preset.url if preset else None),
+            "env": {**(preset.env if preset else {}), **self.env},
+            "whoami": self.whoami or (preset.whoami if preset else None)})
+        if not filled.url:
+            raise HarnessError("the app under test needs a URL to wait for: give --app-url (or app.url), or a "
+                               "--app-preset")
+        if not filled.command and not filled.reuse_existing_server:
+            raise HarnessError("the app under test needs a command to start it (--app-command, app.command), or "
+                               "--reuse-existing-server for one already running")
+        return filled
+
+    @property
+    def sdk(self) -> str | None:
+        return presets()[self.preset].sdk if self.preset else None
+
+    def merged(self, over: Mapping[str, Any]) -> "AppSpec":
+        """This spec with ``over``'s keys (command-line options) winning; ``env`` is merged key by key."""
+        update = {k: v for k, v in over.items() if v is not None and k != "env"}
+        env = {**self.env, **dict(over.get("env") or {})}
+        return AppSpec.model_validate({**self.model_dump(), **update, "env": env})
+
+
+# -- the one definition of the options (CLI subcommands and the pytest plugin) ---------------------------------
+
+def _env_pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key or not key.replace("_", "").isalnum():
+        raise argparse.ArgumentTypeError(f"--app-env takes KEY=VALUE, not {text!r}")
+    return key, value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, not {text}")
+    return value
+
+
+APP_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--app-command", dict(dest="app_command", metavar="CMD", default=None,
+                           help="start the app under test with this shell command ({app_port}: a free port); the "
+                                "harness's test page is then replaced by the app")),
+    ("--app-url", dict(dest="app_url", metavar="URL", default=None,
+                       help="the app's URL, polled until it answers (2xx, 3xx, 400-403), like Playwright's webServer")),
+    ("--app-cwd", dict(dest="app_cwd", metavar="DIR", default=None, help="folder the app command runs in")),
+    ("--app-env", dict(dest="app_env", metavar="K=V", action="append", type=_env_pair, default=None,
+                       help="extra environment for the app (repeatable; over the preset's)")),
+    ("--app-preset", dict(dest="app_preset", metavar="NAME", default=None,
+                          help="fill command, URL and environment for a known kind of app: "
+                               "nextjs-clerk, supabase-spa")),
+    ("--reuse-existing-server", dict(dest="app_reuse", action="store_true", default=None,
+                                     help="use an app already answering at --app-url instead of starting one")),
+    ("--app-timeout", dict(dest="app_timeout", metavar="S", type=_seconds, default=None,
+                           help=f"seconds to wait for the app's URL (default {DEFAULT_TIMEOUT_S:g})")),
+    ("--app-whoami", dict(dest="app_whoami", metavar="PATH", default=None,
+                          help="a path of the app answering 200 (signed in) or 401: the app server's view")),
+)
+
+
+def add_cli_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("app under test (your own app instead of the harness's test page)")
+    for flag, kwargs in APP_OPTIONS:
+        group.add_argument(flag, **kwargs)
+
+
+def add_pytest_options(add: Callable[..., Any]) -> None:
+    """``add`` is a pytest option group's ``addoption``."""
+    for flag, kwargs in APP_OPTIONS:
+        add(flag, **kwargs)
+
+
+def overrides(get: Callable[[str], Any]) -> dict[str, Any]:
+    """The app keys the options give (``get(dest)``: argparse's getattr or pytest's getoption); empty: none."""
+    pairs: Sequence[tuple[str, str]] = get("app_env") or ()
+    found = {"command": get("app_command"), "url": get("app_url"), "cwd": get("app_cwd"),
+             "preset": get("app_preset"), "reuse_existing_server": get("app_reuse"), "timeout": get("app_timeout"),
+             "whoami": get("app_whoami"), "env": dict(pairs) if pairs else None}
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def spec_from_options(get: Callable[[str], Any]) -> AppSpec | None:
+    """The app the options name (None: no app options given)."""
+    found = overrides(get)
+    if not found:
+        return None
+    try:
+        return AppSpec().merged(found)
+    except ValueError as err:  # pydantic's, e.g. an unknown preset
+        raise HarnessError(f"app options: {_first_error(err)}") from None
+
+
+def _first_error(err: ValueError) -> str:
+    errors = getattr(err, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return str(first.get("msg", err)).removeprefix("Value error, ")
+    return str(err)
