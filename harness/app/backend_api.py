@@ -61,8 +61,10 @@ class BackendApiMock(ThreadedApp):
 
     label = "the Backend API mock"
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        super().__init__(host=host, port=0)
+    port_option = "--backend-api-port"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host=host, port=port)
         self._runs: dict[int, tuple[ClerkState, Timeline]] = {}
         self._lock = threading.Lock()
         self.unhandled: list[str] = []  # "GET /v1/..." of every request it could not answer

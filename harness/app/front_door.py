@@ -10,7 +10,8 @@ harness's test page, serves:
   ``/__clerk/npm/@clerk/ui@*/dist/*`` from the cached ``@clerk/ui`` bundle of the session;
 * everything else, HTTP and WebSocket (a dev server's hot reload: without it the page never hydrates), proxied to
   the one app it was given, ``Host`` kept (so the app builds its redirects for the front door's origin) and
-  ``X-Forwarded-*`` added. It forwards to no other address.
+  ``X-Forwarded-*`` added (a WebSocket's ``Origin`` becomes the app's own: dev servers refuse hot-reload sockets
+  from origins they do not trust). It forwards to no other address.
 
 It observes what the app's server did, as the timeline's ``server.view`` (``backend: app``; every sentence made with it
 says the view is observed from the app, not decided by the mock):
@@ -137,11 +138,17 @@ class FrontDoor:
         assert self._session is not None
         protocols = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
         headers = {k: v for k, v in self._forward_headers(request).items() if not k.lower().startswith("sec-websocket")}
+        if "Origin" in request.headers:
+            # A dev server lets its hot-reload socket be opened only from origins it trusts (Next.js: localhost, or
+            # allowedDevOrigins), and the page's origin is the front door's: the socket is opened as the app's own.
+            headers["Origin"] = self.upstream
         target = "ws" + self.upstream.removeprefix("http") + request.path_qs
         try:
             client = await self._session.ws_connect(target, headers=headers, protocols=protocols,
                                                     autoping=False, max_msg_size=0)
         except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            self.timeline.emit("mock", "app.unreachable", method="GET", path=request.path, websocket=True,
+                               error=f"{type(err).__name__}: {err}")
             return web.Response(status=502, text=f"the app's WebSocket did not answer: {err}\n")
         server = web.WebSocketResponse(protocols=protocols, autoping=False, max_msg_size=0)
         await server.prepare(request)

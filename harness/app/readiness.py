@@ -1,7 +1,7 @@
 """Init scripts that tell the harness, on the user's app page, when the SDK has loaded (``window.__harnessLoaded``).
 
 The harness's own test page sets ``__harnessLoaded`` itself; an app does not know the harness, so on an app page
-this script watches the SDK's global and sets it (and ``__harnessUser``) once the SDK is ready -- the same
+this script (a function expression, as the driver's init scripts are) watches the SDK's global and sets it (and ``__harnessUser``) once the SDK is ready -- the same
 contract the adapters' ``loaded_js`` and ``sdk_state_js`` read. Per adapter:
 
 * Clerk: ``window.Clerk.loaded`` (the global exists in Core 2 and 3 apps);
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 
-CLERK = """(() => {
+CLERK = """() => {
   if (window.top !== window) return;
   const tick = () => {
     const c = window.Clerk;
@@ -27,9 +27,9 @@ CLERK = """(() => {
     setTimeout(tick, 25);
   };
   tick();
-})();"""
+}"""
 
-SUPABASE = """(() => {
+SUPABASE = """() => {
   if (window.top !== window) return;
   const whoami = __WHOAMI__;
   let answered = !whoami;
@@ -64,7 +64,7 @@ SUPABASE = """(() => {
         window.dispatchEvent(new Event('harness:sdk-loaded'));
       })();
     } });
-})();"""
+}"""
 
 
 def script_for(sdk: str, whoami: str | None) -> str:

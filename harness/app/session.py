@@ -72,7 +72,7 @@ class AppSession:
             self.clerk_ui_dist = self.cache.get(CLERK_UI_PACKAGE, spec.clerk_ui_version).dist
         try:
             if self.sdk == "clerk":
-                self.backend_api = BackendApiMock().start()
+                self.backend_api = BackendApiMock(port=spec.backend_api_port).start()
             port = str(free_port()) if any(PORT in s for s in self._templated()) else ""
             bapi = self.backend_api.url if self.backend_api else ""
             fill = lambda s: s.replace(PORT, port).replace(BACKEND_API, bapi)  # noqa: E731

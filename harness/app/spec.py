@@ -91,6 +91,9 @@ class AppSpec(BaseModel):
     preset: str | None = Field(None, description="nextjs-clerk or supabase-spa: fills command, url, env, whoami")
     whoami: str | None = Field(None, description="a path of the app: 200 = its server sees the user, 401 = not")
     clerk_ui_version: str = Field("1.36.0", description="the @clerk/ui bundle a Core 3 Clerk app loads")
+    backend_api_port: int = Field(0, ge=0, le=65535, description="port of the Backend API mock (0: any free one); "
+                                  "fix it for an app started by hand (reuse_existing_server) with CLERK_API_URL "
+                                  "pointing there")
 
     @field_validator("preset")
     @classmethod
@@ -168,6 +171,9 @@ APP_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
                                      help="use an app already answering at --app-url instead of starting one")),
     ("--app-timeout", dict(dest="app_timeout", metavar="S", type=_seconds, default=None,
                            help=f"seconds to wait for the app's URL (default {DEFAULT_TIMEOUT_S:g})")),
+    ("--backend-api-port", dict(dest="app_backend_api_port", metavar="PORT", type=int, default=None,
+                                help="port of the Backend API mock (default: any free one); fix it to reuse an "
+                                     "app started by hand with CLERK_API_URL=http://127.0.0.1:PORT")),
     ("--app-whoami", dict(dest="app_whoami", metavar="PATH", default=None,
                           help="a path of the app answering 200 (signed in) or 401: the app server's view")),
 )
@@ -190,7 +196,7 @@ def overrides(get: Callable[[str], Any]) -> dict[str, Any]:
     pairs: Sequence[tuple[str, str]] = get("app_env") or ()
     found = {"command": get("app_command"), "url": get("app_url"), "cwd": get("app_cwd"),
              "preset": get("app_preset"), "reuse_existing_server": get("app_reuse"), "timeout": get("app_timeout"),
-             "whoami": get("app_whoami"), "env": dict(pairs) if pairs else None}
+             "whoami": get("app_whoami"), "backend_api_port": get("app_backend_api_port"), "env": dict(pairs) if pairs else None}
     return {k: v for k, v in found.items() if v is not None}
 
 
