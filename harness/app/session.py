@@ -23,9 +23,10 @@ from harness.app.backend_api import BackendApiMock
 from harness.app.front_door import Bundles, FrontDoor
 from harness.app.process import AppProcess, answers, free_port
 from harness.app.readiness import script_for
-from harness.app.spec import BACKEND_API, PORT, AppSpec
+from harness.app.spec import ANON_KEY, BACKEND_API, PORT, AppSpec
 from harness.errors import HarnessError
 from harness.sdks.npm import NpmBundleCache
+from harness.sdks.supabase.gotrue import GoTrueState
 from harness.timeline import Timeline
 
 CLERK_UI_PACKAGE = "@clerk/ui"
@@ -75,7 +76,8 @@ class AppSession:
                 self.backend_api = BackendApiMock(port=spec.backend_api_port).start()
             port = str(free_port()) if any(PORT in s for s in self._templated()) else ""
             bapi = self.backend_api.url if self.backend_api else ""
-            fill = lambda s: s.replace(PORT, port).replace(BACKEND_API, bapi)  # noqa: E731
+            anon = self._supabase_state().anon_key
+            fill = lambda s: s.replace(PORT, port).replace(BACKEND_API, bapi).replace(ANON_KEY, anon)  # noqa: E731
             self.url = fill(spec.url or "")
             env = {k: fill(v) for k, v in spec.env.items()}
             if answers(self.url):
@@ -93,6 +95,10 @@ class AppSession:
             self.stop()
             raise
         return self
+
+    def _supabase_state(self) -> GoTrueState:
+        """The mock Supabase project every run of the session plays: one secret, so the app's anon key holds."""
+        return GoTrueState(ttl=60.0, jwt_secret=self.supabase_secret, created_at=self.supabase_created_at)
 
     def _templated(self) -> list[str]:
         return [self.spec.url or "", self.spec.command or "", *self.spec.env.values()]

@@ -6,7 +6,8 @@ app at the mocks), ``whoami`` (a path of the app whose answer, 200 or 401, is th
 ``clerk_ui_version`` (the ``@clerk/ui`` bundle a Core 3 Clerk app loads).
 
 ``{app_port}`` in the command, the URL or an env value is replaced by a free loopback port picked at start;
-``{backend_api}`` in an env value by the URL of the session's Backend API mock. Options given on the command line
+``{backend_api}`` in an env value by the URL of the session's Backend API mock, ``{supabase_anon_key}`` by the
+mock Supabase project's public key. Options given on the command line
 win over the scenario's block, key by key; ``--app-env`` adds to (and overrides) the block's ``env``.
 
 The option table :data:`APP_OPTIONS` is the one definition of the options: the CLI's subcommands and the pytest
@@ -24,6 +25,7 @@ from harness.errors import HarnessError
 
 PORT = "{app_port}"
 BACKEND_API = "{backend_api}"
+ANON_KEY = "{supabase_anon_key}"
 DEFAULT_TIMEOUT_S = 180.0  # `next dev` compiles its first page on request: minutes on 2 loaded cores
 
 SessionStoreHint = str
@@ -66,7 +68,8 @@ def _presets() -> dict[str, Preset]:
                description="a single-page app on supabase-js: SUPABASE_URL is the page's own origin (the front "
                            "door serves GoTrue under /auth/v1), the bundle from SUPABASE_JS_URL",
                command=f"npm start -- --port {PORT}", url=f"http://127.0.0.1:{PORT}/",
-               env={"SUPABASE_URL": "same-origin", "SUPABASE_JS_URL": "/__harness/sdk/supabase.js"},
+               env={"SUPABASE_URL": "same-origin", "SUPABASE_ANON_KEY": ANON_KEY,
+                    "SUPABASE_JS_URL": "/__harness/sdk/supabase.js"},
                whoami="/api/me", sdk_global="window.__harnessSupabase"),
     )}
 
