@@ -137,7 +137,7 @@ class AppSession:
         store = sdk_adapter.session_store
         door = FrontDoor(upstream=self.upstream, timeline=timeline, store=store,
                          bundles=Bundles(sdk_dist, sdk_file, self.clerk_ui_dist), whoami=self.spec.whoami,
-                         observe_pages=sdk_adapter.page_carries_session)
+                         observe_pages=sdk_adapter.page_carries_session and self.spec.server_view == "clerk-headers")
         return RunApp(door, script_for(self.sdk, self.spec.whoami), self)
 
     def release(self, sdk_adapter: Any) -> None:

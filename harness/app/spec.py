@@ -17,7 +17,7 @@ plugin add them from it (:func:`add_cli_options`, :func:`add_pytest_options`).
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -43,6 +43,7 @@ class Preset(BaseModel):
     url: str
     env: dict[str, str]
     whoami: str | None = None
+    server_view: Literal["clerk-headers", "none"] = "none"
     # the app page must expose the SDK's client for steps that read the SDK's view (`window.<global>`)
     sdk_global: str
 
@@ -63,7 +64,7 @@ def _presets() -> dict[str, Preset]:
                            "the Backend API at the harness's mock",
                # -H localhost, not 127.0.0.1: Clerk's same-URL rewrite fails on an IP (vercel/next.js#94745)
                command=f"npm run dev -- -H localhost -p {PORT}", url=f"http://localhost:{PORT}/",
-               env=clerk_env, sdk_global="window.Clerk"),
+               env=clerk_env, sdk_global="window.Clerk", server_view="clerk-headers"),
         Preset(name="supabase-spa", sdk="supabase",
                description="a single-page app on supabase-js: SUPABASE_URL is the page's own origin (the front "
                            "door serves GoTrue under /auth/v1), the bundle from SUPABASE_JS_URL",
@@ -93,6 +94,10 @@ class AppSpec(BaseModel):
                                                          "command is not run, and the env must already be its)")
     preset: str | None = Field(None, description="nextjs-clerk or supabase-spa: fills command, url, env, whoami")
     whoami: str | None = Field(None, description="a path of the app: 200 = its server sees the user, 401 = not")
+    server_view: Literal["clerk-headers", "none"] | None = Field(
+        None, description="how page loads show the app server's view: clerk-headers (Clerk's middleware: "
+                          "x-clerk-auth-status, handshake redirects; a page without them is signed in), or none "
+                          "(only the whoami path). Default: the preset's, else none")
     clerk_ui_version: str = Field("1.36.0", description="the @clerk/ui bundle a Core 3 Clerk app loads")
     backend_api_port: int = Field(0, ge=0, le=65535, description="port of the Backend API mock (0: any free one); "
                                   "fix it for an app started by hand (reuse_existing_server) with CLERK_API_URL "
@@ -119,7 +124,8 @@ class AppSpec(BaseModel):
             "command": self.command or (preset.command if preset else None),
             "url": self.url or (preset.url if preset else None),
             "env": {**(preset.env if preset else {}), **self.env},
-            "whoami": self.whoami or (preset.whoami if preset else None)})
+            "whoami": self.whoami or (preset.whoami if preset else None),
+            "server_view": self.server_view or (preset.server_view if preset else "none")})
         if not filled.url:
             raise HarnessError("the app under test needs a URL to wait for: give --app-url (or app.url), or a "
                                "--app-preset")
@@ -177,6 +183,9 @@ APP_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("--backend-api-port", dict(dest="app_backend_api_port", metavar="PORT", type=int, default=None,
                                 help="port of the Backend API mock (default: any free one); fix it to reuse an "
                                      "app started by hand with CLERK_API_URL=http://127.0.0.1:PORT")),
+    ("--app-server-view", dict(dest="app_server_view", choices=["clerk-headers", "none"], default=None,
+                               help="how page loads show the app server's view: clerk-headers (Clerk middleware's "
+                                    "x-clerk-auth-* headers and handshakes) or none (default: the preset's)")),
     ("--app-whoami", dict(dest="app_whoami", metavar="PATH", default=None,
                           help="a path of the app answering 200 (signed in) or 401: the app server's view")),
 )
@@ -199,7 +208,8 @@ def overrides(get: Callable[[str], Any]) -> dict[str, Any]:
     pairs: Sequence[tuple[str, str]] = get("app_env") or ()
     found = {"command": get("app_command"), "url": get("app_url"), "cwd": get("app_cwd"),
              "preset": get("app_preset"), "reuse_existing_server": get("app_reuse"), "timeout": get("app_timeout"),
-             "whoami": get("app_whoami"), "backend_api_port": get("app_backend_api_port"), "env": dict(pairs) if pairs else None}
+             "whoami": get("app_whoami"), "backend_api_port": get("app_backend_api_port"),
+             "server_view": get("app_server_view"), "env": dict(pairs) if pairs else None}
     return {k: v for k, v in found.items() if v is not None}
 
 
