@@ -19,7 +19,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 
-import pytest
 
 from harness.app.backend_api import BackendApiMock
 from harness.sdks.clerk import ClerkSdk

@@ -1,8 +1,9 @@
 """Init scripts that tell the harness, on the user's app page, when the SDK has loaded (``window.__harnessLoaded``).
 
 The harness's own test page sets ``__harnessLoaded`` itself; an app does not know the harness, so on an app page
-this script (a function expression, as the driver's init scripts are) watches the SDK's global and sets it (and ``__harnessUser``) once the SDK is ready -- the same
-contract the adapters' ``loaded_js`` and ``sdk_state_js`` read. Per adapter:
+this script (a function expression, as the driver's init scripts are) watches the SDK's global and sets it (and
+``__harnessUser``) once the SDK is ready -- the same contract the adapters' ``loaded_js`` and ``sdk_state_js`` read.
+Per adapter:
 
 * Clerk: ``window.Clerk.loaded`` (the global exists in Core 2 and 3 apps);
 * Supabase: the app exposes its client as ``window.__harnessSupabase`` (an app opt-in: supabase-js has no global

@@ -73,7 +73,8 @@ class AppSession:
             self.clerk_ui_dist = self.cache.get(CLERK_UI_PACKAGE, spec.clerk_ui_version).dist
         try:
             if self.sdk == "clerk":
-                self.backend_api = BackendApiMock(port=spec.backend_api_port).start()
+                self.backend_api = BackendApiMock(port=spec.backend_api_port)
+                self.backend_api.start()
             port = str(free_port()) if any(PORT in s for s in self._templated()) else ""
             bapi = self.backend_api.url if self.backend_api else ""
             anon = self._supabase_state().anon_key

@@ -123,11 +123,17 @@ class Engine:
 
     def _start_app(self, plans: Sequence[RunPlan]) -> None:
         """Start the app under test once for the session (the options' spec over the scenarios' ``setup.app``);
-        a scenario it cannot play is refused first."""
-        if self.app is not None:
-            return
+        a scenario it cannot play is refused first. Called again for later plans (pytest items), it only checks."""
         specs = {p.scenario.setup.app for p in plans if p.scenario.setup.app is not None}
-        if not specs and self.options.app is None:
+        if self.app is None and not specs and self.options.app is None:
+            return
+        sdks = {p.scenario.setup.sdk for p in plans} | ({self.app.sdk} if self.app is not None else set())
+        if len(sdks) > 1:
+            raise HarnessError(f"an app is for one SDK, but these scenarios are for {', '.join(sorted(sdks))}; "
+                               "pick one SDK's scenarios (--sdk)")
+        for scenario in {id(p.scenario): p.scenario for p in plans}.values():
+            refuse_unsupported(scenario)
+        if self.app is not None:
             return
         if len(specs) > 1 and self.options.app is None:
             raise HarnessError("these scenarios name different apps (setup.app); one app is started per session: "
@@ -136,12 +142,6 @@ class Engine:
         over = self.options.app
         spec = base.merged(over.model_dump(exclude_defaults=True)) if base and over else (over or base)
         assert spec is not None
-        sdks = {p.scenario.setup.sdk for p in plans}
-        if len(sdks) > 1:
-            raise HarnessError(f"an app is for one SDK, but these scenarios are for {', '.join(sorted(sdks))}; "
-                               "pick one SDK's scenarios (--sdk)")
-        for scenario in {id(p.scenario): p.scenario for p in plans}.values():
-            refuse_unsupported(scenario)
         self.app = AppSession(spec, sdks.pop(), self.cache).start()
 
     def browser_for(self, plan: RunPlan) -> BrowserChoice:
@@ -255,6 +255,7 @@ class Engine:
         """A :class:`Run` for ``plan`` on the calling thread, not yet started (the caller starts and finishes it)."""
         if self._here is None:
             self._here = _Worker(0)
+        self._start_app([plan])
         return self._make_run(plan, self._here)
 
     def _play(self, plan: RunPlan, worker: _Worker) -> RunResult:
