@@ -198,3 +198,13 @@ def test_free_port_helper_binds_loopback():
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_docs_name_every_option_and_key():
+    from harness.app.spec import APP_OPTIONS, AppSpec
+
+    docs = (ROOT / "docs" / "your-app.md").read_text()
+    for flag, _ in APP_OPTIONS:
+        assert f"`{flag}" in docs, f"docs/your-app.md does not explain {flag}"
+    for key in AppSpec.model_fields:
+        assert f"`{key}`" in docs, f"docs/your-app.md does not explain the app: key {key}"
