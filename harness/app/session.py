@@ -111,6 +111,11 @@ class AppSession:
             self.backend_api.stop()
             self.backend_api = None
 
+    def unanswered(self) -> str:
+        """The Backend API paths the mock could not answer this session, counted ("" for none)."""
+        seen = self.backend_api.unhandled if self.backend_api is not None else []
+        return ", ".join(f"{what} ({seen.count(what)}x)" for what in dict.fromkeys(seen))
+
     def problem(self) -> str | None:
         """Why the app can no longer serve runs (its process exited), with its output's last lines; None if fine."""
         process = self.process

@@ -150,7 +150,7 @@ class Run:
         except (HarnessError, PlaywrightError) as err:
             self.error = f"the browser did not start: {one_line(err)}"
         self.timeline.emit("runner", "run.ready", setup=round(time.time() - self.began, 3), app_url=self.app_url,
-                           repeat=self.repeat, **({"app": app.describe()} if app is not None else {}))
+                           repeat=self.repeat, app=app.describe() if app is not None else None)
         return self
 
     def _create_folder(self) -> artifacts.RunFolder | None:

@@ -106,6 +106,7 @@ class Engine:
         self._reaper: Reaper | None = None
         self._cancel = threading.Event()
         self._here: _Worker | None = None  # the calling thread's worker, for play_here
+        self._on_note = on_note
         self.app: AppSession | None = None  # the user's app under test, started once (prepare), stopped by close
 
     # -- before any run -----------------------------------------------------------------------------------------
@@ -338,8 +339,12 @@ class Engine:
     def close(self) -> None:
         """End every spare browser and wait for used ones to be gone, and stop the app. Idempotent."""
         if self.app is not None:
+            unanswered = self.app.unanswered()
             self.app.stop()
             self.app = None
+            if unanswered and self._on_note is not None:  # also on each run's timeline, as mock.unhandled
+                self._on_note(f"the Backend API mock did not answer {unanswered}: the app's server got a 501 "
+                              "(see mock.unhandled in the results)")
         if self._here is not None:
             self._release(self._here)
             self._here = None
