@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 
+import pytest
+
 
 from harness.app.backend_api import BackendApiMock
 from harness.sdks.clerk import ClerkSdk
@@ -208,3 +210,87 @@ def test_docs_name_every_option_and_key():
         assert f"`{flag}" in docs, f"docs/your-app.md does not explain {flag}"
     for key in AppSpec.model_fields:
         assert f"`{key}`" in docs, f"docs/your-app.md does not explain the app: key {key}"
+
+
+# -- the front door, without a browser -------------------------------------------------------------------------------
+
+class _Upstream:
+    """A stand-in app: a page that signs out (Clerk's debug headers and a cookie removal), and a WebSocket echo."""
+
+    def __init__(self) -> None:
+        from aiohttp import web
+
+        from harness.mock.threaded import ThreadedApp
+
+        self.hits: list[str] = []
+        hits = self.hits
+
+        async def page(request: web.Request) -> web.StreamResponse:
+            hits.append(request.headers.get("Host", ""))
+            response = web.Response(text="page", headers={"x-clerk-auth-status": "signed-out",
+                                                          "x-clerk-auth-reason": "session-token-expired"})
+            response.del_cookie("__session", path="/")
+            return response
+
+        async def echo(request: web.Request) -> web.StreamResponse:
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for msg in ws:
+                await ws.send_str("echo " + msg.data)
+            return ws
+
+        class App(ThreadedApp):
+            def build_app(self) -> web.Application:
+                app = web.Application()
+                app.add_routes([web.get("/", page), web.get("/ws", echo)])
+                return app
+
+            def guard(self):  # the app answers whatever Host the front door keeps
+                from harness.mock.guard import Guard
+
+                class Open(Guard):
+                    def refusal(self, request):  # noqa: ANN001
+                        return None
+                return Open(self)
+
+        self.server = App()
+
+
+def test_front_door_proxies_observes_and_guards(tmp_path):
+    import asyncio
+
+    import aiohttp
+
+    from harness.app.front_door import Bundles, FrontDoor
+    from harness.mock.server import MockAuthServer
+
+    upstream = _Upstream()
+    sdk = ClerkSdk()
+    timeline = Timeline()
+    with upstream.server:
+        door = FrontDoor(upstream=upstream.server.url, timeline=timeline, store=sdk.session_store,
+                         bundles=Bundles(tmp_path, "clerk.browser.js"))
+        (tmp_path / "clerk.browser.js").write_text("// the run's bundle")
+        with MockAuthServer(timeline, sdk, bundle_dist=None, sdk_version="6.1.0", front_door=door) as mock:
+            request = urllib.request.Request(mock.url + "/", headers={"Accept": "text/html",
+                                                                      "Cookie": "__session=old"})
+            with urllib.request.urlopen(request, timeout=10) as r:
+                assert r.read() == b"page"
+            assert upstream.hits == [f"127.0.0.1:{mock.port}"]  # Host kept: the app builds URLs for the front door
+            view = timeline.events("server.view")[-1].data
+            assert (view["backend"], view["signed_in"], view["reason"]) == ("app", False, "session-token-expired")
+            cookie = timeline.events("cookie")[-1].data
+            assert (cookie["name"], cookie["op"], cookie["via"]) == ("__session", "removed", "Set-Cookie")
+            assert _get(mock.url + "/__clerk/npm/@clerk/clerk-js@6/dist/clerk.browser.js")[2] == b"// the run's bundle"
+            foreign = urllib.request.Request(mock.url + "/", headers={"Host": "evil.test"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(foreign, timeout=10)
+            assert refused.value.code == 403 and len(upstream.hits) == 1  # refused before any proxying
+
+            async def ws_round_trip() -> str:
+                async with aiohttp.ClientSession() as session:
+                    async with session.ws_connect(mock.url.replace("http", "ws") + "/ws") as ws:
+                        await ws.send_str("hi")
+                        return (await ws.receive()).data
+
+            assert asyncio.run(ws_round_trip()) == "echo hi"
