@@ -70,6 +70,7 @@ class AppProcess:
 
     def start(self) -> "AppProcess":
         if self.cwd is not None and not self.cwd.is_dir():
+            self.stop()
             raise HarnessError(f"the app's folder {self.cwd} does not exist; fix --app-cwd (app.cwd)")
         began = time.monotonic()
         self.popen = subprocess.Popen(self.command, shell=True, cwd=self.cwd, env={**os.environ, **self.env},
@@ -129,10 +130,8 @@ class AppProcess:
         with _LIVE_LOCK:
             _LIVE.discard(self)
         self._log.close()
-
-    def discard_log(self) -> None:
         try:
-            self.log_path.unlink()
+            self.log_path.unlink()  # its tail was read where it mattered (an error said while it ran)
         except OSError:
             pass
 
