@@ -28,7 +28,7 @@ from harness.timeline import Timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_APP = ROOT / "tests" / "data" / "tiny_app.py"
-TINY = ["--app-preset", "nextjs-clerk", "--app-command", f"{sys.executable} {TINY_APP} {{app_port}}",
+TINY = ["--app-preset", "clerk", "--app-command", f"{sys.executable} {TINY_APP} {{app_port}}",
         "--app-url", "http://127.0.0.1:{app_port}/"]
 
 

@@ -39,8 +39,8 @@ class Preset(BaseModel):
     name: str
     sdk: str  # the adapter whose scenarios it plays
     description: str
-    command: str
-    url: str
+    command: str | None  # None: the user gives it
+    url: str | None
     env: dict[str, str]
     whoami: str | None = None
     server_view: Literal["clerk-headers", "none"] = "none"
@@ -65,6 +65,14 @@ def _presets() -> dict[str, Preset]:
                # -H localhost, not 127.0.0.1: Clerk's same-URL rewrite fails on an IP (vercel/next.js#94745)
                command=f"npm run dev -- -H localhost -p {PORT}", url=f"http://localhost:{PORT}/",
                env=clerk_env, sdk_global="window.Clerk", server_view="clerk-headers"),
+        Preset(name="clerk", sdk="clerk",
+               description="any other app on Clerk: the mock's keys and URLs under the names Next.js, Vite and plain "
+                           "servers read; give the command and URL yourself",
+               command=None, url=None,
+               env={**clerk_env, "VITE_CLERK_PUBLISHABLE_KEY": PUBLISHABLE_KEY, "VITE_CLERK_PROXY_URL": PROXY_PATH,
+                    "CLERK_PROXY_URL": PROXY_PATH, "CLERK_JS_URL": "/__harness/sdk/clerk.browser.js",
+                    "VITE_CLERK_JS_URL": "/__harness/sdk/clerk.browser.js"},
+               sdk_global="window.Clerk"),
         Preset(name="supabase-spa", sdk="supabase",
                description="a single-page app on supabase-js: SUPABASE_URL is the page's own origin (the front "
                            "door serves GoTrue under /auth/v1), the bundle from SUPABASE_JS_URL",
@@ -92,7 +100,8 @@ class AppSpec(BaseModel):
     timeout: float = Field(DEFAULT_TIMEOUT_S, gt=0, description="seconds to wait for the URL to answer")
     reuse_existing_server: bool = Field(False, description="use a server already answering at the URL (then the "
                                                          "command is not run, and the env must already be its)")
-    preset: str | None = Field(None, description="nextjs-clerk or supabase-spa: fills command, url, env, whoami")
+    preset: str | None = Field(None, description="nextjs-clerk, supabase-spa, or clerk (env only): fills command, "
+                                                 "url, env, whoami")
     whoami: str | None = Field(None, description="a path of the app: 200 = its server sees the user, 401 = not")
     server_view: Literal["clerk-headers", "none"] | None = Field(
         None, description="how page loads show the app server's view: clerk-headers (Clerk's middleware: "
@@ -175,7 +184,7 @@ APP_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
                        help="extra environment for the app (repeatable; over the preset's)")),
     ("--app-preset", dict(dest="app_preset", metavar="NAME", default=None,
                           help="fill command, URL and environment for a known kind of app: "
-                               "nextjs-clerk, supabase-spa")),
+                               "nextjs-clerk, supabase-spa, or clerk (environment only)")),
     ("--reuse-existing-server", dict(dest="app_reuse", action="store_true", default=None,
                                      help="use an app already answering at --app-url instead of starting one")),
     ("--app-timeout", dict(dest="app_timeout", metavar="S", type=_seconds, default=None,
