@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from harness import resources
-from harness.app.spec import add_cli_options as add_app_options
+from harness.app.options import add_cli_options as add_app_options
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks import DEFAULT_SDK as _DEFAULT_SDK

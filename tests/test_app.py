@@ -203,7 +203,8 @@ def test_free_port_helper_binds_loopback():
 
 
 def test_docs_name_every_option_and_key():
-    from harness.app.spec import APP_OPTIONS, AppSpec
+    from harness.app.options import APP_OPTIONS
+    from harness.app.spec import AppSpec
 
     docs = (ROOT / "docs" / "your-app.md").read_text()
     for flag, _ in APP_OPTIONS:
