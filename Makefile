@@ -15,7 +15,11 @@ STAMP    := $(VENV)/.installed
 # 6.x it was not all tuned on; every run must give its file's claimed verdict (never error).
 SPREAD   ?= 5.0.0 5.30.0 5.60.0 5.101.0 5.128.0 6.0.0 6.1.0 6.11.0 6.22.0 6.24.0 6.29.3 6.40.0
 
-.PHONY: setup repro lint test bench spread clean
+# The example apps (examples/*): installed from npm by their own lockfiles (`npm ci`), again only when a lockfile
+# changes. `make test` plays the founding bugs against them (tests/test_example_apps.py, marker example_app).
+EXAMPLES := nextjs-clerk supabase-spa
+
+.PHONY: setup repro lint test bench spread clean examples
 
 setup: $(STAMP) npm browser
 
@@ -37,6 +41,12 @@ npm:
 browser: $(STAMP)
 	@$(BIN)/harness browser --ensure --prefer-tabs
 
+examples: $(foreach e,$(EXAMPLES),examples/$(e)/node_modules/.package-lock.json)
+
+examples/%/node_modules/.package-lock.json: examples/%/package-lock.json | npm
+	cd examples/$* && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 repro: setup
 	$(BIN)/harness repro $(VERSIONS)
 
@@ -46,7 +56,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check harness tests bench
 	$(BIN)/mypy
 
-test: setup lint
+test: setup lint examples
 	$(BIN)/pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
 
 spread: setup
@@ -56,4 +66,4 @@ bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf reports/*/ reports/*.html reports/*.xml test-results .pytest_cache
+	rm -rf reports/*/ reports/*.html reports/*.xml test-results .pytest_cache examples/*/.next

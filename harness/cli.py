@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from harness import resources
+from harness.app.options import add_cli_options as add_app_options
 from harness.errors import HarnessError
 from harness.report.progress import Progress
 from harness.sdks import DEFAULT_SDK as _DEFAULT_SDK
@@ -64,6 +65,7 @@ def _browser_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port for the mock server (default: any free port; a "
                         "fixed port allows only --jobs 1)")
     _engine_options(parser)
+    add_app_options(parser)  # harness/app/spec.py: the one definition, shared with the pytest plugin
 
 
 def _engine_options(parser: argparse.ArgumentParser) -> None:
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="masked hides navigator.webdriver (an SDK may treat a webdriver browser as offline)")
     serve.add_argument("--reports", type=Path, default=Path("reports"), metavar="DIR",
                        help="where the session's result folder and report go when it ends (default: reports/)")
+    add_app_options(serve)
 
     browser = sub.add_parser("browser", help="show (or, with --ensure, install) the Chromium the harness will use")
     browser.add_argument("--ensure", action="store_true", help="install Debian's chromium when none is found "
@@ -200,6 +203,9 @@ def _on_stop_signal(signum: int, frame: object) -> None:
         from harness.browser.real_chromium import kill_all
 
         kill_all()  # os._exit skips atexit, where this would otherwise run: no Chromium may outlive us
+        from harness.app.process import kill_all as kill_apps
+
+        kill_apps()  # nor an app under test
         os._exit(128 + signum)
 
     threading.Thread(target=leave, name="interrupt-grace", daemon=True).start()

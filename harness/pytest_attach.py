@@ -145,8 +145,9 @@ def attach(engine: Engine, target: Page | BrowserContext, plan: RunPlan, *, repr
     note = f"attached to the test's own page ({_PINNED}" + \
         ("; visibility and focus SIMULATED)" if mode == "simulated" else ")")
     choice = BrowserChoice(attached_browser(context.browser), mode, mode, note)
+    engine.ensure_app([plan])  # the user's app under test (--app-*), started once for the session
     run = Run(plan.scenario, plan.version, engine.options, RunResources(
-        choice, engine.cache, BrowserSource(context=context, page=page)), repeat=plan.repeat)
+        choice, engine.cache, BrowserSource(context=context, page=page), engine.app), repeat=plan.repeat)
     run.reproduce = reproduce
     run.start()  # bad input raises here, before anything touched the context
     _ATTACHED.add(context)

@@ -78,6 +78,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "item's scenario, version and repeat, or of its node id)")
     group.addoption("--cdp-endpoint", dest="harness_cdp_endpoint", action="append", metavar="URL", default=None,
                     help="drive a Chromium started elsewhere (--remote-debugging-port) for scenario runs")
+    from harness.app.options import add_pytest_options
+
+    add_pytest_options(group.addoption)  # --app-*: the same definitions as the CLI's
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -191,9 +191,15 @@ class ServeSession:
                           steps=[], verdicts={})
         # The folder is written when the session is saved; until then screenshots are kept in memory (Ctrl-C may
         # take the browser down before saving).
-        self.run = Run(manual, opts.sdk_version, opts.run.with_(reports_dir=None, trace="off"),
-                       RunResources(choice, opts.cache or NpmBundleCache()), keep_shots_in_memory=True)
+        cache = opts.cache or NpmBundleCache()
         try:
+            if opts.run.app is not None:  # the user's app under test, started for the session (stopped by stop())
+                from harness.app.session import AppSession
+
+                cache.get(manual_sdk_package(opts.sdk), opts.sdk_version)  # a bad version fails before the app starts
+                self._app = AppSession(opts.run.app, opts.sdk, cache).start()
+            self.run = Run(manual, opts.sdk_version, opts.run.with_(reports_dir=None, trace="off"),
+                           RunResources(choice, cache, app=self._app), keep_shots_in_memory=True)
             self.run.start()
             if self.run.error:
                 raise HarnessError(self.run.error)
@@ -205,6 +211,8 @@ class ServeSession:
             self.stop()
             raise
         return self
+
+    _app: Any = None  # the app under test's AppSession, when --app-* options name one
 
     def _choose_browser(self) -> BrowserChoice:
         run = self.options.run
@@ -252,7 +260,8 @@ class ServeSession:
                 break
             fut.set_exception(HarnessError("the session is stopping"))
         for closer in (lambda: self._panel_context and self._panel_context.close(),
-                       lambda: self.run and self.run.finish(), self._panel.stop):
+                       lambda: self.run and self.run.finish(), self._panel.stop,
+                       lambda: self._app and self._app.stop()):
             try:
                 closer()
             except Exception:  # closing must reach the end: no Chromium left behind
@@ -526,3 +535,9 @@ def _save(session: ServeSession, out: Callable[[str], None]) -> None:
         return
     if saved:
         out(f"report: {saved}")
+
+
+def manual_sdk_package(sdk: str) -> str:
+    from harness.sdks import adapter_class
+
+    return adapter_class(sdk).package

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from harness.app.spec import AppSpec, spec_from_options
 from harness.browser.driver import BrowserMode
 from harness.errors import HarnessError
 
@@ -76,6 +77,7 @@ class RunOptions:
     jobs: int | None = None  # None: auto
     repeat: int = 1
     shard: tuple[int, int] | None = None
+    app: AppSpec | None = None  # --app-*: the user's app under test (over each scenario's setup.app)
     extra: dict[str, Any] = field(default_factory=dict)  # front-door specifics carried along (not used by runs)
 
     @property
@@ -109,7 +111,7 @@ def options_from_args(args: Any) -> RunOptions:
         port=int(get("port", 0) or 0), mock_host=get("mock_host") or RunOptions.mock_host,
         public_host=get("public_host"), cdp_endpoints=tuple(get("cdp_endpoint") or ()),
         jobs=parse_jobs(get("jobs") or "auto"), repeat=int(get("repeat", 1) or 1),
-        shard=parse_shard(shard) if shard else None)
+        shard=parse_shard(shard) if shard else None, app=spec_from_options(get))
 
 
 def options_from_pytest(config: Any) -> RunOptions:
@@ -125,4 +127,5 @@ def options_from_pytest(config: Any) -> RunOptions:
         slowmo=float(get("slowmo", 0) or 0), reports_dir=Path(get("output", None) or "reports"),
         trace=cast(TraceMode, tracing) if tracing in TRACE_MODES else "on",  # `in` does not narrow to the Literal
         cdp_endpoints=tuple(get("harness_cdp_endpoint", None) or ()), jobs=1,
-        repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None)
+        repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None,
+        app=spec_from_options(lambda name: get(name, None)))

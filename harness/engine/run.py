@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import Error as PlaywrightError
 
@@ -39,6 +39,9 @@ from harness.sdk_protocol import SessionStore
 from harness.sdks import SdkAdapter, sdk_for
 from harness.sdks.npm import NpmBundleCache
 from harness.timeline import Timeline
+
+if TYPE_CHECKING:
+    from harness.app.session import AppSession
 
 # Steps after which the page is photographed: the ones whose end is an oracle check (the server and the SDK
 # give their view of the session on a page load).
@@ -66,6 +69,7 @@ class RunResources:
     browser: BrowserChoice
     cache: NpmBundleCache
     source: BrowserSource = field(default_factory=BrowserSource)
+    app: "AppSession | None" = None  # the user's app under test (None: the harness's own test page)
 
 
 class StepFailed(HarnessError):
@@ -117,12 +121,15 @@ class Run:
         """Bundle, mock, result folder, browser. Bad input raises HarnessError with nothing left running; a browser
         that fails to come up ends the run in ``error`` instead (the result says why)."""
         bundle = self.resources.cache.get(self.sdk.package, self.version)
+        app = self.resources.app
+        run_app = app.for_run(self.sdk, self.timeline, bundle.dist, self.sdk.bundle_file) if app else None
         self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=self.version,
                                      host=self.options.mock_host, port=self.options.port,
                                      public_host=self.options.public_host,
                                      allow_non_loopback=self.options.mock_host != RunOptions.mock_host,
                                      backend=self.scenario.setup.backend,
-                                     background_api=self.scenario.setup.background_api)
+                                     background_api=self.scenario.setup.background_api,
+                                     front_door=run_app.front_door if run_app else None)
         self.server.start()  # a port in use fails here, before any output is written
         try:
             self.folder = self._create_folder()
@@ -137,7 +144,7 @@ class Run:
             watch_storage=self.sdk.session_store.names if self.sdk.session_store.kind != "cookie" else (),
             storage_renewal=self.sdk.session_store.renews_with, storage_area=self.sdk.session_store.kind,
             storage_place=self.sdk.session_store.place, storage_identity=self.sdk.session_store.identity,
-            init_scripts=(self.sdk.init_script,),
+            init_scripts=(self.sdk.init_script,) + ((run_app.init_script,) if run_app else ()),
             tracing=self.options.tracing and not self.resources.source.attached), self.resources.source)
         self.ctx = RunContext(timeline=self.timeline, driver=self.driver, server=self.server, sdk=self.sdk,
                               start_focused=self.scenario.setup.start_focused)
@@ -146,7 +153,7 @@ class Run:
         except (HarnessError, PlaywrightError) as err:
             self.error = f"the browser did not start: {one_line(err)}"
         self.timeline.emit("runner", "run.ready", setup=round(time.time() - self.began, 3), app_url=self.app_url,
-                           repeat=self.repeat)
+                           repeat=self.repeat, app=app.describe() if app is not None else None)
         return self
 
     def _create_folder(self) -> artifacts.RunFolder | None:
@@ -248,6 +255,9 @@ class Run:
         hung = self.timeline.events("step.hung")
         if hung:
             return hung[-1].data["why"]
+        app_problem = self.resources.app.problem() if self.resources.app is not None else None
+        if app_problem:
+            return app_problem
         if self.server is not None and not self.server.alive:
             return "the mock server stopped answering (its thread or loop is gone), so no verdict can be drawn"
         crashed = self.timeline.events("page.crashed")
@@ -324,6 +334,8 @@ class Run:
         finally:
             if self.server is not None:
                 self.server.stop()
+            if self.resources.app is not None:
+                self.resources.app.release(self.sdk)
         if trace is not None and self.folder is not None:
             self.folder.adopt(trace, "trace.zip", "trace")
 

@@ -44,6 +44,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from harness.app.session import AppSession, refuse_unsupported
 from harness.browser.driver import BrowserChoice, BrowserChooser, BrowserSource
 from harness.browser.pool import ChromiumPool, Reaper
 from harness.engine.options import RunOptions
@@ -123,6 +124,8 @@ class Engine:
         self._own: concurrent.futures.ThreadPoolExecutor | None = None  # the engine's own thread (one worker)
         self._own_worker = _Worker(0)  # its Playwright and shared browsers, used only on that thread
         self._own_run: Run | None = None  # the run in flight there, whose browser an interrupt ends
+        self._on_note = on_note
+        self.app: AppSession | None = None  # the user's app under test, started once (prepare), stopped by close
 
     # -- before any run -----------------------------------------------------------------------------------------
 
@@ -135,6 +138,30 @@ class Engine:
             self.cache.get(package, version)
         if self.options.cdp_endpoints:
             check_endpoints(self.options.cdp_endpoints)
+        self.ensure_app(plans)
+
+    def ensure_app(self, plans: Sequence[RunPlan]) -> None:
+        """Start the app under test once for the session (the options' spec over the scenarios' ``setup.app``);
+        a scenario it cannot play is refused first (public: an attached run asks too). Called again for later plans (pytest items), it only checks."""
+        specs = {p.scenario.setup.app for p in plans if p.scenario.setup.app is not None}
+        if self.app is None and not specs and self.options.app is None:
+            return
+        sdks = {p.scenario.setup.sdk for p in plans} | ({self.app.sdk} if self.app is not None else set())
+        if len(sdks) > 1:
+            raise HarnessError(f"an app is for one SDK, but these scenarios are for {', '.join(sorted(sdks))}; "
+                               "pick one SDK's scenarios (--sdk)")
+        for scenario in {id(p.scenario): p.scenario for p in plans}.values():
+            refuse_unsupported(scenario)
+        if self.app is not None:
+            return
+        if len(specs) > 1 and self.options.app is None:
+            raise HarnessError("these scenarios name different apps (setup.app); one app is started per session: "
+                               "play them separately, or name the app with --app-* options")
+        base = next(iter(specs)) if specs else None
+        over = self.options.app
+        spec = base.merged(over.model_dump(exclude_defaults=True)) if base and over else (over or base)
+        assert spec is not None
+        self.app = AppSession(spec, sdks.pop(), self.cache).start()
 
     def browser_for(self, plan: RunPlan) -> BrowserChoice:
         return self.chooser.choose(plan.scenario.setup.browser_mode)
@@ -247,6 +274,7 @@ class Engine:
         """A :class:`Run` for ``plan`` on the calling thread, not yet started (the caller starts and finishes it)."""
         if self._here is None:
             self._here = _Worker(0)
+        self.ensure_app([plan])
         return self._make_run(plan, self._here)
 
     # -- one run on the engine's own thread -----------------------------------------------------------------------
@@ -260,6 +288,7 @@ class Engine:
     def run_on_own_thread(self, plan: RunPlan) -> Run:
         """A :class:`Run` for ``plan`` made on the engine's own thread, not yet started; every call on it (start,
         step, finish) must go through :meth:`call_on_own_thread`, where its browser lives."""
+        self.ensure_app([plan])
         run = self.call_on_own_thread(self._make_run, plan, self._own_worker)
         self._own_run = run
         return run
@@ -298,7 +327,7 @@ class Engine:
                 source.chromium = None  # the run launches its own, and says what went wrong if that fails too
         else:
             source.browser = self._shared_browser(worker, choice)
-        return Run(plan.scenario, plan.version, self.options, RunResources(choice, self.cache, source),
+        return Run(plan.scenario, plan.version, self.options, RunResources(choice, self.cache, source, self.app),
                    repeat=plan.repeat, cancelled=self._cancel)
 
     # -- browsers -----------------------------------------------------------------------------------------------
@@ -359,7 +388,14 @@ class Engine:
         worker.playwright, worker.shared = None, None
 
     def close(self) -> None:
-        """End every spare browser and wait for used ones to be gone. Idempotent."""
+        """End every spare browser and wait for used ones to be gone, and stop the app. Idempotent."""
+        if self.app is not None:
+            unanswered = self.app.unanswered()
+            self.app.stop()
+            self.app = None
+            if unanswered and self._on_note is not None:  # also on each run's timeline, as mock.unhandled
+                self._on_note(f"the Backend API mock did not answer {unanswered}: the app's server got a 501 "
+                              "(see mock.unhandled in the results)")
         if self._here is not None:
             self._release(self._here)
             self._here = None

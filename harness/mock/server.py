@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import jinja2
 from aiohttp import web
@@ -42,6 +42,10 @@ from harness.mock.tokens import TokenIssuer, peek
 from harness.sdk_protocol import AppBackend, BackendAnswer, ClockedAdapter, CookieWrite, SdkAdapter
 from harness.timeline import Timeline
 
+if TYPE_CHECKING:
+    from harness.app.front_door import FrontDoor
+
+
 class MockAuthServer(ThreadedApp):
     """One run's server. Use as a context manager, or call :meth:`start` and :meth:`stop`."""
 
@@ -51,7 +55,7 @@ class MockAuthServer(ThreadedApp):
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
                  backend: str | None = None, background_api: bool = False, served_as: tuple[str, ...] = (),
                  public_host: str | None = None, allow_non_loopback: bool = False,
-                 clocks: RunClocks | None = None) -> None:
+                 clocks: RunClocks | None = None, front_door: "FrontDoor | None" = None) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
         super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
                          allow_non_loopback=allow_non_loopback)
@@ -69,6 +73,8 @@ class MockAuthServer(ThreadedApp):
         self.faults = FaultBook()
         # The parties' wall clocks (harness/clock.py), set by the `clock` step; the adapter reads them (set_clocks).
         self.clocks = clocks
+        # The user's app instead of the harness's test page (harness/app/front_door.py): its server decides.
+        self.front_door = front_door
 
         def on_mint(jti: str, at: float) -> None:
             # ``at`` is the auth server's clock; the timeline is on true time.
@@ -86,6 +92,10 @@ class MockAuthServer(ThreadedApp):
 
     def start(self) -> "MockAuthServer":
         super().start()
+        if self.front_door is not None:
+            self.timeline.emit("mock", "server.backend", backend="app", description=self.front_door.description,
+                               note=self.front_door.note, upstream=self.front_door.upstream)
+            return self
         self.timeline.emit("mock", "server.backend", backend=self.backend.name, description=self.backend.description,
                            note=self.backend.note)
         return self
@@ -110,6 +120,11 @@ class MockAuthServer(ThreadedApp):
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         app.add_routes(self.sdk.routes())
+        if self.front_door is not None:  # the SDK's API stays the mock's; the rest is the app's
+            app.add_routes(self.front_door.routes())
+            app.on_startup.append(self.front_door.open)
+            app.on_cleanup.append(self.front_door.close)
+            return app
         app.add_routes([web.get("/", self._app_page), web.get("/app/{tail:.*}", self._app_page),
                         web.get("/api/me", self._api_me), web.get("/probe/{name}", self._probe_page),
                         # Browsers ask for it on every page; a 404 would put an error in every run's console log.

@@ -35,6 +35,7 @@ import semantic_version
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from harness.app.spec import AppSpec
 from harness.errors import ScenarioError
 from harness.sdks import DEFAULT_SDK
 
@@ -81,6 +82,10 @@ class Setup(BaseModel):
         None, description="how the app's own server decides: one of the backends the SDK's adapter offers "
                           "(`backends`; default its first), e.g. an SDK's server library with its handshake, or a "
                           "hand-written server's strict check; every result says which")
+    app: AppSpec | None = Field(
+        None, description="play against the user's own app instead of the harness's test page: Playwright "
+                          "webServer keys (command, url, cwd, env, timeout, reuse_existing_server) plus preset, "
+                          "whoami, clerk_ui_version; see docs/your-app.md. --app-* options override it")
 
     @model_validator(mode="after")
     def _known_backend(self) -> "Setup":
