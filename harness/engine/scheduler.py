@@ -142,7 +142,8 @@ class Engine:
 
     def ensure_app(self, plans: Sequence[RunPlan]) -> None:
         """Start the app under test once for the session (the options' spec over the scenarios' ``setup.app``);
-        a scenario it cannot play is refused first (public: an attached run asks too). Called again for later plans (pytest items), it only checks."""
+        a scenario it cannot play is refused first. Called again for later plans (pytest items, attached runs), it
+        only checks."""
         specs = {p.scenario.setup.app for p in plans if p.scenario.setup.app is not None}
         if self.app is None and not specs and self.options.app is None:
             return
