@@ -15,6 +15,7 @@ from typing import Any, Literal, cast
 
 from harness.browser.driver import BrowserMode
 from harness.errors import HarnessError
+from harness.sdks.builds import check_claims_as
 
 TraceMode = Literal["on", "off", "retain-on-failure"]
 TRACE_MODES: tuple[str, ...] = ("on", "off", "retain-on-failure")
@@ -76,6 +77,7 @@ class RunOptions:
     jobs: int | None = None  # None: auto
     repeat: int = 1
     shard: tuple[int, int] | None = None
+    claims_as: str | None = None  # a local build is judged by this release's claims instead of its own version's
     extra: dict[str, Any] = field(default_factory=dict)  # front-door specifics carried along (not used by runs)
 
     @property
@@ -109,7 +111,7 @@ def options_from_args(args: Any) -> RunOptions:
         port=int(get("port", 0) or 0), mock_host=get("mock_host") or RunOptions.mock_host,
         public_host=get("public_host"), cdp_endpoints=tuple(get("cdp_endpoint") or ()),
         jobs=parse_jobs(get("jobs") or "auto"), repeat=int(get("repeat", 1) or 1),
-        shard=parse_shard(shard) if shard else None)
+        shard=parse_shard(shard) if shard else None, claims_as=check_claims_as(get("claims_as")))
 
 
 def options_from_pytest(config: Any) -> RunOptions:
@@ -125,4 +127,5 @@ def options_from_pytest(config: Any) -> RunOptions:
         slowmo=float(get("slowmo", 0) or 0), reports_dir=Path(get("output", None) or "reports"),
         trace=cast(TraceMode, tracing) if tracing in TRACE_MODES else "on",  # `in` does not narrow to the Literal
         cdp_endpoints=tuple(get("harness_cdp_endpoint", None) or ()), jobs=1,
-        repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None)
+        repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None,
+        claims_as=check_claims_as(get("harness_claims_as", None)))

@@ -72,10 +72,27 @@ def package_of(scenarios: list[Scenario]) -> str:
 
 
 def resolve_versions(values: list[str] | None, package: str) -> list[str] | None:
-    """``--sdk-version`` values with each ``from:PATH`` replaced by the version of ``package`` that file resolves."""
+    """``--sdk-version`` values as the labels runs carry: a release as given, a dist-tag asked now, ``from:PATH``
+    resolved, and a tarball, folder or URL checked and put in the cache (:mod:`harness.sdks.builds`). Every value is
+    parsed before any is fetched, so bad input is refused before anything is cached or started."""
     if not values:
         return values
-    return [resolve_exact(v, package, lambda: releases(package)) for v in values]
+    from harness.sdks import adapter_for_package
+    from harness.sdks.builds import parse_all, resolve
+    from harness.sdks.npm import NpmBundleCache
+
+    adapter = adapter_for_package(package)
+    if adapter is None:
+        raise HarnessError(f"no adapter plays {package}")
+    cache = NpmBundleCache()
+    specs = parse_all(values)
+    labels = [resolve(spec, package, adapter.bundle_file, cache, lambda: releases(package), say=_say)
+              for spec in specs]
+    return list(dict.fromkeys(labels))  # one build given twice (as a folder and its tarball) is one version
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 # -- matrix -----------------------------------------------------------------------------------------------------
