@@ -106,7 +106,13 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
                             refs=[], description=None, setup=Setup(**(setup or {})), steps=[],
                             verdicts=dict(expect or {}))
-        run = harness_engine.run_here(RunPlan(scenario, version or adapter_class(scenario.setup.sdk).known_versions[0]))
+        adapter = adapter_class(scenario.setup.sdk)
+        label = adapter.known_versions[0]
+        if version is not None:  # a release, a dist-tag, a tarball, a folder, a URL or from:PATH (harness.sdks.builds)
+            from harness.versions.commands import resolve_versions
+
+            [label] = resolve_versions([version], adapter.package) or [label]
+        run = harness_engine.run_here(RunPlan(scenario, label))
         scripted = ScriptedRun(run)
         made.append(scripted)
         run.start()

@@ -28,7 +28,7 @@ def run_properties(result: dict[str, Any]) -> list[tuple[str, str]]:
     browser = result.get("browser", {})
     matches = result.get("matches_expectation")
     props = [("scenario", result.get("scenario")), ("sdk", result.get("sdk")), ("sdk_version", result.get("version")),
-             *_build_props(result),
+             *build_properties(result),
              ("browser", browser.get("kind")), ("browser_path", browser.get("path")),
              ("browser_mode", browser.get("mode")), ("headless", browser.get("headless")),
              ("webdriver", browser.get("webdriver")), ("verdict", result.get("outcome")),
@@ -39,7 +39,7 @@ def run_properties(result: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, str(v)) for k, v in props if v is not None]
 
 
-def _build_props(result: dict[str, Any]) -> list[tuple[str, Any]]:
+def build_properties(result: dict[str, Any]) -> list[tuple[str, Any]]:
     """A local build's identity (none for a release): its package.json version, digest, source and claims."""
     build = result.get("build")
     if not isinstance(build, dict):
