@@ -186,6 +186,10 @@ def _adopt(spec: BuildSpec, source: Path, package: str, bundle_file: str, cache:
         files = unpack(tarball, staging / "package", spec.text)
         version = _check(staging / "package", files, spec.text, package, bundle_file)
         content = content_digest(files)
+        if _is_published_copy(cache, package, version, content):
+            if say:
+                say(f"build {spec.text} = {package} {version}, byte for byte the published release: playing that")
+            return cache.get(package, version)
         label = f"{release_of(version)}+build.{content[:12]}"
         identity = {
             "version": version, "sha256": content, "kind": spec.kind,
@@ -205,6 +209,16 @@ def _adopt(spec: BuildSpec, source: Path, package: str, bundle_file: str, cache:
         again = "cached" if fresh else "unchanged, from the cache"
         say(f"build {spec.text} = {package} {version}, sha256 {content[:16]}... ({again} as {label})")
     return bundle
+
+
+def _is_published_copy(cache: NpmBundleCache, package: str, version: str, content: str) -> bool:
+    """Whether a cached release of ``version`` plays exactly these files (an unpatched node_modules copy)."""
+    try:
+        manifest = json.loads((cache.root / package.lstrip("@").replace("/", "__") / version / MANIFEST)
+                              .read_text(encoding="utf-8"))
+        return "build" not in manifest and content_digest(manifest["files"]) == content
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
 
 
 def content_digest(files: dict[str, str]) -> str:
