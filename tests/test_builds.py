@@ -226,6 +226,27 @@ def test_matrix_versions_split_releases_from_builds(tmp_path: Path) -> None:
         ">=6.0.0 <6.2.0, every:2, 5.128.0 6.0.0", [str(tgz), "latest"])
 
 
+def test_pytest_collects_a_build_by_its_label_and_a_bisect_places_it_at_its_version(tmp_path: Path) -> None:
+    (tmp_path / "scenarios").mkdir()
+    seed = Path(__file__).resolve().parents[1] / "scenarios" / "offline-refresh-due.yaml"
+    (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(seed.read_text())
+    tgz = pack(tmp_path / "b.tgz", small_build())
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "scenarios", "--sdk-version", str(tgz), "--sdk-version", f"clerk={tgz}",
+                           "--rootdir", str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                          env={**os.environ, "HARNESS_CACHE_DIR": str(tmp_path / "cache")})
+    items = [line for line in proc.stdout.splitlines() if "::offline-refresh-due[" in line]
+    assert len(items) == 1 and "offline-refresh-due[6.0.0+build." in items[0], proc.stdout + proc.stderr
+
+    from harness.versions.commands import span
+    from harness.versions.published import Release, Releases
+
+    known = Releases(PKG, tuple(Release(v, None) for v in ("5.0.0", "5.1.0", "6.0.0", "6.1.0")), 0.0)
+    build = Release("6.0.0+build.0123456789ab", None)
+    assert [r.version for r in span(known, build, known.items[0], False)] == [
+        "5.0.0", "5.1.0", "6.0.0", "6.0.0+build.0123456789ab"]
+
+
 def test_a_lockfile_names_a_build_by_file_link_or_url(tmp_path: Path) -> None:
     tgz = pack(tmp_path / "clerk.tgz", small_build())
     project = tmp_path / "app"
