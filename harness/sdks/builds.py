@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import TYPE_CHECKING, Callable, Literal
 
 from harness.errors import BundleError, HarnessError
 from harness.sdks.npm import BUILD_LABEL_RE, MANIFEST, Bundle, NpmBundleCache, file_digest, unpack
@@ -51,6 +51,9 @@ _TAG = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")  # npm refuses tags that parse as 
 _MANIFEST_FORMAT = 1
 
 Say = Callable[[str], None]
+
+if TYPE_CHECKING:
+    from harness.versions.published import Releases
 
 
 @dataclass(frozen=True)
@@ -132,14 +135,14 @@ def check_claims_as(value: str | None) -> str | None:
 # -- resolving --------------------------------------------------------------------------------------------------
 
 def resolve(spec: BuildSpec, package: str, bundle_file: str, cache: NpmBundleCache,
-            load_releases: Callable[[], object], say: Say | None = None) -> str:
+            load_releases: Callable[[], "Releases"], say: Say | None = None) -> str:
     """The label ``spec`` stands for, with any local build checked and in the cache (a dist-tag asked now)."""
     if spec.kind == "release":
         return spec.text
     if spec.kind == "lockfile":
         from harness.versions.lockfiles import spec_from
 
-        named = BuildSpec.parse(spec_from(Path(spec.text[len(FROM):]), package, load_releases))  # type: ignore[arg-type]
+        named = BuildSpec.parse(spec_from(Path(spec.text[len(FROM):]), package, load_releases))
         if named.kind == "lockfile":
             raise HarnessError(f"{spec.text}: names another from: spec; point at the project's lockfile")
         return resolve(named, package, bundle_file, cache, load_releases, say)
@@ -183,6 +186,7 @@ def _adopt(spec: BuildSpec, source: Path, package: str, bundle_file: str, cache:
                 shutil.copyfile(source, tarball)
             except OSError as err:
                 raise HarnessError(f"{spec.text}: cannot be read ({err.strerror or err})") from None
+        _readable(tarball, spec.text)
         files = unpack(tarball, staging / "package", spec.text)
         version = _check(staging / "package", files, spec.text, package, bundle_file)
         content = content_digest(files)
@@ -219,6 +223,15 @@ def _is_published_copy(cache: NpmBundleCache, package: str, version: str, conten
         return "build" not in manifest and content_digest(manifest["files"]) == content
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return False
+
+
+def _readable(tarball: Path, where: str) -> None:
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            tar.next()
+    except (tarfile.TarError, EOFError, OSError) as err:
+        raise BundleError(f"{where} is not a readable npm tarball ({err}); give npm pack's output (.tgz) or the "
+                          "package's folder") from None
 
 
 def content_digest(files: dict[str, str]) -> str:
