@@ -101,7 +101,8 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
         the adapter's first known version) -- a release, a dist-tag, a tarball, a package folder, a tarball URL or
         from:PATH, as ``--sdk-version`` takes (:mod:`harness.sdks.builds`). ``setup`` takes a scenario file's
         ``setup`` keys; ``expect`` its ``verdicts`` (ranges -> outcome), checked like a file's claims: when the test
-        ends, a run whose outcome differs from its claim (or that broke) fails the test with the verdict sentence, checks and timeline."""
+        ends, a run whose outcome differs from its claim (or that broke) fails the test with the verdict sentence,
+        checks and timeline."""
         test = getattr(request.node, "originalname", None) or request.node.name  # without the parametrize id
         name = id or re.sub(r"[^a-z0-9._-]+", "-", test.lower()).strip("-") or "python-timeline"
         scenario = Scenario(id=name, title=title or f"{request.node.nodeid} (a timeline written in Python)",
