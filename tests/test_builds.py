@@ -1,9 +1,10 @@
 """SDK builds wherever a version goes (harness/sdks/builds.py): a tarball, a package folder, a tarball URL, a
 dist-tag and a lockfile's file:/link:/URL dependency.
 
-The two-sided proof uses real parts: clerk-js 6.0.0's published tarball with the founding fix's guard applied to its
-bundle (one expression: an empty token is never emitted) is played beside 6.0.0 and 6.1.0 through ``harness run`` --
-the patched tarball and the patched folder survive, the published 6.0.0 still reproduces. Everything else runs no
+The two-sided proof uses real parts, through ``harness run``: clerk-js 6.0.0's published tarball with the founding
+fix's guard applied to its bundle (one expression: an empty token is never emitted) survives, as a tarball and as a
+folder, while published 6.0.0 still reproduces; 6.1.0's bundle with the fix taken out (four expressions) reproduces
+while published 6.1.0 survives. Everything else runs no
 browser: bad builds are refused in one line with exit 2 and nothing cached; a rebuilt folder is a new cache entry;
 a URL over loopback is fetched once, with a size limit.
 """
@@ -36,6 +37,16 @@ BUNDLE = "clerk.browser.js"
 # the founding fix (PR #7912) made it emit only a token with a raw string. This is that guard, in 6.0.0's bundle.
 UNFIXED = "#K(e,t){t&&(iM.emit(iE,{token:e})"
 FIXED = "#K(e,t){t&&e.getRawString()&&(iM.emit(iE,{token:e})"
+# The fix taken out of 6.1.0's bundle: fetch while offline, turn an empty answer into null instead of an error, and
+# emit empty tokens again -- 6.0.0's code path (clerk-js-internals.md 1.1 and 1.3).
+REVERT_6_1_0 = [
+    ('else if(l())t=await this.#B(r,n,s,o,i);else throw new y("Browser is offline, skipping token fetch",'
+     '{code:"network_error"});', "else t=await this.#B(r,n,s,o,i);"),
+    ('let t=e.getRawString();if(!t)throw new y("Token fetch returned empty response",{code:"network_error"});'
+     "return this.#K(e,r),t", "let t=e.getRawString();return this.#K(e,r),t||null"),
+    ("#K(e,t){!t||e.getRawString()&&(", "#K(e,t){t&&("),
+    ("o&&e.getRawString()&&iF.emit(ix,{token:e})", "o&&iF.emit(ix,{token:e})"),
+]
 
 
 def harness(*args: str, env: dict[str, str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -269,51 +280,81 @@ def test_a_lockfile_names_a_build_by_file_link_or_url(tmp_path: Path) -> None:
 
 # -- real parts: the founding fix in 6.0.0's bundle -------------------------------------------------------------
 
-def test_a_patched_build_gets_the_patched_verdict_beside_the_releases(tmp_path: Path, bundle_cache) -> None:
-    """6.0.0 with the fix's guard (a tarball, and a folder) survives; published 6.0.0 still reproduces, 6.1.0
-    survives. One command, four runs: the releases and both builds in one report, the fix said first."""
-    cache = tmp_path / "cache"
-    for version in ("6.0.0", "6.1.0"):  # the releases from the shared cache; the builds land in this test's own
-        entry = bundle_cache.get(PKG, version).tarball.parent
-        shutil.copytree(entry, cache / "npm" / "clerk__clerk-js" / version)
-    with tarfile.open(bundle_cache.get(PKG, "6.0.0").tarball) as tar:
-        tar.extractall(tmp_path / "unpacked", filter="data")
-    folder = tmp_path / "unpacked" / "package"
-    said: list[str] = []  # unpatched, the folder is byte for byte the release: it is played as the release
-    unpatched = resolve(BuildSpec.parse(str(folder)), PKG, BUNDLE, NpmBundleCache(cache / "npm"), list, said.append)
-    assert unpatched == "6.0.0"
-    assert "byte for byte the published release" in said[0] and cache_entries(cache / "npm") == ["6.0.0", "6.1.0"]
+def unpack_release(bundle_cache: NpmBundleCache, version: str, where: Path) -> Path:
+    with tarfile.open(bundle_cache.get(PKG, version).tarball) as tar:
+        tar.extractall(where, filter="data")
+    return where / "package"
+
+
+def patch_bundle(folder: Path, edits: list[tuple[str, str]]) -> None:
     bundle = folder / "dist" / BUNDLE
     text = bundle.read_text(encoding="utf-8")
-    assert text.count(UNFIXED) == 1
-    bundle.write_text(text.replace(UNFIXED, FIXED), encoding="utf-8")
-    tgz = tmp_path / "clerk-js-6.0.0-patched.tgz"
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    bundle.write_text(text, encoding="utf-8")
+
+
+def pack_folder(folder: Path, tgz: Path) -> Path:
     with tarfile.open(tgz, "w:gz") as tar:
         tar.add(folder, arcname="package")
-    package_json = json.loads((folder / "package.json").read_text())  # the folder: a second build of the same fix
-    (folder / "package.json").write_text(json.dumps({**package_json, "description": "patched, from a folder"}))
+    return tgz
+
+
+def test_patched_builds_get_the_patched_verdict_beside_the_releases(tmp_path: Path, bundle_cache) -> None:
+    """Both directions, one command of five runs: 6.0.0 with the fix's guard (a tarball, and a folder) survives
+    where published 6.0.0 reproduces -- a fix; 6.1.0 with the fix taken out reproduces where published 6.1.0
+    survives -- a regression, said first. Then ``--claims-as`` judges the fixed build by 6.1.0's claims."""
+    cache = tmp_path / "cache"
+    for version in ("6.0.0", "6.1.0"):  # the releases from the shared cache; the builds land in this test's own
+        shutil.copytree(bundle_cache.get(PKG, version).tarball.parent, cache / "npm" / "clerk__clerk-js" / version)
+    fixed = unpack_release(bundle_cache, "6.0.0", tmp_path / "fixed")
+    said: list[str] = []  # unpatched, the folder is byte for byte the release: it is played as the release
+    unpatched = resolve(BuildSpec.parse(str(fixed)), PKG, BUNDLE, NpmBundleCache(cache / "npm"), list, said.append)
+    assert unpatched == "6.0.0"
+    assert "byte for byte the published release" in said[0] and cache_entries(cache / "npm") == ["6.0.0", "6.1.0"]
+    patch_bundle(fixed, [(UNFIXED, FIXED)])
+    fixed_tgz = pack_folder(fixed, tmp_path / "clerk-js-6.0.0-fixed.tgz")
+    package_json = json.loads((fixed / "package.json").read_text())  # the folder: a second build of the same fix
+    (fixed / "package.json").write_text(json.dumps({**package_json, "description": "patched, from a folder"}))
+    reverted = unpack_release(bundle_cache, "6.1.0", tmp_path / "reverted")
+    patch_bundle(reverted, REVERT_6_1_0)
+    reverted_tgz = pack_folder(reverted, tmp_path / "clerk-js-6.1.0-reverted.tgz")
 
     reports, junit = tmp_path / "reports", tmp_path / "junit.xml"
-    proc = harness("run", "offline-refresh-due", "--sdk-version", "6.0.0", "--sdk-version", str(tgz),
-                   "--sdk-version", str(folder), "--sdk-version", "6.1.0", "--claims-as", "6.1.0", "--jobs", "2",
-                   "--no-trace", "--reports", str(reports), "--junit", str(junit),
+    proc = harness("run", "offline-refresh-due", "--sdk-version", "6.0.0", "--sdk-version", str(fixed_tgz),
+                   "--sdk-version", str(fixed), "--sdk-version", "6.1.0", "--sdk-version", str(reverted_tgz),
+                   "--jobs", "2", "--no-trace", "--reports", str(reports), "--junit", str(junit),
                    env={"HARNESS_CACHE_DIR": str(cache)}, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr  # every run as its claim says (builds: 6.1.0's)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the builds differ from their versions' claims
     results = {r["version"]: r for r in (json.loads(p.read_text()) for p in reports.glob("*/result.json"))}
-    builds = {v: r for v, r in results.items() if r["build"]}
     assert results["6.0.0"]["outcome"] == "reproduced" and results["6.1.0"]["outcome"] == "survived"
-    assert len(builds) == 2 and {r["outcome"] for r in builds.values()} == {"survived"}
-    assert {r["build"]["kind"] for r in builds.values()} == {"tarball", "folder"}
+    builds = {v: r for v, r in results.items() if r["build"]}
+    assert len(builds) == 3
     for label, r in builds.items():
-        assert label == f"6.0.0+build.{r['build']['sha256'][:12]}" and r["expected"] == "survived"
-        assert r["build"]["version"] == "6.0.0" and r["build"]["claims_as"] == "6.1.0"
-        assert any(line.startswith(f"{label}  survived") for line in proc.stdout.splitlines())  # its CLI line
+        version = r["build"]["version"]
+        assert label == f"{version}+build.{r['build']['sha256'][:12]}"
+        assert r["outcome"] == ("survived" if version == "6.0.0" else "reproduced")  # the patched verdict
+        assert r["expected"] == results[version]["expected"]  # claims by its package.json version
+        assert any(line.startswith(f"{label}  {r['outcome']}") for line in proc.stdout.splitlines())  # CLI line
+    assert sorted(r["build"]["kind"] for r in builds.values()) == ["folder", "tarball", "tarball"]
     summary = proc.stdout.split("builds beside releases:\n", 1)[1].splitlines()
-    assert summary[0].startswith("FIX in offline-refresh-due: build 6.0.0+build.")
-    assert summary[0].endswith("survived, release 6.0.0 reproduced")
-    assert summary[1].startswith("  release 6.0.0: `__session` removed") and "survived" in summary[2]
+    assert summary[0].startswith("REGRESSION in offline-refresh-due: build 6.1.0+build.")
+    assert summary[0].endswith("reproduced, release 6.1.0 survived")
+    assert summary[1].startswith("  release 6.1.0: the session survived")
+    assert summary[2].startswith("  build 6.1.0+build.") and "`__session` removed" in summary[2]
+    assert [line.split(":")[0] for line in summary if not line.startswith(" ")] == [
+        "REGRESSION in offline-refresh-due", "FIX in offline-refresh-due", "FIX in offline-refresh-due"]
     html = (reports / "report.html").read_text()
-    assert "Builds beside releases" in html and next(iter(builds.values()))["build"]["sha256"] in html
+    assert "Builds beside releases" in html and all(r["build"]["sha256"] in html for r in builds.values())
     props = {p.get("value") for p in ET.parse(junit).iter("property") if p.get("name") == "sdk_build_sha256"}
     assert props == {r["build"]["sha256"] for r in builds.values()}
     assert sorted(cache_entries(cache / "npm")) == sorted(["6.0.0", "6.1.0", *builds])
+
+    claimed = harness("run", "offline-refresh-due", "--sdk-version", str(fixed_tgz), "--claims-as", "6.1.0",
+                      "--no-trace", "--reports", str(tmp_path / "claimed"), env={"HARNESS_CACHE_DIR": str(cache)},
+                      cwd=tmp_path)
+    assert claimed.returncode == 0, claimed.stdout + claimed.stderr  # survived, as 6.1.0's claim says
+    [result] = [json.loads(p.read_text()) for p in (tmp_path / "claimed").glob("*/result.json")]
+    assert result["outcome"] == result["expected"] == "survived" and result["build"]["claims_as"] == "6.1.0"
+    assert "unchanged, from the cache" in claimed.stderr
