@@ -266,7 +266,7 @@ def _pack_folder(folder: Path, tarball: Path, where: str) -> None:
     if not (folder / "package.json").is_file():
         raise BundleError(f"{where} has no package.json: give the package's folder (the one with package.json and "
                           "dist/), or its npm pack tarball")
-    with tarfile.open(tarball, "w:gz") as tar:
+    with tarfile.open(tarball, "w:gz", compresslevel=1) as tar:  # read back at once: speed over size
         tar.add(folder / "package.json", arcname="package/package.json", recursive=False)
         dist = folder / "dist"
         if dist.is_dir():
