@@ -111,6 +111,7 @@ def test_a_tarball_and_its_folder_are_one_build_and_a_rebuilt_folder_is_a_new_on
     assert resolve(BuildSpec.parse(str(folder)), PKG, BUNDLE, cache, list, said.append) == label
     assert "unchanged, from the cache" in said[-1]
     bundle = cache.get(PKG, label)
+    assert bundle.build is not None and (bundle.build["kind"], bundle.build["source"]) == ("folder", str(folder))
     assert bundle.build is not None and bundle.build["sha256"].startswith(label.split(".")[-1])
     assert (bundle.dist / BUNDLE).read_bytes() == b"console.log('a build');\n"
 
@@ -267,6 +268,9 @@ def test_a_lockfile_names_a_build_by_file_link_or_url(tmp_path: Path) -> None:
                                                                        "resolved": "file:../clerk.tgz"}}}
     (project / "package-lock.json").write_text(json.dumps(lock))
     assert spec_from(project / "package-lock.json", PKG, list) == str(tgz)  # type: ignore[arg-type]
+    from_lock = BuildSpec.parse(f"from:{project / 'package-lock.json'}")
+    played = resolve(from_lock, PKG, BUNDLE, NpmBundleCache(tmp_path / "cache"), list)  # type: ignore[arg-type]
+    assert played.startswith("6.0.0+build.")
     (project / "pnpm-lock.yaml").write_text(
         "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      '@clerk/clerk-js':\n"
         "        specifier: link:../app\n        version: link:../app\n")

@@ -24,6 +24,7 @@ never served stale.
 from __future__ import annotations
 
 import atexit
+import base64
 import hashlib
 import json
 import os
@@ -151,12 +152,8 @@ def resolve(spec: BuildSpec, package: str, bundle_file: str, cache: NpmBundleCac
     if spec.kind == "cached":
         cache.get(package, spec.text)  # a build no longer cached is a one-line error here, not mid-run
         return spec.text
-    if spec.kind == "url":
-        tarball = _download(spec.text)
-        return _adopt(spec, tarball, package, bundle_file, cache, say).version
-    if spec.kind == "folder":
-        return _adopt(spec, Path(spec.text).expanduser(), package, bundle_file, cache, say).version
-    return _adopt(spec, Path(spec.text).expanduser(), package, bundle_file, cache, say).version
+    source = _download(spec.text) if spec.kind == "url" else Path(spec.text).expanduser()
+    return _adopt(spec, source, package, bundle_file, cache, say).version  # a tarball, a folder, a download
 
 
 def _tag(tag: str, package: str, cache: NpmBundleCache, say: Say | None) -> str:
@@ -200,8 +197,6 @@ def _adopt(spec: BuildSpec, source: Path, package: str, bundle_file: str, cache:
             "source": spec.text if spec.kind == "url" else str(source.resolve()),
             **({"tarball_sha256": file_digest(source, "sha256").hex()} if spec.kind in ("tarball", "url") else {}),
         }
-        import base64
-
         integrity = "sha512-" + base64.b64encode(file_digest(tarball, "sha512")).decode()
         manifest = {"format": _MANIFEST_FORMAT, "package": package, "version": label, "integrity": integrity,
                     "tarball": tarball.name, "files": files, "build": identity}

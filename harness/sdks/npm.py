@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import hashlib
@@ -224,7 +225,7 @@ class NpmBundleCache:
                     _discard(entry)
                 else:
                     _touch(entry)
-                    return bundle, False
+                    return _with_source(entry, bundle, staging), False
             try:
                 os.rename(staging, entry)
             except OSError as e:
@@ -486,6 +487,23 @@ def _bundle(entry: Path, package: str, version: str, integrity: str, tarball_nam
             build: dict[str, str] | None = None) -> Bundle:
     root = entry / "package"
     return Bundle(package, version, root, root / "dist", integrity, entry / tarball_name, build)
+
+
+def _with_source(entry: Path, bundle: Bundle, staging: Path) -> Bundle:
+    """A reused build's entry, its identity naming where it came from this time (the same bytes may come from a
+    folder and from its tarball). Only ``build`` in the manifest changes, by an atomic replace; nothing verified."""
+    try:
+        build = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))["build"]
+        manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("build") != build:
+            manifest["build"] = build
+            fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=entry)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(manifest, f, indent=1, sort_keys=True)
+            os.replace(tmp, entry / MANIFEST)
+    except (OSError, ValueError, KeyError, TypeError):
+        return bundle  # a read-only cache keeps the first source; the bytes are the same
+    return dataclasses.replace(bundle, build=build)
 
 
 def _discard(entry: Path) -> None:
