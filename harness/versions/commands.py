@@ -137,6 +137,10 @@ def matrix(args: argparse.Namespace) -> int:
             finally:  # stopped by Ctrl-C or SIGTERM: the finished runs reported, the unplayed ones named
                 _write_reports(results, args.html or args.reports / "report.html", args.junit,
                                _not_run(plans, results, interrupted))
+    from harness.report.build_diff import summary_lines as build_differences
+
+    for line in build_differences(r.to_dict() for r in results):  # a build beside releases: its difference first
+        print(line)
     for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
         print(line)
     if interrupted is not None:
