@@ -78,6 +78,8 @@ def _engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cdp-endpoint", action="append", metavar="URL",
                         help="drive a Chromium started elsewhere with --remote-debugging-port (ws:// or http:// URL), "
                              "in its default context, one run at a time; repeat for several browsers")
+    parser.add_argument("--claims-as", metavar="X.Y.Z", help="judge local SDK builds by the claims for this release "
+                        "instead of their package.json version (releases keep their own)")
     parser.add_argument("--mock-host", metavar="ADDR", help="address the mock binds (default 127.0.0.1; another "
                         "address only for a remote browser that cannot reach loopback)")
     parser.add_argument("--public-host", metavar="HOST", help="host the browser uses to reach the mock (default: the "
@@ -106,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     repro = sub.add_parser("repro", help="run an SDK's founding scenario (the bug its adapter was written for) on "
                            "each version")
     repro.add_argument("versions", nargs="*", default=None, metavar="VERSION",
-                       help="versions of the SDK's package (default: its two known versions, one each side of the "
+                       help="versions of the SDK's package: X.Y.Z, a dist-tag, a tarball, a package folder, a "
+                            "tarball URL or from:PATH (default: its two known versions, one each side of the "
                             "founding fix)")
     repro.add_argument("--sdk", choices=sorted(SDKS), default=_DEFAULT_SDK,
                        help=f"which SDK's founding scenario (default: {_DEFAULT_SDK})")
@@ -117,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "outcome differs from its file's expected verdict, 2 on bad input")
     run.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     run.add_argument("--sdk-version", _VERSION_ALIAS, action="append", dest="versions", metavar="V",
-                     help="a version of the scenarios' SDK package: X.Y.Z, or from:PATH (the version a "
+                     help="a version of the scenarios' SDK package: X.Y.Z, a dist-tag (latest, next, canary, "
+                          "snapshot), an npm tarball, a package folder, a tarball URL, or from:PATH (what a "
                           "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); repeatable "
                           "(default: each scenario's SDK's two known versions, one each side of its founding fix). "
                           f"{_VERSION_ALIAS} is an alias")
@@ -138,7 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--sdk", choices=sorted(SDKS), default=None,
                        help=f"which SDK's app to serve (default: {_DEFAULT_SDK})")
     serve.add_argument("--sdk-version", _VERSION_ALIAS, dest="version", default=None, metavar="V",
-                       help="a version of the SDK's package (default: its version with the founding bug); "
+                       help="a version of the SDK's package: X.Y.Z, a dist-tag, a tarball, a package folder, a "
+                            "tarball URL or from:PATH (default: its version with the founding bug); "
                             f"{_VERSION_ALIAS} is an alias")
     serve.add_argument("--chromium", metavar="PATH", help="Chromium binary to use")
     serve.add_argument("--headed", action="store_true", help="show the browser window, and the panel beside it")
@@ -271,8 +276,10 @@ def _bundle(args: argparse.Namespace) -> int:
     args.package = adapter_class(args.sdk).package
     if bundle_admin(args):  # --list / --prune / --published
         return 0
+    from harness.versions.commands import resolve_versions
+
     cache = NpmBundleCache()
-    for version in args.versions:
+    for version in resolve_versions(args.versions, args.package) or []:  # builds too: checked and cached
         bundle = cache.get(args.package, version)
         print(f"{version}  {cache.last_event}  {bundle.dist}")
     return 0
@@ -345,6 +352,7 @@ def _run(args: argparse.Namespace) -> int:
             finally:  # an interrupted command still reports the runs that finished, and names the rest
                 _write_reports(results, args.html or args.reports / "report.html", args.junit,
                                _not_run(plans, results, interrupted))
+    _print_build_differences(results)
     if options.repeat > 1:
         _print_repeat_summary(results)
     if interrupted is not None:
@@ -356,6 +364,17 @@ def _run(args: argparse.Namespace) -> int:
     if any(r.outcome == "error" for r in results):
         return 1
     return 0
+
+
+def _print_build_differences(results: list) -> None:
+    """A build whose verdict differs from a release's is the first thing the summary says, with both sentences."""
+    from harness.report.build_diff import summary_lines
+
+    lines = summary_lines(r.to_dict() for r in results)
+    if lines:
+        print("\nbuilds beside releases:")
+        for line in lines:
+            print(line)
 
 
 def _print_repeat_summary(results: list) -> None:

@@ -131,9 +131,16 @@ def python_scenario(request: pytest.FixtureRequest, *, id: str | None, title: st
                     description=None, setup=Setup(**(setup or {})), steps=[], verdicts=dict(expect or {}))
 
 
-def default_version(scenario: Scenario) -> str:
-    """The version of ``setup.sdk``'s package with its founding bug (the adapter's first known version)."""
-    return adapter_class(scenario.setup.sdk).known_versions[0]
+def version_for(scenario: Scenario, version: str | None) -> str:
+    """The run's version label: ``version`` as ``--sdk-version`` takes it (a release, a dist-tag, a tarball, a
+    package folder, a tarball URL or from:PATH: :mod:`harness.sdks.builds`), else the version of ``setup.sdk``'s
+    package with its founding bug (the adapter's first known version)."""
+    adapter = adapter_class(scenario.setup.sdk)
+    if version is None:
+        return adapter.known_versions[0]
+    from harness.versions.commands import resolve_versions
+
+    return (resolve_versions([version], adapter.package) or [adapter.known_versions[0]])[0]
 
 
 def finish_and_check_claims(made: list[ScriptedRun]) -> None:
@@ -160,12 +167,12 @@ def harness_run(harness_engine: Engine, request: pytest.FixtureRequest) -> Itera
 
     def start(version: str | None = None, *, id: str | None = None, title: str | None = None,
               setup: dict[str, Any] | None = None, expect: dict[str, Outcome] | None = None) -> ScriptedRun:
-        """Start a run on ``version`` (default: :func:`default_version`). ``setup`` takes a scenario file's
+        """Start a run on ``version`` (:func:`version_for`). ``setup`` takes a scenario file's
         ``setup`` keys; ``expect`` its ``verdicts`` (ranges -> outcome), checked like a file's claims: when the
         test ends, a run whose outcome differs from its claim (or that broke) fails the test with the verdict
         sentence, checks and timeline."""
         scenario = python_scenario(request, id=id, title=title, setup=setup, expect=expect)
-        plan = RunPlan(scenario, version or default_version(scenario))
+        plan = RunPlan(scenario, version_for(scenario, version))
         run = harness_engine.run_on_own_thread(plan)  # pytest-playwright's Playwright may hold this thread
         run.reproduce = _pytest_command(request)
         scripted = ScriptedRun(run, harness_engine.call_on_own_thread)
@@ -203,7 +210,7 @@ def harness_attach(harness_engine: Engine, new_context: Any,
                                    "written in Python, not both")
             chosen = scenario_file(scenario) if scenario is not None else \
                 python_scenario(request, id=id, title=title, setup=setup, expect=expect)
-            scripted = attach(harness_engine, target, RunPlan(chosen, version or default_version(chosen)),
+            scripted = attach(harness_engine, target, RunPlan(chosen, version_for(chosen, version)),
                               reproduce=_pytest_command(request))
         except HarnessError as err:
             pytest.fail(f"error: {err}", pytrace=False)

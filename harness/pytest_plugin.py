@@ -59,12 +59,15 @@ class VersionAsk:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("session-harness", "session-survival harness (scenarios/*.yaml)")
     group.addoption("--sdk-version", action="append", dest="harness_sdk_versions", metavar="[SDK=]V", default=None,
-                    help="run each scenario on this version of its SDK's package (X.Y.Z, or from:PATH: the version a "
-                         "package-lock.json, pnpm-lock.yaml, yarn.lock or package.json resolves); SDK=V applies only "
+                    help="run each scenario on this version of its SDK's package (X.Y.Z, a dist-tag such as latest, "
+                         "an npm tarball, a package folder, a tarball URL, or from:PATH: what a package-lock.json, "
+                         "pnpm-lock.yaml, yarn.lock or package.json resolves); SDK=V applies only "
                          "to that SDK's scenarios (setup.sdk); repeatable (default: each scenario's SDK's two known "
                          "versions, one on each side of its founding fix)")
     group.addoption(_LEGACY_OPTION, action="append", dest="harness_legacy_versions", metavar="V", default=None,
                     help=f"an alias of --sdk-version {_LEGACY_SDK}=V")
+    group.addoption("--claims-as", dest="harness_claims_as", metavar="X.Y.Z", default=None,
+                    help="judge local SDK builds by this release's claims instead of their package.json version")
     group.addoption("--chromium", dest="harness_chromium", metavar="PATH", default=None,
                     help="Chromium binary for scenario runs (default: $HARNESS_CHROMIUM, then the usual places)")
     group.addoption("--browser-mode", dest="harness_browser_mode", default=None,
@@ -151,33 +154,39 @@ def _asked_versions(config: pytest.Config) -> list[VersionAsk]:
             raise pytest.UsageError(f"--sdk-version {value!r}: no SDK {sdk!r} (known: {', '.join(sorted(SDKS))})")
         asked.append(VersionAsk(sdk or None, version, "--sdk-version"))
     try:
-        return [_resolved(a, a.sdk) if a.sdk else _checked(a) for a in asked]
+        from harness.engine.options import check_claims_as
+
+        check_claims_as(config.getoption("harness_claims_as", None))
+        return [_resolved(config, a, a.sdk) if a.sdk else _checked(a) for a in asked]
     except HarnessError as err:
         raise pytest.UsageError(str(err)) from None
 
 
-def _resolved(ask: VersionAsk, sdk: str) -> VersionAsk:
-    """``from:PATH`` -> the version of ``sdk``'s package that file pins; an exact version is checked as it is."""
+def _resolved(config: pytest.Config, ask: VersionAsk, sdk: str) -> VersionAsk:
+    """The label ``ask`` stands for with ``sdk``'s package: a release as given, a dist-tag asked now, from:PATH,
+    a tarball, a folder or a URL checked and cached (:mod:`harness.sdks.builds`) -- once per session and value."""
     from harness.sdks import adapter_class
-    from harness.versions.commands import FROM, resolve_versions
+    from harness.versions.commands import resolve_versions
 
-    if not ask.version.startswith(FROM):
-        return _checked(ask)
-    try:
-        [version] = resolve_versions([ask.version], adapter_class(sdk).package) or []
-    except HarnessError as err:
-        raise HarnessError(f"{ask.flag}: {err}") from None
-    return _checked(VersionAsk(ask.sdk, version, ask.flag))
+    memo: dict[tuple[str, str], str] = config.stash[_STATE].setdefault("resolved", {})
+    key = (sdk, ask.version)
+    if key not in memo:
+        try:
+            [memo[key]] = resolve_versions([ask.version], adapter_class(sdk).package) or []
+        except HarnessError as err:
+            raise HarnessError(f"{ask.flag}: {err}") from None
+    return VersionAsk(ask.sdk, memo[key], ask.flag)
 
 
 def _checked(ask: VersionAsk) -> VersionAsk:
-    """Exact versions only: a tag or a range is a usage error, not a traceback."""
-    from harness.sdks.npm import _VERSION_RE  # the bundle cache's own rule for what it will fetch
-    from harness.versions.commands import FROM
+    """A value whose SDK is not yet known is parsed now (a range or a missing file is a usage error of one line)
+    and resolved per SDK at collection."""
+    from harness.sdks.builds import BuildSpec
 
-    if not ask.version.startswith(FROM) and not _VERSION_RE.fullmatch(ask.version):
-        raise HarnessError(f"{ask.flag} {ask.version!r} is not an exact version: give X.Y.Z (or X.Y.Z-pre), "
-                                f"e.g. {ask.flag} 2.0.0, not a range or a tag like latest")
+    try:
+        BuildSpec.parse(ask.version)
+    except HarnessError as err:
+        raise HarnessError(f"{ask.flag}: {err}") from None
     return ask
 
 
@@ -219,7 +228,10 @@ def _versions_for(config: pytest.Config, sdk: str) -> tuple[str, ...]:
     asked = [a for a in config.stash.get(_ASKED, []) if a.applies_to(sdk)]
     if not asked:
         return tuple(adapter_class(sdk).known_versions)
-    return tuple(dict.fromkeys(_resolved(a, sdk).version for a in asked))
+    try:
+        return tuple(dict.fromkeys(_resolved(config, a, sdk).version for a in asked))
+    except HarnessError as err:
+        raise pytest.UsageError(str(err)) from None
 
 
 class OutcomeMismatch(Exception):
@@ -237,7 +249,10 @@ class ScenarioItem(pytest.Item):
     def setup(self) -> None:
         """The run itself. A run that broke (outcome ``error``, or bad input such as no browser) is a pytest *error*
         of this item, like a fixture that cannot be set up, not a failure: no verdict was reached to compare."""
-        expected = self.scenario.expected(self.version)
+        from harness.sdks.builds import claims_version
+
+        expected = self.scenario.expected(claims_version(self.version, self.config.getoption("harness_claims_as",
+                                                                                            None)))
         if expected is None:
             pytest.skip(f"{self.path.name} claims no verdict for {self.version}; add a range under `verdicts`")
         try:
@@ -245,12 +260,13 @@ class ScenarioItem(pytest.Item):
         except HarnessError as err:
             pytest.fail(f"error: {err}", pytrace=False)
         self.harness_result = result
+        from harness.report.junit import build_properties
         self.user_properties.extend([
             ("scenario", self.scenario.id), ("sdk_version", self.version),
             # the same names and values as harness.report.junit.run_properties (the CLI's --junit)
             ("browser", str(result.browser.get("kind"))), ("browser_path", str(result.browser.get("path"))),
             ("browser_mode", result.browser.get("mode")), ("outcome", result.outcome),
-            ("expected", expected)])
+            ("expected", expected), *((k, str(v)) for k, v in build_properties(result.to_dict()) if v is not None)])
         if result.outcome == "error":
             pytest.fail(failure_text(result), pytrace=False)
 

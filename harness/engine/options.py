@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 from harness.app.spec import AppSpec, spec_from_options
 from harness.browser.driver import BrowserMode
 from harness.errors import HarnessError
+from harness.sdks.builds import check_claims_as
 
 TraceMode = Literal["on", "off", "retain-on-failure"]
 TRACE_MODES: tuple[str, ...] = ("on", "off", "retain-on-failure")
@@ -78,6 +79,7 @@ class RunOptions:
     repeat: int = 1
     shard: tuple[int, int] | None = None
     app: AppSpec | None = None  # --app-*: the user's app under test (over each scenario's setup.app)
+    claims_as: str | None = None  # a local build is judged by this release's claims instead of its own version's
     extra: dict[str, Any] = field(default_factory=dict)  # front-door specifics carried along (not used by runs)
 
     @property
@@ -111,7 +113,8 @@ def options_from_args(args: Any) -> RunOptions:
         port=int(get("port", 0) or 0), mock_host=get("mock_host") or RunOptions.mock_host,
         public_host=get("public_host"), cdp_endpoints=tuple(get("cdp_endpoint") or ()),
         jobs=parse_jobs(get("jobs") or "auto"), repeat=int(get("repeat", 1) or 1),
-        shard=parse_shard(shard) if shard else None, app=spec_from_options(get))
+        shard=parse_shard(shard) if shard else None, app=spec_from_options(get),
+        claims_as=check_claims_as(get("claims_as")))
 
 
 def options_from_pytest(config: Any) -> RunOptions:
@@ -128,4 +131,5 @@ def options_from_pytest(config: Any) -> RunOptions:
         trace=cast(TraceMode, tracing) if tracing in TRACE_MODES else "on",  # `in` does not narrow to the Literal
         cdp_endpoints=tuple(get("harness_cdp_endpoint", None) or ()), jobs=1,
         repeat=int(get("harness_repeat", 1) or 1), shard=parse_shard(shard) if shard else None,
-        app=spec_from_options(lambda name: get(name, None)))
+        app=spec_from_options(lambda name: get(name, None)),
+        claims_as=check_claims_as(get("harness_claims_as", None)))

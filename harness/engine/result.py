@@ -41,6 +41,9 @@ class RunResult:
     backend: str = ""  # how the app backend decided, as its adapter describes it (``server.backend`` on the timeline)
     clock: dict[str, Any] = field(default_factory=dict)  # the page clock's offset at start and end, and the skew
     repeat: int = 1  # which repetition of scenario x version this was (``--repeat``), 1-based
+    # A local build's identity (harness.sdks.builds): version (its package.json's), sha256 (of what was played),
+    # kind, source (path or URL), label (= ``version`` above), claims_as; None for a published release.
+    build: dict[str, str] | None = None
 
     @property
     def matches_expectation(self) -> bool | None:

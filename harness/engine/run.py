@@ -33,10 +33,11 @@ from harness.errors import HarnessError, one_line
 from harness.mock.server import MockAuthServer
 from harness.oracles import Judgement, judge
 from harness.report import artifacts
-from harness.scenario.model import Scenario, Step
+from harness.scenario.model import Outcome, Scenario, Step
 from harness.scenario.steps import DEFAULT_TIMEOUT, STEPS, RunContext
 from harness.sdk_protocol import SessionStore
 from harness.sdks import SdkAdapter, sdk_for
+from harness.sdks.builds import claims_version
 from harness.sdks.npm import NpmBundleCache
 from harness.timeline import Timeline
 
@@ -105,6 +106,7 @@ class Run:
         self._watchdog = _Watchdog(self)
         self._paced = False  # set by play(): only then is a long gap between steps the harness's own (STALL_S)
         self._last_step_done: tuple[int, float] | None = None  # (index, when it ended or failed)
+        self.build: dict[str, str] | None = None
 
     # -- life cycle ---------------------------------------------------------------------------------------------
 
@@ -121,6 +123,7 @@ class Run:
         """Bundle, mock, result folder, browser. Bad input raises HarnessError with nothing left running; a browser
         that fails to come up ends the run in ``error`` instead (the result says why)."""
         bundle = self.resources.cache.get(self.sdk.package, self.version)
+        self.build = bundle.build  # a local build's identity (version, sha256, source); None for a release
         app = self.resources.app
         run_app = app.for_run(self.sdk, self.timeline, bundle.dist, self.sdk.bundle_file) if app else None
         self.server = MockAuthServer(self.timeline, self.sdk, bundle_dist=bundle.dist, sdk_version=self.version,
@@ -322,7 +325,7 @@ class Run:
             return False  # an attached context's trace is its owner's (pytest-playwright's --output)
         if self.options.trace != "retain-on-failure":
             return True
-        expected = self.scenario.expected(self.version)
+        expected = self.expected()
         return bool(self.error) or verdict is None or (expected is not None and verdict.outcome != expected)
 
     def _close(self, keep_trace: bool) -> None:
@@ -363,13 +366,23 @@ class Run:
                      "headless": self.options.headless, "webdriver": self.scenario.setup.webdriver,
                      # navigator.connection rtt/downlink are pinned non-zero while online (driver.PIN_CONNECTION_JS)
                      "connection": "pinned"},
-            outcome=outcome, expected=self.scenario.expected(self.version), sentence=sentence,
+            outcome=outcome, expected=self.expected(), sentence=sentence,
             checks=[c.to_dict() for c in verdict.checks], steps=list(self.steps_done),
             events=self.timeline.to_list(), started_at=self.timeline.started_at,
             duration=ended - self.timeline.started_at, error=error,
             reproduce=self.reproduce,
             timing=self._timing(ended, last_step_end), repeat=self.repeat, backend=self._backend_description(),
-            clock=self._clock_summary())
+            clock=self._clock_summary(), build=self._build_identity())
+
+    def expected(self) -> Outcome | None:
+        """The file's claim for this run: a build's by its package.json version, or ``--claims-as``."""
+        return self.scenario.expected(claims_version(self.version, self.options.claims_as))
+
+    def _build_identity(self) -> dict[str, str] | None:
+        if self.build is None:
+            return None
+        claims = claims_version(self.version, self.options.claims_as)
+        return {**self.build, "label": self.version, "claims_as": claims}
 
     def _backend_description(self) -> str:
         described = self.timeline.events("server.backend")

@@ -21,7 +21,7 @@ import jinja2
 import semantic_version
 from markupsafe import Markup
 
-from harness.report import version_line, view
+from harness.report import build_diff, version_line, view
 from harness.report.repeats import repeat_rows
 from harness.report.artifacts import write_atomic
 from harness.report.results import Entry, entry_of
@@ -56,7 +56,8 @@ def render(results: Sequence[Any], title: str = "Session survival report", notic
         preamble=Markup(preamble) if preamble else None,
         counts=counts, trace_port=TRACE_PORT, line=version_line.version_line(grid),
         bands=version_line.bands(grid) if len(matrix["versions"]) > version_line.TRANSPOSE_AFTER else None,
-        grid_scenarios=grid.scenarios, flips=grid.flips, repeats=_repeats(runs))
+        grid_scenarios=grid.scenarios, flips=grid.flips, repeats=_repeats(runs),
+        build_diffs=build_diff.differences(e.result for e in entries))
 
 
 def write_report(results: Sequence[Any], path: Path, title: str = "Session survival report",
@@ -107,7 +108,7 @@ def _run_view(index: int, entry: Entry) -> dict[str, Any]:
         "shots": shots, "console": view.console_log(events), "reproduce": r.get("reproduce", ""),
         "trace": trace, "folder": str(entry.folder) if entry.folder else None,
         "requests": len(view.request_log(events, include_static=False)),
-        "stall_note": view.stall_sentence(r),
+        "stall_note": view.stall_sentence(r), "build": r.get("build"),
     }
 
 

@@ -1,7 +1,9 @@
 """JUnit XML for CI: one ``testcase`` per run, with the run's facts as properties.
 
 Properties: scenario, sdk, sdk_version, browser, browser_path, browser_mode, headless, webdriver, verdict (the
-observed outcome), expected, matches_expectation, and the artifact paths. A run that broke (outcome ``error``: the
+observed outcome), expected, matches_expectation, and the artifact paths; for a local SDK build also sdk_build_version,
+sdk_build_sha256, sdk_build_source, sdk_build_tarball_sha256 and claims_as (``sdk_version`` is then its label).
+A run that broke (outcome ``error``: the
 harness could not reach a verdict) gets an ``error`` element whose message says what broke; a run whose verdict
 differs from the one its scenario file claims gets a ``failure`` element whose message is the verdict sentence. The
 two are counted apart (``errors``, ``failures``), as CI servers expect; ``system-out`` holds the timeline summary
@@ -26,6 +28,7 @@ def run_properties(result: dict[str, Any]) -> list[tuple[str, str]]:
     browser = result.get("browser", {})
     matches = result.get("matches_expectation")
     props = [("scenario", result.get("scenario")), ("sdk", result.get("sdk")), ("sdk_version", result.get("version")),
+             *build_properties(result),
              ("browser", browser.get("kind")), ("browser_path", browser.get("path")),
              ("browser_mode", browser.get("mode")), ("headless", browser.get("headless")),
              ("webdriver", browser.get("webdriver")), ("verdict", result.get("outcome")),
@@ -34,6 +37,16 @@ def run_properties(result: dict[str, Any]) -> list[tuple[str, str]]:
     props += [(f"artifact_{k}", v) for k, v in sorted(result.get("artifacts", {}).items())
               if k in ("folder", "result", "trace")]
     return [(k, str(v)) for k, v in props if v is not None]
+
+
+def build_properties(result: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A local build's identity (none for a release): its package.json version, digest, source and claims."""
+    build = result.get("build")
+    if not isinstance(build, dict):
+        return []
+    return [("sdk_build_version", build.get("version")), ("sdk_build_sha256", build.get("sha256")),
+            ("sdk_build_source", build.get("source")), ("sdk_build_tarball_sha256", build.get("tarball_sha256")),
+            ("claims_as", build.get("claims_as"))]
 
 
 def render(results: Sequence[Any], suite: str = "session-harness", not_run: Sequence[NotRun] = ()) -> str:

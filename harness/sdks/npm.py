@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import hashlib
@@ -47,6 +48,9 @@ MANIFEST = "manifest.json"
 _MANIFEST_FORMAT = 1
 # Exact versions only: a range or a dist-tag ("latest") would let the bundle under test change between runs.
 _VERSION_RE = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?")
+# A local build's cache label (:mod:`harness.sdks.builds`): its package.json version + the first 12 hex digits of the
+# SHA-256 of what it plays, as semver build metadata -- so claims still match its version, and no two builds share one.
+BUILD_LABEL_RE = re.compile(_VERSION_RE.pattern + r"\+build\.[0-9a-f]{12}")
 # npm's naming rules, loosely; it also keeps option-like or path-like names off npm's command line and out of paths.
 _PACKAGE_RE = re.compile(r"(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*", re.IGNORECASE)
 _NETWORK_CODES = frozenset({
@@ -75,8 +79,9 @@ class Bundle:
     version: str  # "6.0.0"
     root: Path  # the unpacked package folder (package.json, and dist/ or else the top-level scripts)
     dist: Path  # the folder served at /sdk/<version>/: root / "dist", or root for a package that ships no dist/
-    integrity: str  # the registry's SRI string, "sha512-..."
+    integrity: str  # the registry's SRI string, "sha512-..." (a build: the SRI of the tarball it was cached from)
     tarball: Path  # the cached .tgz
+    build: dict[str, str] | None = None  # a local build's identity (harness.sdks.builds); None for a release
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,9 @@ class NpmBundleCache:
                     self.last_event = "hit"
                     _touch(entry)
                     return bundle
+            if BUILD_LABEL_RE.fullmatch(version):
+                raise BundleError(f"{package} {version} is a local build that is not in the cache (any more); give "
+                                  "its tarball, folder or URL again (--sdk-version ./build.tgz)")
             bundle = self._fetch(package, version, entry)
         self.last_event = "refetched-after-tamper" if tampered else "miss"
         return bundle
@@ -194,6 +202,50 @@ class NpmBundleCache:
         return self._npm_json(["view", package, "versions", "time"], package, None,
                               f"list the releases of {package}")
 
+    def dist_tags(self, package: str) -> dict[str, str]:
+        """npm's dist-tags of ``package`` (``{"latest": "6.41.0", "next": ...}``), asked now."""
+        if not _PACKAGE_RE.fullmatch(package):
+            raise BundleError(f"{package!r} is not an npm package name (e.g. @clerk/clerk-js)")
+        out = self._npm_json(["view", package, "dist-tags"], package, None, f"read the dist-tags of {package}")
+        if not isinstance(out, dict):
+            raise BundleError(f"npm gave no dist-tags for {package} (try: npm view {package} dist-tags --json)")
+        return {str(k): str(v) for k, v in out.items()}
+
+    def adopt_build(self, package: str, label: str, staging: Path) -> tuple[Bundle, bool]:
+        """Move a checked build (``staging``: its tarball, ``package/`` and ``manifest.json``) into the cache as
+        ``label``; (the entry, True) -- or, when an intact entry of that label is there already, (it, False) and
+        ``staging`` is left for the caller to delete. Same lock and atomic rename as a fetch."""
+        entry = self._entry(package, label)
+        with self._locked(entry):
+            if entry.exists():
+                try:
+                    bundle = _load_verified(entry, package, label)
+                except _Tampered as problem:
+                    log.warning("cached build %s@%s failed its check (%s); replacing it", package, label, problem)
+                    _discard(entry)
+                else:
+                    _touch(entry)
+                    return _with_source(entry, bundle, staging), False
+            try:
+                os.rename(staging, entry)
+            except OSError as e:
+                raise self._unwritable(e) from None
+            try:
+                return _load_verified(entry, package, label), True
+            except _Tampered as problem:
+                _discard(entry)
+                raise BundleError(f"the build cached as {label} failed its own check ({problem}); retry") from None
+
+    def staging_dir(self, package: str) -> Path:
+        """A fresh staging folder beside ``package``'s entries (same file system: the rename is atomic)."""
+        folder = self.root / package.lstrip("@").replace("/", "__")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _sweep_stale(folder)
+            return Path(tempfile.mkdtemp(prefix=".staging-build-", dir=folder))
+        except OSError as e:
+            raise self._unwritable(e) from None
+
     def _entry(self, package: str, version: str) -> Path:
         return self.root / package.lstrip("@").replace("/", "__") / version
 
@@ -219,7 +271,7 @@ class NpmBundleCache:
                     f"the tarball npm gave for {spec} does not match the registry's integrity {integrity[:24]}...; "
                     "check your npm registry/proxy config (npm config get registry)"
                 )
-            files = _unpack(tarball, staging / "package", spec)
+            files = unpack(tarball, staging / "package", spec)
             manifest = {
                 "format": _MANIFEST_FORMAT, "package": package, "version": version,
                 "integrity": integrity, "tarball": tarball.name, "files": files,
@@ -321,7 +373,7 @@ class NpmBundleCache:
 def _check_spec(package: str, version: str) -> None:
     if not _PACKAGE_RE.fullmatch(package):
         raise BundleError(f"{package!r} is not an npm package name (e.g. @clerk/clerk-js)")
-    if not _VERSION_RE.fullmatch(version):
+    if not _VERSION_RE.fullmatch(version) and not BUILD_LABEL_RE.fullmatch(version):
         raise BundleError(
             f"{version!r} is not an exact version of {package}: give X.Y.Z (or X.Y.Z-pre), not a range or tag "
             f"(list them with: npm view {package} versions)"
@@ -353,15 +405,15 @@ def _sri_ok(path: Path, integrity: str) -> bool:
     """Whether the file matches the SRI string (any digest of its strongest algorithm, as npm does)."""
     digests: dict[str, set[str]] = {}
     for token in integrity.split():
-        algo, _, digest = token.partition("-")
-        digests.setdefault(algo.lower(), set()).add(digest.split("?")[0])
+        algo, _, value = token.partition("-")
+        digests.setdefault(algo.lower(), set()).add(value.split("?")[0])
     strongest = next((a for a in _SRI_ALGOS if a in digests), None)
     if strongest is None:
         return False
-    return base64.b64encode(_digest(path, strongest)).decode() in digests[strongest]
+    return base64.b64encode(file_digest(path, strongest)).decode() in digests[strongest]
 
 
-def _digest(path: Path, algo: str) -> bytes:
+def file_digest(path: Path, algo: str) -> bytes:
     h = hashlib.new(algo)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -369,7 +421,7 @@ def _digest(path: Path, algo: str) -> bytes:
     return h.digest()
 
 
-def _unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
+def unpack(tarball: Path, dest: Path, spec: str) -> dict[str, str]:
     """Write package.json and dist/** into ``dest`` -- or, for a package that ships no dist/, its top-level scripts
     (``*.js``: firebase publishes its browser builds at the package root); relative path -> sha256 hex.
 
@@ -434,16 +486,35 @@ def _load_verified(entry: Path, package: str, version: str) -> Bundle:
         odd = sorted(on_disk ^ set(files))
         raise _Tampered(f"files added or missing: {', '.join(odd[:3])}")
     for rel, sha256 in files.items():
-        if _digest(pkg / rel, "sha256").hex() != sha256:
+        if file_digest(pkg / rel, "sha256").hex() != sha256:
             raise _Tampered(f"{rel} modified")
-    return _bundle(entry, package, version, integrity, tarball_name)
+    build = manifest.get("build")
+    return _bundle(entry, package, version, integrity, tarball_name, build if isinstance(build, dict) else None)
 
 
-def _bundle(entry: Path, package: str, version: str, integrity: str, tarball_name: str) -> Bundle:
+def _bundle(entry: Path, package: str, version: str, integrity: str, tarball_name: str,
+            build: dict[str, str] | None = None) -> Bundle:
     root = entry / "package"
     # The folder the page loads the bundle from: dist/, or the package root for a package that ships no dist/.
     dist = root / "dist" if (root / "dist").is_dir() or not root.is_dir() else root
-    return Bundle(package, version, root, dist, integrity, entry / tarball_name)
+    return Bundle(package, version, root, dist, integrity, entry / tarball_name, build)
+
+
+def _with_source(entry: Path, bundle: Bundle, staging: Path) -> Bundle:
+    """A reused build's entry, its identity naming where it came from this time (the same bytes may come from a
+    folder and from its tarball). Only ``build`` in the manifest changes, by an atomic replace; nothing verified."""
+    try:
+        build = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))["build"]
+        manifest = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))
+        if manifest.get("build") != build:
+            manifest["build"] = build
+            fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=entry)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(manifest, f, indent=1, sort_keys=True)
+            os.replace(tmp, entry / MANIFEST)
+    except (OSError, ValueError, KeyError, TypeError):
+        return bundle  # a read-only cache keeps the first source; the bytes are the same
+    return dataclasses.replace(bundle, build=build)
 
 
 def _discard(entry: Path) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+
+import semantic_version
 from typing import Callable, TypeVar
 
 from harness.errors import HarnessError
@@ -36,12 +38,15 @@ def add_parsers(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> 
     m.add_argument("scenarios", nargs="+", metavar="SCENARIO")
     m.add_argument("--versions", required=True, metavar="RANGE",
                    help="an npm range ('>=5.120.0 <6.5.0', '6.x', '*'), a list ('5.128.0, 6.1.0'), from:PATH, and "
-                        "optionally every:K to run every K-th release of the selection (ends included)")
+                        "optionally every:K to run every K-th release of the selection (ends included); comma-"
+                        "separated parts may also be dist-tags, tarballs, package folders or tarball URLs, played "
+                        "beside the releases")
     m.add_argument("--pre", action="store_true", help="include prereleases in ranges (default: stable only)")
     b = sub.add_parser("bisect", help="find the adjacent releases where a scenario's verdict flips")
     b.add_argument("scenario", metavar="SCENARIO")
-    b.add_argument("--good", required=True, metavar="V", help="a release on one side (X.Y.Z or from:PATH)")
-    b.add_argument("--bad", required=True, metavar="V", help="a release on the other side; older or newer")
+    b.add_argument("--good", required=True, metavar="V", help="a release on one side (X.Y.Z, a dist-tag, from:PATH, "
+                   "or a local build: a tarball, folder or URL, placed at its package.json version)")
+    b.add_argument("--bad", required=True, metavar="V", help="a release (or build) on the other side; older or newer")
     b.add_argument("--pre", action="store_true", help="search prereleases too (default: stable releases only)")
     for parser in (m, b):
         for add in common:
@@ -72,10 +77,27 @@ def package_of(scenarios: list[Scenario]) -> str:
 
 
 def resolve_versions(values: list[str] | None, package: str) -> list[str] | None:
-    """``--sdk-version`` values with each ``from:PATH`` replaced by the version of ``package`` that file resolves."""
+    """``--sdk-version`` values as the labels runs carry: a release as given, a dist-tag asked now, ``from:PATH``
+    resolved, and a tarball, folder or URL checked and put in the cache (:mod:`harness.sdks.builds`). Every value is
+    parsed before any is fetched, so bad input is refused before anything is cached or started."""
     if not values:
         return values
-    return [resolve_exact(v, package, lambda: releases(package)) for v in values]
+    from harness.sdks import adapter_for_package
+    from harness.sdks.builds import parse_all, resolve
+    from harness.sdks.npm import NpmBundleCache
+
+    adapter = adapter_for_package(package)
+    if adapter is None:
+        raise HarnessError(f"no adapter plays {package}")
+    cache = NpmBundleCache()
+    specs = parse_all(values)
+    labels = [resolve(spec, package, adapter.bundle_file, cache, lambda: releases(package), say=_say)
+              for spec in specs]
+    return list(dict.fromkeys(labels))  # one build given twice (as a folder and its tarball) is one version
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 # -- matrix -----------------------------------------------------------------------------------------------------
@@ -90,7 +112,10 @@ def matrix(args: argparse.Namespace) -> int:
     scenarios = [with_webdriver(load_scenario(p), options.webdriver)
                  for p in find_scenarios(args.scenarios, resources.library_dir())]
     package = package_of(scenarios)
-    chosen = select(args.versions, releases(package), pre=args.pre)
+    range_text, build_texts = split_builds(args.versions)
+    chosen = select(range_text, releases(package), pre=args.pre) if range_text or not build_texts else []
+    built = [v for v in resolve_versions(build_texts, package) or [] if v not in {r.version for r in chosen}]
+    chosen += [Release(v, None) for v in built]  # builds (and dist-tags) beside the selection, in the order given
     plans = plans_for([(s, r.version) for s in scenarios for r in chosen], options.repeat)
     runs = len(plans)
     width = max(len(r.version) for r in chosen)
@@ -112,11 +137,30 @@ def matrix(args: argparse.Namespace) -> int:
             finally:  # stopped by Ctrl-C or SIGTERM: the finished runs reported, the unplayed ones named
                 _write_reports(results, args.html or args.reports / "report.html", args.junit,
                                _not_run(plans, results, interrupted))
+    from harness.report.build_diff import summary_lines as build_differences
+
+    for line in build_differences(r.to_dict() for r in results):  # a build beside releases: its difference first
+        print(line)
     for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
         print(line)
     if interrupted is not None:
         raise interrupted
     return 1 if any(r.matches_expectation is False for r in results) else 0
+
+
+def split_builds(text: str) -> tuple[str, list[str]]:
+    """``--versions`` text -> (the release selection, the comma-separated parts that name builds or dist-tags)."""
+    from harness.sdks.builds import BuildSpec
+
+    ranges: list[str] = []
+    builds: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        try:
+            kind = BuildSpec.parse(part).kind if part else "release"
+        except HarnessError:
+            kind = "release"  # a range, a list, every:K: select() reads (and refuses) those
+        (builds if kind in ("tarball", "folder", "url", "cached", "tag") else ranges).append(part)
+    return ", ".join(p for p in ranges if p), builds
 
 
 # -- bisect -----------------------------------------------------------------------------------------------------
@@ -163,7 +207,15 @@ def bisect(args: argparse.Namespace) -> int:
 
 
 def _release(value: str, known: Releases, flag: str) -> Release:
-    version = resolve_exact(value, known.package, lambda: known)
+    """An end of the search: a published release, or a local build (placed on the line at its version)."""
+    from harness.sdks.builds import BuildSpec, is_build_label
+
+    if BuildSpec.parse(value).kind == "release":
+        version = resolve_exact(value, known.package, lambda: known)
+    else:
+        [version] = resolve_versions([value], known.package) or [value]
+    if is_build_label(version):
+        return Release(version, None)
     found = known.get(version)
     if found is None:
         raise HarnessError(f"{flag} {version}: no published version {version} of {known.package} (newest stable: "
@@ -174,9 +226,14 @@ def _release(value: str, known: Releases, flag: str) -> Release:
 def span(known: Releases, a: Release, b: Release, pre: bool) -> list[Release]:
     """The published releases from the older of a, b to the newer, both ends included (prereleases only with
     ``pre``, or when an end is one)."""
-    lo, hi = sorted((a, b), key=lambda r: r.semver)
-    return [r for r in known.items
-            if lo.semver <= r.semver <= hi.semver and (pre or not r.prerelease or r in (lo, hi))]
+    from harness.sdks.builds import is_build_label, release_of
+
+    lo, hi = sorted((a, b), key=lambda r: semantic_version.Version(release_of(r.version)))
+    low, high = (semantic_version.Version(release_of(r.version)) for r in (lo, hi))
+    inner = [r for r in known.items
+             if low <= r.semver <= high and (pre or not r.prerelease or r in (lo, hi))]
+    # A build is played at its end of the line, beside the release of its version: a flip between them is the build's.
+    return ([lo] if is_build_label(lo.version) else []) + inner + ([hi] if is_build_label(hi.version) else [])
 
 
 def _expected_runs(n: int) -> int:
@@ -191,6 +248,8 @@ def step_line(index: int, probe: Probe) -> str:
 def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) -> list[str]:
     def named(version: str) -> str:
         release = known.get(version)
+        if release is None and "+build." in version:
+            return f"{version} (a local build)"
         return f"{version} (published {release.date if release else 'date unknown'})"
 
     out = []

@@ -6,6 +6,11 @@
     package.json        a range in (dev/peer/optional)dependencies -> the newest published stable release matching it
     a folder            the first of the above found in it, in that order
 
+A project whose own dependency is a build -- ``file:../clerk-js.tgz``, ``file:``/``link:`` a package folder, or an
+``http(s)`` tarball URL (``npm install <url>``, a preview build per commit) -- resolves to that build
+(:func:`spec_from`: the path made absolute from the lockfile's folder, or the URL), which the harness then plays and
+identifies by hash (:mod:`harness.sdks.builds`).
+
 Only the copy the project itself resolves counts (the top-level ``node_modules/<pkg>``, the root importer); when a
 lockfile holds several versions and none is the project's own, the answer is an error naming them, never a guess.
 Every failure (no file, not parseable, package absent, a link or git dependency) is one :class:`HarnessError` line.
@@ -27,6 +32,55 @@ from harness.versions.published import Releases
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock", "package.json")
 _DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
 _EXACT = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
+
+
+_BUILD_DEP = re.compile(r"(file|link):(.+)|(https?://.+)", re.IGNORECASE)
+
+
+def spec_from(path: Path, package: str, load_releases: Callable[[], Releases]) -> str:
+    """What ``path`` makes the project play of ``package``: an exact version, or a build's path or URL."""
+    file = _file(Path(path))
+    declared = _declared(file, package)
+    if declared is not None:
+        match = _BUILD_DEP.fullmatch(_unalias(declared, package).strip())
+        if match:
+            if match.group(3):
+                return match.group(3)
+            where = (file.parent / match.group(2)).resolve()
+            if not where.exists():
+                raise HarnessError(f"from:{file}: {package} is {declared!r}, and {where} does not exist; build and "
+                                   "pack it first, or pass --sdk-version X.Y.Z")
+            return str(where)
+    return version_from(path, package, load_releases)
+
+
+def _declared(file: Path, package: str) -> str | None:
+    """The project's own dependency spec for ``package`` (as it wrote it), from the lockfile or its package.json."""
+    text = _read(file)
+    if file.name in ("package-lock.json", "npm-shrinkwrap.json"):
+        root = (_json(text, file).get("packages") or {}).get("")
+        if isinstance(root, dict):
+            for field in _DEP_FIELDS:
+                deps = root.get(field)
+                if isinstance(deps, dict) and isinstance(deps.get(package), str):
+                    return str(deps[package])
+    elif file.name.endswith((".yaml", ".yml")):
+        data = _yaml(text, file)
+        importers = data.get("importers") if isinstance(data, dict) else None
+        root = importers.get(".") if isinstance(importers, dict) else data
+        for field in _DEP_FIELDS:
+            deps = root.get(field) if isinstance(root, dict) else None
+            entry = deps.get(package) if isinstance(deps, dict) else None
+            spec = entry.get("specifier") if isinstance(entry, dict) else entry
+            if isinstance(spec, str) and _BUILD_DEP.fullmatch(spec.strip()):
+                return spec
+        if isinstance(root, dict) and isinstance(root.get("specifiers"), dict):  # v5
+            spec = root["specifiers"].get(package)
+            if isinstance(spec, str):
+                return spec
+    elif file.name.endswith(".json"):
+        return _own_range(file, package)
+    return _own_range(file.parent / "package.json", package)
 
 
 def version_from(path: Path, package: str, load_releases: Callable[[], Releases]) -> str:
