@@ -1,8 +1,8 @@
 """``harness matrix`` and ``harness bisect``, and ``--sdk-version from:PATH`` for every run command.
 
-Front doors like harness/cli.py: they turn options into releases (:mod:`.select`), pairs into results
-(:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary and the report. Bad input is a
-HarnessError before any browser starts.
+Front doors like harness/cli.py, sharing its helpers (:mod:`harness.frontdoor`): they turn options into releases
+(:mod:`.select`), pairs into results (:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary
+and the report. Bad input is a HarnessError before any browser starts.
 
 Invariant: the package whose releases are listed, selected and resolved is always the scenarios' own SDK's
 (``setup.sdk`` -> the adapter registry -> ``adapter.package``), never a default one; a matrix spans one SDK.
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from harness.errors import HarnessError
+from harness.frontdoor import OptionAdder, not_run, run_line, write_reports
 from harness.scenario.model import Scenario
 from harness.scenario.runner import RunResult
 from harness.sdks import adapter_class
@@ -25,7 +26,6 @@ from harness.engine import Interrupted, options_from_args
 from harness.versions.runs import engine_for, plans_for, play_plans, run_pairs, with_webdriver
 from harness.versions.select import FROM, resolve_exact, select
 
-OptionAdder = Callable[[argparse.ArgumentParser], None]
 _P = TypeVar("_P", bound=argparse.ArgumentParser)  # the parser class of the caller's subcommands (cli's _Parser)
 
 
@@ -82,7 +82,6 @@ def resolve_versions(values: list[str] | None, package: str) -> list[str] | None
 
 def matrix(args: argparse.Namespace) -> int:
     from harness import resources
-    from harness.cli import _line, _not_run, _write_reports
     from harness.report.progress import Progress
     from harness.scenario.model import find_scenarios, load_scenario
 
@@ -106,12 +105,12 @@ def matrix(args: argparse.Namespace) -> int:
                 results = play_plans(plans, engine,
                                      on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
                                      on_done=lambda r: progress.done(f"{r.scenario}@{r.version}",
-                                                                     _line(r, width, several=len(scenarios) > 1)))
+                                                                     run_line(r, width, several=len(scenarios) > 1)))
             except Interrupted as stop:
                 results, interrupted = stop.results, stop
             finally:  # stopped by Ctrl-C or SIGTERM: the finished runs reported, the unplayed ones named
-                _write_reports(results, args.html or args.reports / "report.html", args.junit,
-                               _not_run(plans, results, interrupted))
+                write_reports(results, args.html or args.reports / "report.html", args.junit,
+                              not_run(plans, results, interrupted))
     for line in matrix_view.summary_lines(matrix_view.grid(r.to_dict() for r in results)):
         print(line)
     if interrupted is not None:
@@ -123,7 +122,6 @@ def matrix(args: argparse.Namespace) -> int:
 
 def bisect(args: argparse.Namespace) -> int:
     from harness import resources
-    from harness.cli import _write_reports
     from harness.scenario.model import find_scenarios, load_scenario
 
     options = options_from_args(args).with_(repeat=1)  # each probe is one run: bisect does not repeat
@@ -155,7 +153,7 @@ def bisect(args: argparse.Namespace) -> int:
         raise
     finally:
         engine.close()
-        _write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
+        write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
     for text in answer_lines(answer, known, {v: r.reproduce for v, r in results.items()}):
         print(text)
     exact = len(answer.flips) == 1 and answer.flips[0].exact and not answer.non_monotonic
