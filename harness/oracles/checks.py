@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 from harness.oracles.facts import Facts, PageLoad
+from harness.registry import Registry
 from harness.timeline import Event
 
 Role = Literal["gate", "harness", "loss", "note", "revocation"]
@@ -52,14 +53,12 @@ class CheckSpec:
     run: CheckFn
 
 
-CHECKS: dict[str, CheckSpec] = {}
+CHECKS: Registry[CheckSpec] = Registry("check")
 
 
 def check(name: str, role: Role, *, passes: str, fails: str) -> Callable[[CheckFn], CheckFn]:
     def register(fn: CheckFn) -> CheckFn:
-        if name in CHECKS:
-            raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = CheckSpec(name, role, passes, fails, fn)
+        CHECKS.add(name, CheckSpec(name, role, passes, fails, fn))
         return fn
     return register
 

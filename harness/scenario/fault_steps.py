@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import HarnessError
 from harness.mock.faults import KINDS
 from harness.mock.faults.args import FaultArgs, fault_from, shorthand_args
-from harness.scenario.steps import STEPS, RunContext, step
+from harness.scenario.step_registry import STEPS, RunContext, step
 
 
 def _arm(ctx: RunContext, args: BaseModel) -> None:

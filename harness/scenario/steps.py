@@ -2,81 +2,29 @@
 
 Every step returns when its effect has been observed (the page saw ``offline``; the SDK finished its token
 attempt), not after a fixed sleep; ``wait`` is the one step that lets a fixed time pass, on purpose.
-Steps are registered with :func:`step`; the registry validates arguments when a scenario file is loaded, so a typo
-fails before any browser starts.
+Steps are registered with :func:`~harness.scenario.step_registry.step` (the registry, in a module of its own); this
+module holds the core steps and imports the other step modules, so importing it registers every step.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import secrets
-from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.duration import parse_duration
 from harness.errors import HarnessError
-from harness.mock.faults import Fault
 from harness.mock.faults.kind import target_in
+from harness.scenario.step_registry import (DEFAULT_TIMEOUT, STEPS, WAIT_WINDOWS, NoArgs, RunContext, StepSpec,
+                                            WaitWindow, step)
 from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
-DEFAULT_TIMEOUT = 20.0
-
-
-@dataclass
-class RunContext:
-    """What a step can touch: the timeline, the browser, the server and the SDK adapter of one run."""
-
-    timeline: Timeline
-    driver: Any  # harness.browser.driver.BrowserDriver
-    server: Any  # harness.mock.server.MockAuthServer
-    sdk: SdkAdapter
-    faults: dict[str, Fault] = field(default_factory=dict)
-    start_focused: bool = True  # setup.start_focused: signed_in gives the tab focus, as a person's tab has
-    # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
-    _step_started_at: float = field(default=0.0, repr=False)
-    previous_step_started_at: float = 0.0
-    # The last event a ``wait_for`` consumed, as (at, seq): the next ``wait_for`` only counts later ones.
-    last_waited: tuple[float, int] = (0.0, 0)
-
-    @property
-    def step_started_at(self) -> float:
-        return self._step_started_at
-
-    @step_started_at.setter
-    def step_started_at(self, value: float) -> None:
-        self.previous_step_started_at, self._step_started_at = self._step_started_at, value
-
-    @property
-    def app_url(self) -> str:
-        return self.server.url + "/"
-
-
-class NoArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    name: str
-    args: type[BaseModel]
-    run: Callable[[RunContext, Any, float], None]
-    doc: str
-
-
-STEPS: dict[str, StepSpec] = {}
-
-
-def step(name: str, args: type[BaseModel] = NoArgs) -> Callable:
-    """Register a step: ``fn(ctx, args, timeout)``; its docstring is the reference text for the README."""
-
-    def register(fn: Callable[[RunContext, Any, float], None]) -> Callable:
-        STEPS[name] = StepSpec(name=name, args=args, run=fn, doc=(fn.__doc__ or "").strip())
-        return fn
-
-    return register
+# The registry's names, for the importers that read every step from here (importing this module registers them all).
+__all__ = ["DEFAULT_TIMEOUT", "STEPS", "NoArgs", "RunContext", "StepSpec", "WaitFor", "WaitWindow", "parse_duration",
+           "step", "wait_for"]
 
 
 class Duration(BaseModel):
@@ -186,24 +134,6 @@ def _attempt_began(timeline: Timeline, end: Event) -> float:
     starts = [e.at for e in timeline.events("sdk.token.start")
               if e.data.get("call") == call and e.data.get("tab") == tab and (e.at, e.seq) <= (end.at, end.seq)]
     return starts[-1] if starts else end.at  # a page reload restarts the count: the latest start is this one
-
-
-@dataclass(frozen=True)
-class WaitWindow:
-    """Where a ``wait_for`` looks for an event whose moment is not "since the step before" (a flip armed steps ago
-    may have fired steps ago): from ``since``, only events ``accept`` takes; ``found`` hears the event (and may raise:
-    it reported a failure); ``missing(seconds)`` words the error when none came; ``gave_up()`` is told when an
-    ``optional`` wait ends without one."""
-
-    since: float
-    accept: Callable[[Event], bool]
-    found: Callable[[Event], None]
-    missing: Callable[[float], str]
-    gave_up: Callable[[], None]
-
-
-# Events with a window of their own, by name: (ctx, args) -> WaitWindow (registered by the module that owns them).
-WAIT_WINDOWS: dict[str, Callable[[RunContext, "WaitFor"], WaitWindow]] = {}
 
 
 class WaitFor(BaseModel):
