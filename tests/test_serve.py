@@ -24,7 +24,7 @@ from conftest import BUGGY, FIXED, ROOT
 from harness.scenario.model import load_scenario
 from harness.browser.driver import BrowserChoice
 from harness.engine import RunOptions
-from harness.scenario.runner import reproduce_command, run_scenario
+from harness.engine.single import reproduce_command, run_scenario
 from harness.scenario.steps import STEPS
 from harness.serve import COMMANDS, ServeOptions, ServeSession
 

@@ -25,7 +25,7 @@ from harness.report import version_line, view
 from harness.report.repeats import repeat_rows
 from harness.report.artifacts import write_atomic
 from harness.report.results import Entry, entry_of
-from harness.versions import matrix as release_matrix
+from harness.report import matrix as release_matrix
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Screenshots above this size are listed but not embedded, to keep the report small enough to attach to a ticket.

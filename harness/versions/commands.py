@@ -17,9 +17,9 @@ from typing import TypeVar
 from harness.errors import HarnessError
 from harness.frontdoor import OptionAdder, not_run, run_line, write_reports
 from harness.scenario.model import Scenario
-from harness.scenario.runner import RunResult
+from harness.engine.result import RunResult
 from harness.sdks import adapter_class
-from harness.versions import matrix as matrix_view
+from harness.report import matrix as matrix_view
 from harness.versions.bisect import BisectAnswer, Probe, bisect_versions
 from harness.versions.published import Release, Releases, published_releases
 from harness.engine import Interrupted, options_from_args
