@@ -8,6 +8,7 @@ module holds the core steps and imports the other step modules, so importing it 
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import secrets
 from typing import Any, Callable, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from harness.duration import parse_duration
 from harness.errors import HarnessError
+from harness.events import WAITS
 from harness.mock.faults.kind import target_in
 from harness.scenario.step_registry import (DEFAULT_TIMEOUT, STEPS, WAIT_WINDOWS, NoArgs, RunContext, StepSpec,
                                             WaitWindow, step)
@@ -85,45 +87,12 @@ def wait(ctx: RunContext, args: Duration, timeout: float) -> None:
     ctx.driver.pump(args.value)
 
 
-# The waits about one request the SDK's adapter names (its ``request_paths``, the names faults' ``on:`` takes), so a
-# scenario says "the token request" and each adapter says which path that is.
-NAMED_WAITS: dict[str, str] = {"token_request": "token", "token_response": "token", "client_request": "client"}
-
-
+# The events ``wait_for`` takes are declared with the event kinds (harness/events.py, :data:`WAITS`); these two are
+# views of those declarations. A wait about one request the SDK's adapter names (its ``request_paths``, the names
+# faults' ``on:`` takes) keeps to that request, so a scenario says "the token request" and each adapter says which.
+NAMED_WAITS: dict[str, str] = {w.name: w.request for w in WAITS.values() if w.request}
 WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
-    # The SDK finished a token attempt (the poller, the focus handler or the refresh timer), whatever its outcome.
-    "token_attempt": lambda e: e.kind == "sdk.token.end",
-    # A token request left the browser: it reached the mock, or failed in the browser (offline).
-    "token_request": lambda e: e.kind in ("request", "request.failed"),
-    # The mock answered a token request (normally or with a status fault); drops and holds are `fault`/`held`.
-    "token_response": lambda e: e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"),
-    # Any request that reached the mock (narrow it with `path`).
-    "request": lambda e: e.kind == "request",
-    # The browser gave up on a request (offline, or its connection closed): what the page's fetch saw.
-    "request_failed": lambda e: e.kind == "request.failed",
-    "cookie_change": lambda e: e.kind == "cookie",
-    "cookie_removed": lambda e: e.kind == "cookie" and e.data.get("op") == "removed",
-    "cookie_set": lambda e: e.kind == "cookie" and e.data.get("op") == "set",
-    # The same for whichever store the SDK keeps its session in (cookies or localStorage).
-    "session_removed": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "removed",
-    "session_set": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "set",
-    # The SDK's client read reached the mock (the adapter's `client` request).
-    "client_request": lambda e: e.kind == "request",
-    # The mock applied a fault (status, delay, drop) or started holding a request.
-    "fault": lambda e: e.kind in ("fault", "fault.held"),
-    "held": lambda e: e.kind == "fault.held",
-    # A get_token call (see `get_token` with `wait: false`) settled.
-    "get_token": lambda e: e.kind == "sdk.get_token",
-    # The page's call to the app's API was answered (or failed): `api_call`, or the background calls.
-    "api_answer": lambda e: e.kind == "api.answer",
-    "online": lambda e: e.kind == "online" and e.source == "page",
-    "offline": lambda e: e.kind == "offline" and e.source == "page",
-    "focus": lambda e: e.kind == "focus" and e.source == "page",
-    "blur": lambda e: e.kind == "blur" and e.source == "page",
-    "visibility": lambda e: e.kind == "visibility" and e.source == "page",
-    # A flip armed on a trigger (`online: {when: ...}`) was made, or could not be (race_steps.py decides which).
-    "network_flipped": lambda e: e.kind in ("network.flip", "network.flip.error") and e.source == "browser",
-}
+    w.name: (lambda e, w=w: w.matches(e.kind, e.source, e.data)) for w in WAITS.values()}  # type: ignore[misc]
 
 
 def _attempt_began(timeline: Timeline, end: Event) -> float:
@@ -177,18 +146,11 @@ def named_request_glob(sdk: SdkAdapter, event: str) -> str | None:
 @step("wait_for", WaitFor)
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
-    and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
-    whatever its outcome, that began after the previous step started), ``token_request`` (a token request left the
-    browser; like ``token_response`` and ``client_request``, it keeps to the request the SDK's adapter names
-    ``token`` / ``client``, the names ``on:`` takes), ``token_response``, ``request``,
-    ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
-    ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
-    ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
-    ``online``, ``offline``, ``focus``, ``blur``, ``visibility``, ``network_flipped`` (the next flip armed with
-    ``online``/``offline: {when: ...}`` was made, whenever that was; an ``optional`` wait that runs out disarms it).
-    ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n`` only events from
-    that tab. Fails the run if it does not come within the timeout, unless ``optional: true``: then the run goes on
-    after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
+    and never an event an earlier ``wait_for`` consumed): {events}. A wait about the request the SDK's adapter names
+    ``token`` or ``client`` (the names ``on:`` takes) keeps to that request. ``count: n`` waits for the n-th,
+    ``path: GLOB`` keeps only requests to matching paths, ``tab: n`` only events from that tab. Fails the run if it
+    does not come within the timeout, unless ``optional: true``: then the run goes on after the timeout (recorded as
+    ``wait.timeout``), for events only some versions cause."""
     match = WAIT_EVENTS[args.value]
     request_glob = named_request_glob(ctx.sdk, args.value)
     seen: list[int] = []
@@ -234,6 +196,11 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     else:
         what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
         raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
+
+
+wait_for.__doc__ = (wait_for.__doc__ or "").replace("{events}", "; ".join(
+    f"``{w.name}``: {w.about}" for w in WAITS.values()))
+STEPS[wait_for.__name__] = dataclasses.replace(STEPS[wait_for.__name__], doc=(wait_for.__doc__ or "").strip())
 
 
 # -- the page ----------------------------------------------------------------------------------------------------
