@@ -124,7 +124,9 @@ event_kind("api.answer", "page", "the page's call to the app's API was answered,
            "error", "background")
 
 # -- the mock server ---------------------------------------------------------------------------------------------
-event_kind("server.backend", "mock", "which backend judges page loads", "backend", "description", minor=True)
+event_kind("server.backend", "mock", "which backend judges page loads, and what it reads from each request (the "
+           "session store's credential, in the adapter's words)", "backend", "description", "note", "credential",
+           minor=True)
 event_kind("server.view", "mock", "what the app's backend concluded on a page load", "path", "signed_in", "decision",
            "reason")
 event_kind("response", "mock", "the mock answered a request", "method", "path", "status", minor=True)

@@ -76,7 +76,7 @@ class MockAuthServer(ThreadedApp):
     def start(self) -> "MockAuthServer":
         super().start()
         self.timeline.emit("mock", "server.backend", backend=self.backend.name, description=self.backend.description,
-                           note=self.backend.note)
+                           note=self.backend.note, credential=self.sdk.session_store.credential)
         return self
 
     def guard(self) -> Guard:
@@ -194,8 +194,10 @@ class MockAuthServer(ThreadedApp):
             return answer.redirect
         # A page that carries no credential (the page sends the SDK's token to /api/me itself) has no view.
         view = answer.view or {"path": request.path, "signed_in": None, "reason": "not-sent"}
+        credential = self.sdk.session_store.credential  # the adapter's words; `name` in backticks is a name
         html = self._pages.get_template("app.html").render(
             sdk=self.sdk.name, version=self.sdk_version, view=view, background_api=self.background_api,
+            credential=credential.strip("`"), credential_is_name=credential.startswith("`"),
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
         response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
         self._set_cookies(request, response, answer.set_cookies)

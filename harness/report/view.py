@@ -2,7 +2,8 @@
 
 The HTML report, the JUnit ``system-out``, the result folder's ``requests.json``/``console.json`` and the live
 control panel of ``harness serve`` all show the same things: the running state of the page (online, visibility,
-focus, session cookies), the request log with each request's answer, the console, and the cookie-presence strip.
+focus, the session store's entries: cookies or localStorage keys), the request log with each request's answer, the
+console, and the session store's strip over time.
 They are computed here, once, from the events of a result (``RunResult.to_dict()["events"]`` or a saved
 ``result.json``) -- never from anything a report measures itself.
 """
@@ -50,8 +51,9 @@ class PageState:
 _STORE_WRITES = session_writes()
 
 
-def cookie_names(events: Iterable[Ev]) -> list[str]:
-    """The watched session cookies (or localStorage keys) that appear in the run, ``__session`` first."""
+def store_names(events: Iterable[Ev]) -> list[str]:
+    """The watched session cookies (or localStorage keys) that appear in the run, the shortest name first (the base
+    cookie before its suffixed twins)."""
     names: list[str] = []
     for e in events:
         if e["kind"] in _STORE_WRITES:
@@ -60,7 +62,10 @@ def cookie_names(events: Iterable[Ev]) -> list[str]:
                 names.append(name)
         elif e["kind"] == "probe.ready":
             names += [n for n in _data(e).get("cookies", []) if n not in names]
-    return sorted(names, key=lambda n: (n != "__session", len(n), n))
+    return sorted(names, key=lambda n: (len(n), n))
+
+
+cookie_names = store_names  # the old name, from when every session store was a cookie
 
 
 def advance(state: PageState, event: Ev) -> set[str]:
@@ -238,7 +243,8 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     result's :func:`lost_at`: that removal is marked the first loss; a removal after the server revoked the session
     is the expected sign-out, shown plainly."""
     labels = {s["index"]: s.get("label") or s.get("name") for s in steps}
-    answers = iter(r for r in request_log(events) if r["where"] == "server")
+    reading = _Reading(labels, iter(r for r in request_log(events) if r["where"] == "server"),
+                       session_credential(events))
     state = PageState()
     rows = []
     signed_in = False  # has a session cookie been written yet? Before that, "no session" is not news.
@@ -246,7 +252,7 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     first_loss = loss_event(events, lost)
     for e in events:
         changed = advance(state, e)
-        what, tone = _describe(e, labels, answers)
+        what, tone = _describe(e, reading)
         if e["kind"] == "session.revoked":
             revoked = True
         if e["kind"] in _STORE_WRITES and _data(e).get("op") == "set":
@@ -288,6 +294,7 @@ class _Reading:
 
     labels: Mapping[Any, str | None]
     answers: Iterator[dict[str, Any]]
+    credential: str  # what the app's backend reads from a request, in the adapter's words (session_credential)
 
 
 Line = tuple[str, str]  # (what a person reads, its tone: "", ok, warn, bad, step)
@@ -307,11 +314,23 @@ def _lines(*kinds: str) -> Callable[[LineMaker], LineMaker]:
     return register
 
 
-def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Iterator[dict[str, Any]]) -> Line:
+def session_credential(events: Iterable[Ev]) -> str:
+    """What the app's backend reads from each request, in the adapter's words (``server.backend``'s ``credential``:
+    `__session`, an access token, ...); a result saved before it was recorded: the first watched cookie, if the
+    session was kept in cookies, else "the session credential"."""
+    events = list(events)
+    said = next((_data(e).get("credential") for e in events if e["kind"] == "server.backend"), None)
+    if said:
+        return str(said)
+    cookies = [str(_data(e)["name"]) for e in events if e["kind"] == "cookie" and _data(e).get("name")]
+    return f"`{sorted(cookies, key=len)[0]}`" if cookies else "the session credential"
+
+
+def _describe(e: Ev, reading: _Reading) -> Line:
     d = _data(e)
     make = LINES.get(e["kind"])
     if make is not None:
-        return make(e, d, _Reading(labels, answers))
+        return make(e, d, reading)
     return _describe_generic(e, d)
 
 
@@ -398,10 +417,10 @@ def _request(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
         return _describe_generic(e, d)
     entry = next(r.answers, None)
     answer = entry["answer"] if entry else "?"
-    cookie = "" if d.get("session_cookie") is None else (
-        " with `__session`" if d.get("session_cookie") else " without `__session`")
+    carried = "" if d.get("session_cookie") is None else (  # the field's old name: it holds any credential
+        f" with {r.credential}" if d.get("session_cookie") else f" without {r.credential}")
     tone = request_tone(entry) if entry else "warn"
-    return f"{d.get('method')} {d.get('path')}{cookie} → {answer}", "" if tone == "ok" else tone
+    return f"{d.get('method')} {d.get('path')}{carried} → {answer}", "" if tone == "ok" else tone
 
 
 def _describe_generic(e: Ev, d: dict[str, Any]) -> Line:
@@ -464,7 +483,7 @@ def _server_view(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
         return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
     if d.get("signed_in"):
         return f"server sees the user signed in on {d.get('path')}", "ok"
-    return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"
+    return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} {r.credential})", "bad"
 
 
 @_lines("api.answer")
@@ -537,7 +556,7 @@ def _tab_closed(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
 
 def timeline_text(result: dict[str, Any], include_minor: bool = False) -> str:
     """The timeline as plain text lines (for JUnit system-out and terminals)."""
-    names = cookie_names(result["events"])
+    names = store_names(result["events"])
     lines = []
     for row in timeline_rows(result["events"], result.get("steps", ()), lost_at(result)):
         if row.minor and not include_minor:
@@ -613,7 +632,7 @@ def strip(result: dict[str, Any]) -> Strip:
         lanes.append(Lane("visibility", segments(lambda s: s.visibility, {"visible": "visible", "hidden": "hidden"},
                                                  {"visible": "visible", "hidden": "hidden"})))
     revoked = next((e for e in events if e["kind"] == "session.revoked"), None)
-    for name in cookie_names(events):
+    for name in store_names(events):
         segs = segments(lambda s, n=name: s.cookies.get(n), {True: "present", False: "absent"},
                         {True: f"{name} present", False: f"{name} ABSENT"})
         for seg in segs:  # gone after the server ended the session: the correct sign-out, not a loss
