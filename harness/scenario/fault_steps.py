@@ -69,8 +69,9 @@ class Release(BaseModel):
 def release(ctx: RunContext, args: Release, timeout: float) -> None:
     if args.value == "all":
         ctx.server.release(None, args.outcome)
+        ctx.faults.clear()
         return
-    armed = ctx.faults.get(args.value)
+    armed = ctx.faults.pop(args.value, None)  # released: its name is free to be armed again
     if armed is None:
         raise HarnessError(f"release: no fault named {args.value!r} (armed: {', '.join(ctx.faults) or 'none'})")
     ctx.server.release(armed.id, args.outcome)

@@ -58,6 +58,8 @@ def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
         if answer.get("error"):
             raise HarnessError(f"signing in through the SDK failed: {answer['error']}")
         state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
+        # The page drew the SDK's view when it loaded (signed out); it shows the user the sign-in gave, as an app does.
+        ctx.driver.evaluate("(u) => window.__harnessShowUser && window.__harnessShowUser(u)", state.get("user"))
     if not state.get("user"):
         raise HarnessError(f"the SDK loaded but no user is signed in (SDK state: {state})")
     store = ctx.sdk.session_store
