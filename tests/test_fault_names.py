@@ -32,11 +32,15 @@ class _Server:
         self.released: list[str | None] = []
 
     def add_fault(self, fault: Any) -> SimpleNamespace:
-        self.armed.append(fault)
-        return SimpleNamespace(id=f"f{len(self.armed)}")
+        armed = SimpleNamespace(id=f"f{len(self.armed) + 1}", released=False)
+        self.armed.append(armed)
+        return armed
 
     def release(self, fault_id: str | None, outcome: str) -> None:
         self.released.append(fault_id)
+        for fault in self.armed:  # `drop` keeps a holding fault dropping until it is released once more
+            if fault_id in (None, fault.id) and outcome == "pass":
+                fault.released = True
 
 
 def _play(step: Any, ctx: RunContext) -> None:
@@ -61,3 +65,18 @@ def test_a_fault_kinds_own_step_reads_as_written():
     scenario = parse_scenario(TEXT)
     assert scenario.steps[0].describe() == "status 429 name=busy"
     assert scenario.steps[1].describe() == "release busy"
+
+
+def test_a_fault_released_with_drop_keeps_its_name_for_the_second_release():
+    scenario = parse_scenario(TEXT.replace("  - release: busy\n", "  - release: {fault: busy, outcome: drop}\n"
+                                           "  - release: busy\n"))
+    server = _Server()
+    ctx = RunContext(timeline=Timeline(), driver=None, server=server, sdk=sdk_for("clerk"))
+    arm, drop, release, again, _ = scenario.steps
+    _play(arm, ctx)
+    _play(drop, ctx)
+    with pytest.raises(HarnessError, match="already armed"):
+        _play(again, ctx)  # still dropping: not released yet
+    _play(release, ctx)
+    _play(again, ctx)
+    assert server.released == ["f1", "f1"] and ctx.faults["busy"].id == "f2"
