@@ -46,10 +46,11 @@ class Duration(BaseModel):
 
 @step("signed_in")
 def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored
-    (``__session`` set, or the adapter's localStorage key written). An SDK whose page starts signed out signs in
-    through its own API (Supabase: ``signInWithPassword``). The tab is then visible and focused, as a person's is
-    (``setup.start_focused: false`` leaves a self-launched browser's first tab unfocused)."""
+    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored (the
+    adapter's session store written: its session cookie, e.g. Clerk's ``__session``, or its localStorage key). An SDK
+    whose page starts signed out signs in through its own API (Supabase: ``signInWithPassword``); the page then shows
+    that user. The tab is then visible and focused, as a person's is (``setup.start_focused: false`` leaves a
+    self-launched browser's first tab unfocused)."""
     since = ctx.timeline.now()
     ctx.driver.goto(ctx.app_url, wait_js=ctx.sdk.loaded_js, timeout=timeout)
     state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
