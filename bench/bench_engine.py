@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from harness.engine import Engine, RunOptions, expand  # noqa: E402
 from harness.scenario.model import find_scenarios, load_scenario  # noqa: E402
-from harness.scenario.runner import run_scenario  # noqa: E402
+from harness.engine.single import run_scenario  # noqa: E402
 from harness.sdks.npm import NpmBundleCache  # noqa: E402
 
 PACKAGE = "@clerk/clerk-js"

@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.browser.driver import choose_browser
 from harness.scenario.model import load_scenario
 from harness.engine import RunOptions
-from harness.scenario.runner import run_scenario
+from harness.engine.single import run_scenario
 from harness.sdks.npm import NpmBundleCache
 
 ROOT = Path(__file__).resolve().parents[1]

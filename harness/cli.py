@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, NoReturn, Sequence
 from harness import resources
 from harness.app.options import add_cli_options as add_app_options
 from harness.errors import HarnessError
+from harness.frontdoor import not_run as _not_run
+from harness.frontdoor import positive_int
+from harness.frontdoor import run_line as _line
+from harness.frontdoor import write_reports as _write_reports
 from harness.report.progress import Progress
 from harness.sdks import DEFAULT_SDK as _DEFAULT_SDK
 from harness.sdks import SDKS
@@ -27,19 +31,7 @@ from harness.sdks import SDKS
 _VERSION_ALIAS = "--clerk-version"
 
 if TYPE_CHECKING:
-    from harness.engine.result import RunResult
     from harness.engine.scheduler import SignalHandler
-
-
-def positive_int(text: str) -> int:
-    """An argparse ``type`` for counts (``--repeat``; fuzz's ``--confirm`` ...): a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
 
 
 def _browser_options(parser: argparse.ArgumentParser) -> None:
@@ -272,9 +264,10 @@ def _bundle(args: argparse.Namespace) -> int:
 
     from harness.sdks import adapter_class
     from harness.sdks.cache_admin import bundle_admin
+    from harness.versions.commands import releases
 
     args.package = adapter_class(args.sdk).package
-    if bundle_admin(args):  # --list / --prune / --published
+    if bundle_admin(args, releases):  # --list / --prune / --published
         return 0
     from harness.versions.commands import resolve_versions
 
@@ -388,37 +381,6 @@ def _print_repeat_summary(results: list) -> None:
               f"{'  (expected ' + row.expected + ')' if row.expected else ''}{stalled}")
 
 
-def _not_run(plans: list, results: list, interrupted: BaseException | None) -> list:
-    """The planned runs an interrupt kept from finishing, for the reports (none when nothing was interrupted)."""
-    from harness.report.junit import NotRun
-
-    if interrupted is None:
-        return []
-    signum = getattr(interrupted, "signum", None)
-    how = {int(signal.SIGTERM): "SIGTERM", int(signal.SIGINT): "Ctrl-C"}.get(int(signum or 0), "an interrupt")
-    finished = {(r.scenario, r.version, r.repeat) for r in results}
-    return [NotRun(p.scenario.id, p.version, p.repeat, f"not played: the command was stopped by {how}")
-            for p in plans if (p.scenario.id, p.version, p.repeat) not in finished]
-
-
-def _write_reports(results: list, html_path: Path, junit_path: Path | None, not_run: Sequence = ()) -> None:
-    """The HTML report (and JUnit) of the runs that finished; an interrupted command writes them even when none
-    did, saying what it did not play."""
-    from harness.report import html, junit
-
-    if not results and not not_run:
-        return
-    notice = None
-    if not_run:
-        notice = (f"Interrupted: {len(results)} run{'' if len(results) == 1 else 's'} finished, {len(not_run)} "
-                  f"did not ({not_run[0].reason.removeprefix('not played: ')}).")
-    html.write_report(results, html_path, notice=notice)
-    print(f"report: {html_path}", file=sys.stderr)
-    if junit_path is not None:
-        junit.write_junit(results, junit_path, not_run=not_run)
-        print(f"junit: {junit_path}", file=sys.stderr)
-
-
 def _report(args: argparse.Namespace) -> int:
     from harness.report.results import load_results
 
@@ -446,33 +408,6 @@ def _serve(args: argparse.Namespace) -> int:
     run = options_from_args(args).with_(trace="off", webdriver=args.webdriver)
     return serve(ServeOptions(version=args.version, run=run, panel_port=args.panel_port, token_ttl=args.token_ttl,
                               sdk=args.sdk or _DEFAULT_SDK))
-
-
-def _line(result: RunResult, width: int, several: bool) -> str:
-    from harness.sdks import adapter_for_package
-
-    word = result.outcome
-    adapter = adapter_for_package(result.sdk)  # a result names its SDK by package
-    thing = "cookie" if adapter is not None and adapter.session_store.kind == "cookie" else "session"
-    when = f"{thing} lost at t={result.lost_at:.2f} s" if result.lost_at is not None else f"{thing} kept"
-    if result.outcome in ("error", "signed-out", "stuck"):
-        when = result.sentence  # the revocation's story, or what broke; "cookie kept" would mislead here
-    elif result.lost_at is None and result.outcome == "reproduced":
-        when = result.sentence  # lost without a removal: the server, the SDK or getToken said so
-    where = result.artifacts.get("result", "")
-    head = f"{result.scenario}  " if several else ""
-    expected = "" if result.expected is None else (
-        "  (as expected)" if result.matches_expectation else
-        "  (as expected, but a bound was exceeded)" if result.outcome == result.expected else
-        f"  (expected {result.expected})")
-    # A run whose tab visibility/focus was an init-script override says so on its line, not only in result.json.
-    simulated = "  [simulated tabs]" if result.browser.get("mode") == "simulated" else ""
-    # Likewise an unmasked navigator.webdriver: an SDK may then count every failed request as "offline".
-    exposed = "  [webdriver exposed]" if result.browser.get("webdriver") == "exposed" else ""
-    # And a harness that fell behind the scenario's pace (harness.stalled): the reader of a surprise should know.
-    worst = max((s.get("seconds", 0) for s in result.stalls), default=0)
-    stalled = f"  [harness stalled {worst:.1f} s]" if result.stalls else ""
-    return f"{head}{result.version:<{width}}  {word:<10}  {when}{expected}{simulated}{exposed}{stalled}  {where}"
 
 
 if __name__ == "__main__":

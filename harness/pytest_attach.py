@@ -46,7 +46,7 @@ from harness.browser.driver import BrowserChoice, BrowserMode, BrowserSource, br
 from harness.engine import Engine, RunPlan, RunResult, StepFailed
 from harness.engine.run import Run, RunResources
 from harness.errors import HarnessError
-from harness.pytest_fixtures import ScriptedRun
+from harness.scripted_run import ScriptedRun
 from harness.scenario.model import Scenario, find_scenarios, load_scenario
 from harness.scenario.steps import STEPS
 from harness.scenario.tab_steps import TAB_MODES

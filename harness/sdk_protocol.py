@@ -26,12 +26,9 @@ is a :class:`CookieWrite` the server records (the page's watcher cannot see a ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Protocol, runtime_checkable
+from typing import Any, Callable, Literal, Mapping, Protocol, runtime_checkable
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from harness.mock.tokens import TokenCheck
 
 StoreKind = Literal["cookie", "localStorage", "indexedDB"]
 
@@ -90,12 +87,29 @@ def cookie_store(names: tuple[str, ...] | list[str], watch: tuple[str, ...] = ()
     return SessionStore("cookie", names, watch, credential=f"`{names[0]}`" if names else "session cookie")
 
 
+@dataclass(frozen=True)
+class TokenCheck:
+    """What the app backend concluded from a session token."""
+
+    valid: bool
+    reason: str  # "ok" | "absent" | "expired" | "bad-signature" | "malformed" | "not-yet-valid" | "revoked"
+    claims: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid": self.valid, "reason": self.reason}
+        if self.claims:
+            out["iat"] = self.claims.get("iat")
+            out["exp"] = self.claims.get("exp")
+            out["sid"] = self.claims.get("sid")
+        return out
+
+
 class TokenAuthority(Protocol):
     """The mock's side of the SDK's tokens: mints them (telling ``on_mint``) and verifies them as a server would."""
 
     on_mint: Callable[[str, float], None] | None  # (token id, exact mint time)
 
-    def check(self, token: str | None, *, revoked: bool = False) -> "TokenCheck": ...
+    def check(self, token: str | None, *, revoked: bool = False) -> TokenCheck: ...
 
 
 class ClockedAuthority(TokenAuthority, Protocol):

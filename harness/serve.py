@@ -344,7 +344,7 @@ class ServeSession:
                             "duration": self.timeline.now() - self.timeline.started_at})
         rows = [r for r in view.timeline_rows(events, self.steps, view.lost_at({"checks": checks})) if not r.minor]
         page = view.current_state(events)
-        names = view.cookie_names(events)
+        names = view.store_names(events)
         store = self.sdk.session_store
         return {
             "version": self.options.sdk_version, "sdk": self.sdk.package, "sdk_name": self.sdk.name,
@@ -354,7 +354,7 @@ class ServeSession:
             # Where the session lives, as the adapter names it: cookies, or a localStorage entry.
             "store": {"kind": store.kind, "where": store.where, "names": list(store.names),
                       "present": {n: page.cookies.get(n) for n in names}},
-            "cookie_names": names, "first_loss": strip.first_loss,
+            "store_names": names, "first_loss": strip.first_loss,
             "verdict": {"outcome": verdict.outcome, "sentence": verdict.sentence, "checks": checks},
             "faults": active_faults(events),
             "requests": view.request_log(events, include_static=False)[-60:],

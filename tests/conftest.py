@@ -15,7 +15,7 @@ from harness.browser.real_chromium import kill_all, marked_processes
 from harness.scenario.model import Scenario, load_scenario, parse_scenario
 from harness.engine import RunOptions, RunResult
 from harness.pytest_plugin import close_session_engine
-from harness.scenario.runner import run_scenario
+from harness.engine.single import run_scenario
 from harness.sdks.npm import NpmBundleCache
 
 ROOT = Path(__file__).resolve().parents[1]

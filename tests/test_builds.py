@@ -269,7 +269,8 @@ def test_a_lockfile_names_a_build_by_file_link_or_url(tmp_path: Path) -> None:
     (project / "package-lock.json").write_text(json.dumps(lock))
     assert spec_from(project / "package-lock.json", PKG, list) == str(tgz)  # type: ignore[arg-type]
     from_lock = BuildSpec.parse(f"from:{project / 'package-lock.json'}")
-    played = resolve(from_lock, PKG, BUNDLE, NpmBundleCache(tmp_path / "cache"), list)  # type: ignore[arg-type]
+    read = lambda path: spec_from(path, PKG, list)  # noqa: E731 -- as versions.commands hands it to the builds layer
+    played = resolve(from_lock, PKG, BUNDLE, NpmBundleCache(tmp_path / "cache"), read)  # type: ignore[arg-type]
     assert played.startswith("6.0.0+build.")
     (project / "pnpm-lock.yaml").write_text(
         "lockfileVersion: '9.0'\nimporters:\n  .:\n    dependencies:\n      '@clerk/clerk-js':\n"

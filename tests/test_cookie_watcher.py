@@ -22,7 +22,7 @@ def probe_page(chromium):
     server.stop()
 
 
-def cookie_events(timeline, name="__session"):
+def store_writes(timeline, name="__session"):
     return [(e.data["op"], e.at) for e in timeline.events("cookie") if e.data["name"] == name]
 
 
@@ -36,7 +36,7 @@ def test_watcher_sees_removal_the_page_performs(probe_page):
     driver.evaluate("() => setCookie('__session', 'x.y.z')")
     driver.evaluate("() => removeCookie('__session')")
     await_cookie_events(driver, timeline, 2)
-    assert [op for op, _ in cookie_events(timeline)] == ["set", "removed"]
+    assert [op for op, _ in store_writes(timeline)] == ["set", "removed"]
     assert "__session" not in driver.jar()
 
 
@@ -49,7 +49,7 @@ def test_watcher_sees_a_flicker_a_poll_would_miss(probe_page):
     # The jar, looked at before and after, shows nothing wrong ...
     assert "__session" not in jar_before and jar_after.get("__session") == "d.e.f"
     # ... but the watcher saw the removal between the two writes, in order.
-    events = cookie_events(timeline)
+    events = store_writes(timeline)
     assert [op for op, _ in events] == ["set", "removed", "set"]
     assert events[0][1] <= events[1][1] <= events[2][1]
 

@@ -347,7 +347,20 @@ def test_the_api_refusing_a_valid_session_is_reported_as_a_window():
     lost = check(j, "api-serves-signed-in-user")
     assert j.outcome == "reproduced" and not lost.passed
     assert lost.detail.startswith("the app was signed out for at least 2.0 s, at most 3.8 s: the API refused 3 "
-                                  "call(s)")
+                                  "calls from")
+
+
+def test_one_refused_api_call_is_no_window_of_zero_seconds():
+    tl, clock = make()
+    signed_in(tl, clock)
+    _api(tl, clock, True)
+    tl.emit("browser", "cookie.jar", present=list(COOKIES))
+    step(tl, clock, 2)
+    _api(tl, clock, False, token="absent")
+    _api(tl, clock, True, dt=1.5)
+    lost = check(judge(tl, STEPS, COOKIES), "api-serves-signed-in-user")
+    assert not lost.passed and "0.0 s" not in lost.detail
+    assert lost.detail.startswith("the app was signed out for at most 1.5 s: the API refused a call at t="), lost.detail
 
 
 def test_an_api_refusal_of_a_merely_expired_kept_token_is_no_loss():

@@ -28,7 +28,7 @@ from harness.report.progress import Progress
 from harness.report.results import load_results
 from harness.scenario.model import load_scenario
 from harness.engine import RunOptions, RunResult
-from harness.scenario.runner import run_scenario
+from harness.engine.single import run_scenario
 from harness.scenario.steps import STEPS
 
 pytest_plugins = ["pytester"]
@@ -452,7 +452,7 @@ def test_pytest_option_writes_the_report_and_junit_gets_the_properties(seed_runs
     saved = seed_runs[BUGGY].artifacts["result"]
     pytester.makepyfile(test_fake_scenario=f"""
         import dataclasses, json
-        from harness.scenario.runner import RunResult
+        from harness.engine.single import RunResult
 
         def test_seed(request):
             data = json.load(open({saved!r}))

@@ -24,7 +24,7 @@ from conftest import BUGGY, FIXED, ROOT
 from harness.scenario.model import load_scenario
 from harness.browser.driver import BrowserChoice
 from harness.engine import RunOptions
-from harness.scenario.runner import reproduce_command, run_scenario
+from harness.engine.single import reproduce_command, run_scenario
 from harness.scenario.steps import STEPS
 from harness.serve import COMMANDS, ServeOptions, ServeSession
 
@@ -164,7 +164,7 @@ def test_panel_serves_supabase_and_shows_its_localstorage_session(version, outco
     assert start["sdk"] == "@supabase/supabase-js" and start["version"] == version
     # The panel shows the adapter's store, a localStorage entry, and no cookie.
     assert start["store"]["kind"] == "localStorage" and start["store"]["names"] == [STORE_KEY]
-    assert start["store"]["present"] == {STORE_KEY: True} and start["cookie_names"] == [STORE_KEY]
+    assert start["store"]["present"] == {STORE_KEY: True} and start["store_names"] == [STORE_KEY]
     assert start["commands"]["clear_token_cache"]["enabled"] is False
     assert states["offline"]["state"]["online"] is False
     assert waited["store"]["present"][STORE_KEY] is (outcome == "survived")

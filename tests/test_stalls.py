@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import _line
+from harness.frontdoor import run_line as _line
 from harness.engine import Engine, RunPlan
 from harness.engine import run as run_module
 from harness.report import html

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from harness.report import html
-from harness.versions import matrix
+from harness.report import matrix
 
 VERSIONS = [f"5.{i}.0" for i in range(150)] + [f"6.{i}.0" for i in range(50)]
 

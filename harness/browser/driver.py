@@ -126,6 +126,8 @@ class DriverOptions:
     headless: bool = True
     slowmo: float = 0
     mask_webdriver: bool = True
+    # Each run passes its adapter's patterns (harness/engine/run.py); this default, the first adapter's (Clerk's)
+    # session cookies, is for a driver built by hand, as the watcher's own tests build one.
     watch_cookies: tuple[str, ...] = ("__session", "__session_*")
     watch_storage: tuple[str, ...] = ()  # localStorage keys the probe watches (an SDK whose session lives there)
     storage_renewal: str | None = None  # the stored record's renewing field, fingerprinted as `renewal` per write

@@ -18,19 +18,16 @@ import random
 import shlex
 import sys
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from harness.errors import HarnessError
+from harness.frontdoor import OptionAdder, positive_int
 from harness.fuzz.budget import parse_budget
 
-OptionAdder = Callable[[argparse.ArgumentParser], None]
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
 
 
-
 def add_parser(sub: "argparse._SubParsersAction[_P]", *common: OptionAdder) -> None:
-    from harness.cli import positive_int  # the one count type of every command (cli builds this parser)
-
     p = sub.add_parser("fuzz", help="search for timelines that lose a valid session (the invariant: the session "
                        "survives unless the server ended it); shrink each violation to a scenario file")
     p.add_argument("--sdk-version", "--clerk-version", dest="version", metavar="V", required=True,

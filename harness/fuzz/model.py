@@ -20,13 +20,15 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from harness.fuzz.candidate import StepData, step_arg, step_name
+from harness.mock.faults import KINDS
 
 TabState = Literal["visible", "hidden", "minimised", "frozen", "background"]
 
 # Steps that run script in the page: refused while the tab is frozen.
 PAGE_SCRIPT = frozenset({"clear_token_cache", "get_token", "api_call", "check_sdk", "reload", "navigate",
                          "new_tab", "switch_tab"})
-FAULT_STEPS = frozenset({"status", "hold", "hang", "drop", "delay", "fault"})
+# The fault steps: one per registered fault kind (harness/mock/faults/), and `fault` itself; a new kind is one here.
+FAULT_STEPS = frozenset(KINDS) | {"fault"}
 # HTTP statuses a generated fault may answer: rate limits and server errors, never an auth answer (401/403/422 say
 # the session is over, and the SDK is right to sign out on them).
 STATUSES = (503, 429, 500, 502)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping, Protocol
 
 import jinja2
 from aiohttp import web
@@ -42,8 +42,20 @@ from harness.mock.tokens import TokenIssuer, peek
 from harness.sdk_protocol import AppBackend, BackendAnswer, ClockedAdapter, CookieWrite, SdkAdapter
 from harness.timeline import Timeline
 
-if TYPE_CHECKING:
-    from harness.app.front_door import FrontDoor
+class FrontDoor(Protocol):
+    """What the server needs of a front door to the user's app (:class:`harness.app.front_door.FrontDoor`, a layer
+    above: the app room builds on the mock, so the mock names only this shape): routes for everything the mock does
+    not serve, opened and closed with the server, and the words its ``server.backend`` event says."""
+
+    description: str
+    note: str
+    upstream: str
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+    async def open(self, app: web.Application) -> None: ...
+
+    async def close(self, app: web.Application) -> None: ...
 
 
 class MockAuthServer(ThreadedApp):
@@ -55,7 +67,7 @@ class MockAuthServer(ThreadedApp):
                  host: str = "127.0.0.1", port: int = 0, bundle_file: str | None = None,
                  backend: str | None = None, background_api: bool = False, served_as: tuple[str, ...] = (),
                  public_host: str | None = None, allow_non_loopback: bool = False,
-                 clocks: RunClocks | None = None, front_door: "FrontDoor | None" = None) -> None:
+                 clocks: RunClocks | None = None, front_door: FrontDoor | None = None) -> None:
         # A bind address other than loopback is only ever one the user named (--mock-host, for a remote browser).
         super().__init__(host=host, port=port, served_as=served_as, public_host=public_host,
                          allow_non_loopback=allow_non_loopback)
@@ -97,7 +109,7 @@ class MockAuthServer(ThreadedApp):
                                note=self.front_door.note, upstream=self.front_door.upstream)
             return self
         self.timeline.emit("mock", "server.backend", backend=self.backend.name, description=self.backend.description,
-                           note=self.backend.note)
+                           note=self.backend.note, credential=self.sdk.session_store.credential)
         return self
 
     def guard(self) -> Guard:
@@ -220,8 +232,10 @@ class MockAuthServer(ThreadedApp):
             return answer.redirect
         # A page that carries no credential (the page sends the SDK's token to /api/me itself) has no view.
         view = answer.view or {"path": request.path, "signed_in": None, "reason": "not-sent"}
+        credential = self.sdk.session_store.credential  # the adapter's words; `name` in backticks is a name
         html = self._pages.get_template("app.html").render(
             sdk=self.sdk.name, version=self.sdk_version, view=view, background_api=self.background_api,
+            credential=credential.strip("`"), credential_is_name=credential.startswith("`"),
             sdk_head=jinja2.utils.markupsafe.Markup(self.sdk.page_head(self.bundle_url)))
         response = web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
         self._set_cookies(request, response, answer.set_cookies)

@@ -16,33 +16,17 @@ from __future__ import annotations
 import contextvars
 import itertools
 import time
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from harness.sdk_protocol import TokenCheck  # declared with the protocol that returns it; imported from here too
+
 ISSUER = "https://auth.mock.test"  # an issuer of the adapter's own replaces it (``TokenIssuer.issuer_url``)
 KEY_ID = "mock"
 # The token minted ahead for the request this asyncio task serves (each request runs in its own task).
 _PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("pinned_token", default=None)
-
-
-@dataclass(frozen=True)
-class TokenCheck:
-    """What the app backend concluded from a session token."""
-
-    valid: bool
-    reason: str  # "ok" | "absent" | "expired" | "bad-signature" | "malformed" | "not-yet-valid" | "revoked"
-    claims: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"valid": self.valid, "reason": self.reason}
-        if self.claims:
-            out["iat"] = self.claims.get("iat")
-            out["exp"] = self.claims.get("exp")
-            out["sid"] = self.claims.get("sid")
-        return out
 
 
 class TokenIssuer:

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Literal, Sequence
 
 from harness.oracles.facts import Facts, PageLoad
+from harness.registry import Registry
 from harness.timeline import Event
 
 Role = Literal["gate", "harness", "loss", "note", "revocation", "bound"]
@@ -55,14 +56,12 @@ class CheckSpec:
     run: CheckFn
 
 
-CHECKS: dict[str, CheckSpec] = {}
+CHECKS: Registry[CheckSpec] = Registry("check")
 
 
 def check(name: str, role: Role, *, passes: str, fails: str) -> Callable[[CheckFn], CheckFn]:
     def register(fn: CheckFn) -> CheckFn:
-        if name in CHECKS:
-            raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = CheckSpec(name, role, passes, fails, fn)
+        CHECKS.add(name, CheckSpec(name, role, passes, fails, fn))
         return fn
     return register
 
@@ -89,7 +88,7 @@ def mock_healthy(facts: Facts) -> Iterable[Check]:
 def session_cookie_written(facts: Facts) -> Iterable[Check]:
     if facts.first_set is not None:
         return []
-    return [Check("session-cookie-written", False, f"the SDK never wrote {facts.session_cookies[0]}: the run never "
+    return [Check("session-cookie-written", False, f"the SDK never wrote {facts.store_entries[0]}: the run never "
                   "signed in, so nothing it checked could fail")]
 
 
@@ -97,29 +96,30 @@ def session_cookie_written(facts: Facts) -> Iterable[Check]:
 
 def removals_that_count(facts: Facts) -> tuple[list[Event], list[Event]]:
     """(removals of a valid session before any revocation, removals of a token that had already expired)."""
-    removals = [e for e in facts.cookie_events if e.data.get("op") == "removed" and e.data.get("was_present")]
+    removals = [e for e in facts.store_writes if e.data.get("op") == "removed" and e.data.get("was_present")]
     expired = [e for e in removals if _removed_an_expired_token(e, facts)]
     return [e for e in removals if e.at < facts.revoked_at and e not in expired], expired
 
 
 @check("cookie-never-removed", "loss",
-       passes="no write removed a still-valid `__session` (or its suffixed twin) while the server held the session; "
+       passes="no write removed a still-valid session store entry (a session cookie, or the localStorage key) while "
+              "the server held the session; "
               "removing a token that had already expired (kept through a long offline period) is no loss",
-       fails="a removal, however brief: the page's `document.cookie` setter is watched, so a removal undone 1 ms "
-             "later still counts")
+       fails="a removal, however brief: the page's `document.cookie` setter and `localStorage` writes are watched, "
+             "so a removal undone 1 ms later still counts")
 def cookie_never_removed(facts: Facts) -> Iterable[Check]:
     early, expired = removals_that_count(facts)
     if not early:
         note = (f" ({len(expired)} removed a token that had already expired, which is no loss)" if expired else "")
         what = "the session cookies" if facts.store.kind == "cookie" else facts.store.label
-        return [Check("cookie-never-removed", True, f"{len(facts.cookie_events)} writes of {what}, none "
+        return [Check("cookie-never-removed", True, f"{len(facts.store_writes)} writes of {what}, none "
                       f"removed a valid session{note}")]
     first = early[0]
     detail = (f"`{first.data['name']}` removed at t={first.t:.2f} s, {facts.into(first)}{facts.step_name(first.step)}"
               f", while the session was valid (browser {'online' if first.data.get('online') else 'offline'}"
               # the page's own visibility at the removal: a loss in a background tab says so
               f"{', tab hidden' if first.data.get('visibility') == 'hidden' else ''})")
-    back = _write_back(first, facts.cookie_events)
+    back = _write_back(first, facts.store_writes)
     if back is not None:
         _, how = _freshness(back, first, facts)
         by = " by the server (Set-Cookie)" if back.source == "mock" else ""
@@ -136,7 +136,7 @@ def cookie_never_removed(facts: Facts) -> Iterable[Check]:
              "how old, and whether already expired")
 def write_back_fresh(facts: Facts) -> Iterable[Check]:
     early, _ = removals_that_count(facts)
-    pairs = [(r, _write_back(r, facts.cookie_events)) for r in early]
+    pairs = [(r, _write_back(r, facts.store_writes)) for r in early]
     backs = [(r, b) for r, b in pairs if b is not None]
     for removal, back in backs:
         fresh, how = _freshness(back, removal, facts)
@@ -160,7 +160,7 @@ def write_back_fresh(facts: Facts) -> Iterable[Check]:
 def token_moves_forward(facts: Facts) -> Iterable[Check]:
     newest: dict[str, tuple[tuple[float, int], Event]] = {}
     writes = forgiven = 0
-    for event in facts.cookie_events:
+    for event in facts.store_writes:
         if event.at >= facts.revoked_at or event.data.get("op") != "set":
             continue
         if event.data.get("via") == "storage-event":
@@ -281,7 +281,7 @@ def sdk_sees_user(facts: Facts) -> Iterable[Check]:
        passes="every call the page made to the app's API (`api_call`, `setup.background_api`) while the session was "
               "valid was answered signed in (a call that failed offline reached no server and is not counted; nor is "
               "a refusal of a kept token that had merely expired)",
-       fails="the API refused the user although the session was valid (its `__session` gone or outdated): the "
+       fails="the API refused the user although the session was valid (its credential gone or outdated): the "
              "detail says for how long and how many calls")
 def api_serves_signed_in_user(facts: Facts) -> Iterable[Check]:
     calls = [e for e in facts.of("server.view") if e.data.get("document") is False
@@ -293,13 +293,18 @@ def api_serves_signed_in_user(facts: Facts) -> Iterable[Check]:
         return [Check("api-serves-signed-in-user", True, f"the API answered all {len(calls)} calls from the page "
                       "signed in")]
     first, last, count, until = windows[0]
-    # Between the last refusal and the next signed-in answer the API's state is not known: both bounds are given.
-    bounds = (f"at least {last.at - first.at:.1f} s" + (f", at most {until.at - first.at:.1f} s" if until else
-              ", to the end of the run"))
+    # Between the last refusal and the next signed-in answer the API's state is not known: both bounds are given
+    # (a lower bound only when the refusals span a measurable time: one refusal is no "at least 0.0 s").
+    span = last.at - first.at
+    upper = f"at most {until.at - first.at:.1f} s" if until else "to the end of the run"
+    bounds = f"for at least {span:.1f} s, {upper}" if span >= 0.05 else (
+        f"for {upper}" if until else "from then " + upper)
+    calls_text = f"{count} calls from t={first.t:.2f} s ({facts.step_name(first.step)}) to t={last.t:.2f} s" \
+        if count > 1 else f"a call at t={first.t:.2f} s ({facts.step_name(first.step)})"
     more = f"; {len(windows)} such windows in all" if len(windows) > 1 else ""
     return [Check("api-serves-signed-in-user", False,
-                  f"the app was signed out for {bounds}: the API refused {count} call(s) from t={first.t:.2f} s "
-                  f"({facts.step_name(first.step)}) to t={last.t:.2f} s ({why(first, facts.store.credential)}) "
+                  f"the app was signed out {bounds}: the API refused {calls_text} "
+                  f"({why(first, facts.store.credential)}) "
                   f"though the session was valid{more}", first.t, first.step)]
 
 
@@ -407,7 +412,7 @@ def _missed_landing(made: Event | None) -> str | None:
 # -- after a revocation ----------------------------------------------------------------------------------------------
 
 def revocation_removal(facts: Facts) -> Event | None:
-    return next((e for e in facts.cookie_events if e.at >= facts.revoked_at and e.data.get("op") == "removed"), None)
+    return next((e for e in facts.store_writes if e.at >= facts.revoked_at and e.data.get("op") == "removed"), None)
 
 
 @check("signed-out-after-revocation", "revocation",
@@ -416,12 +421,12 @@ def revocation_removal(facts: Facts) -> Event | None:
 def signed_out_after_revocation(facts: Facts) -> Iterable[Check]:
     if facts.revoked is None:
         return []
-    after = [e for e in facts.cookie_events if e.at >= facts.revoked_at]
+    after = [e for e in facts.store_writes if e.at >= facts.revoked_at]
     removed = revocation_removal(facts)
     final_present = bool(after) and after[-1].data.get("op") == "set"
     jars = facts.of(facts.store.state_kind)
     if jars and jars[-1].at >= facts.revoked_at:
-        final_present = any(n in jars[-1].data.get("present", []) for n in facts.session_cookies)
+        final_present = any(n in jars[-1].data.get("present", []) for n in facts.store_entries)
     if removed is None or final_present:
         return [Check("signed-out-after-revocation", False, "the server ended the session but the browser kept "
                       f"{facts.store.label}{' (written back after its removal)' if removed else ''}")]
@@ -430,8 +435,9 @@ def signed_out_after_revocation(facts: Facts) -> Iterable[Check]:
                   f"{facts.step_name(removed.step)}", removed.t, removed.step)]
 
 
-@check("browser-stops-presenting", "revocation", passes="the page loads after that removal carried no `__session` "
-       "(a bearer token kept in localStorage: the calls the page makes once it has loaded again)",
+@check("browser-stops-presenting", "revocation", passes="the page loads after that removal carried no session "
+       "credential (a session cookie; a bearer token kept in localStorage: the calls the page makes once it has "
+       "loaded again)",
        fails="the browser still sent one (outcome `stuck`)")
 def browser_stops_presenting(facts: Facts) -> Iterable[Check]:
     removed = revocation_removal(facts)
@@ -498,7 +504,7 @@ def _busiest_window(events: Sequence[Event], within: float) -> tuple[int, Event 
 
 # -- helpers ---------------------------------------------------------------------------------------------------------
 
-def why(view: Event, credential: str = "`__session`") -> str:
+def why(view: Event, credential: str = "the session credential") -> str:
     """Why the server saw no user, naming what it reads (``credential``: the store's, e.g. a bearer token)."""
     token, reason = view.data.get("token"), view.data.get("reason")
     if token is None or token == reason:
@@ -518,7 +524,7 @@ def _loads_summary(loads: Sequence[PageLoad]) -> str:
 def _removed_an_expired_token(removal: Event, facts: Facts) -> bool:
     """Did ``removal`` take away a token whose ``exp`` had already passed on the auth server's clock (per the last
     write of that cookie)?"""
-    before = [e for e in facts.cookie_events if e.at < removal.at and e.data.get("op") == "set"
+    before = [e for e in facts.store_writes if e.at < removal.at and e.data.get("op") == "set"
               and e.data.get("name") == removal.data.get("name")]
     exp = before[-1].data.get("exp") if before else None
     return isinstance(exp, (int, float)) and facts.on_true_time(exp, "auth", removal.at) <= removal.at
@@ -534,9 +540,9 @@ def _token_age_key(event: Event, facts: Facts) -> tuple[float, int] | None:
     return round(facts.on_true_time(float(issued), "auth", event.at)), int(serial) if serial.isdigit() else 0
 
 
-def _write_back(removal: Event, cookie_events: Sequence[Event]) -> Event | None:
+def _write_back(removal: Event, store_writes: Sequence[Event]) -> Event | None:
     """The next write that put the same cookie back after ``removal``."""
-    return next((e for e in cookie_events if e.at > removal.at and e.data.get("op") == "set"
+    return next((e for e in store_writes if e.at > removal.at and e.data.get("op") == "set"
                  and e.data.get("name") == removal.data.get("name")), None)
 
 

@@ -59,7 +59,7 @@ class Facts:
     steps: Sequence[str]  # step labels, 1-based by index - 1
     store: SessionStore  # where the session lives: cookies, or a localStorage entry (the adapter says)
     events: list[Event]
-    cookie_events: list[Event]  # writes of the session store (page watcher, and the server's Set-Cookie)
+    store_writes: list[Event]  # writes of the session store (page watcher, and the server's Set-Cookie)
     revoked: Event | None  # the server ended the session
     first_set: Event | None  # the first write of a session cookie: the user is signed in from here
     minted: dict[str, float]  # token id -> when the mock minted it
@@ -68,7 +68,12 @@ class Facts:
     user_view: str = "the SDK's view of the user"  # how a sentence names the SDK's own view (the adapter says)
 
     @property
-    def session_cookies(self) -> Sequence[str]:
+    def cookie_events(self) -> list[Event]:
+        """The old name of :attr:`store_writes`, from when every store was a cookie; kept for checks written then."""
+        return self.store_writes
+
+    @property
+    def store_entries(self) -> Sequence[str]:
         """The store's entries (cookie names, or the localStorage key): removing any of them loses the session."""
         return self.store.names
 
@@ -76,7 +81,7 @@ class Facts:
     def written(self) -> list[str]:
         """The store's entries this run ever saw, written or held: an SDK may not write all of them (5.0.0 writes
         no suffixed ``__session_<suffix>``), and an entry never there cannot be lost."""
-        seen = {e.data.get("name") for e in self.cookie_events if e.data.get("op") == "set"}
+        seen = {e.data.get("name") for e in self.store_writes if e.data.get("op") == "set"}
         for state in self.of(self.store.state_kind):  # ... or that the browser's own store held (a Set-Cookie)
             seen.update(state.data.get("present", []))
         return [n for n in self.store.names if n in seen]
@@ -116,11 +121,11 @@ class Facts:
         if not isinstance(store, SessionStore):  # a list of cookie names means cookies
             store = cookie_store(tuple(store))
         events = timeline.events()
-        cookie_events = [e for e in events if e.kind == store.event_kind and e.data.get("name") in store.names]
+        store_writes = [e for e in events if e.kind == store.event_kind and e.data.get("name") in store.names]
         described = next((e.data for e in events if e.kind == "server.backend"), {})
         return cls(timeline=timeline, steps=steps, store=store, user_view=user_view, events=events,
-                   cookie_events=cookie_events,
+                   store_writes=store_writes,
                    revoked=next((e for e in events if e.kind == "session.revoked"), None),
-                   first_set=next((e for e in cookie_events if e.data.get("op") == "set"), None),
+                   first_set=next((e for e in store_writes if e.data.get("op") == "set"), None),
                    minted={e.data["jti"]: e.at for e in events if e.kind == "token.minted" and "jti" in e.data},
                    backend=described.get("backend"), backend_note=described.get("note") or "")

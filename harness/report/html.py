@@ -25,7 +25,7 @@ from harness.report import build_diff, version_line, view
 from harness.report.repeats import repeat_rows
 from harness.report.artifacts import write_atomic
 from harness.report.results import Entry, entry_of
-from harness.versions import matrix as release_matrix
+from harness.report import matrix as release_matrix
 
 TEMPLATES = Path(__file__).parent / "templates"
 # Screenshots above this size are listed but not embedded, to keep the report small enough to attach to a ticket.
@@ -84,7 +84,7 @@ def _match(result: dict[str, Any]) -> str:
 def _run_view(index: int, entry: Entry) -> dict[str, Any]:
     r = entry.result
     events = r["events"]
-    names = view.cookie_names(events)
+    names = view.store_names(events)
     rows = view.timeline_rows(events, r.get("steps", ()), view.lost_at(r))
     strip = view.strip(r)
     trace = _artifact(entry, "trace")
@@ -104,7 +104,7 @@ def _run_view(index: int, entry: Entry) -> dict[str, Any]:
         "browser": r.get("browser", {}), "outcome": r.get("outcome"), "expected": r.get("expected"),
         "match": _match(r), "sentence": r.get("sentence"), "error": r.get("error"), "checks": r.get("checks", []),
         "steps": r.get("steps", []), "duration": r.get("duration"), "started": _clock(r.get("started_at")),
-        "cookie_names": names, "rows": rows, "strip": _strip_svg(strip), "first_loss": strip.first_loss,
+        "store_names": names, "rows": rows, "strip": _strip_svg(strip), "first_loss": strip.first_loss,
         "shots": shots, "console": view.console_log(events), "reproduce": r.get("reproduce", ""),
         "trace": trace, "folder": str(entry.folder) if entry.folder else None,
         "requests": len(view.request_log(events, include_static=False)),

@@ -1,7 +1,7 @@
 """The report's view of many releases: the verdict along the version line (an inline SVG, one lane per scenario)
 and the releases x scenarios grid, grouped into bands of releases whose rows are the same.
 
-Geometry only; what a flip or a band is comes from :mod:`harness.versions.matrix`. Readable for hundreds of
+Geometry only; what a flip or a band is comes from :mod:`harness.report.matrix`. Readable for hundreds of
 releases: a cell is at least one pixel wide, labels go only where the verdict flips (staggered so neighbours do not
 overlap) and at the first release of each major version, and every cell carries its own hover title and link.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.versions.matrix import Grid, version_key
+from harness.report.matrix import Grid, version_key
 
 WIDTH, LABEL_W, LANE_H, GAP = 1000, 190, 18, 6
 # The grid replaces the scenario x version table when there are more versions than this (it would scroll sideways).

@@ -2,7 +2,8 @@
 
 The HTML report, the JUnit ``system-out``, the result folder's ``requests.json``/``console.json`` and the live
 control panel of ``harness serve`` all show the same things: the running state of the page (online, visibility,
-focus, session cookies), the request log with each request's answer, the console, and the cookie-presence strip.
+focus, the session store's entries: cookies or localStorage keys), the request log with each request's answer, the
+console, and the session store's strip over time.
 They are computed here, once, from the events of a result (``RunResult.to_dict()["events"]`` or a saved
 ``result.json``) -- never from anything a report measures itself.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from harness.events import EVENTS, declared, session_writes
 from harness.mock.faults import wording as fault_words
 from harness.timeline import stalls_of
 
@@ -20,10 +22,8 @@ Ev = dict[str, Any]  # one event as in result.json: t, at, source, kind, step, d
 
 # Requests for the SDK bundle are part of a page load but say nothing about the session.
 _STATIC_PREFIXES = ("/sdk/",)
-# Events that repeat what a neighbouring row already says; the report hides them unless asked.
-_MINOR_KINDS = {"clock.offset", "server.backend", "step.end", "network", "pageshow", "pagehide", "probe.ready",
-                "cookie.jar", "storage.state", "response", "fault", "fault.held", "tab.closed", "screenshot",
-                "sdk.ready", "sdk.token.start", "run.ready", "fetch.failed.next_task"}
+# Events that repeat what a neighbouring row already says (declared ``minor``); the report hides them unless asked.
+_MINOR_KINDS = frozenset(k.name for k in EVENTS.values() if k.minor)
 
 
 def _data(event: Ev) -> dict[str, Any]:
@@ -48,11 +48,12 @@ class PageState:
 
 
 # Writes of the session store, whichever the SDK uses: cookies, or a localStorage key (shown the same way).
-_STORE_WRITES = ("cookie", "storage")
+_STORE_WRITES = session_writes()
 
 
-def cookie_names(events: Iterable[Ev]) -> list[str]:
-    """The watched session cookies (or localStorage keys) that appear in the run, ``__session`` first."""
+def store_names(events: Iterable[Ev]) -> list[str]:
+    """The watched session cookies (or localStorage keys) that appear in the run, the shortest name first (the base
+    cookie before its suffixed twins)."""
     names: list[str] = []
     for e in events:
         if e["kind"] in _STORE_WRITES:
@@ -61,7 +62,10 @@ def cookie_names(events: Iterable[Ev]) -> list[str]:
                 names.append(name)
         elif e["kind"] == "probe.ready":
             names += [n for n in _data(e).get("cookies", []) if n not in names]
-    return sorted(names, key=lambda n: (n != "__session", len(n), n))
+    return sorted(names, key=lambda n: (len(n), n))
+
+
+cookie_names = store_names  # the old name, from when every session store was a cookie
 
 
 def advance(state: PageState, event: Ev) -> set[str]:
@@ -239,7 +243,8 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     result's :func:`lost_at`: that removal is marked the first loss; a removal after the server revoked the session
     is the expected sign-out, shown plainly."""
     labels = {s["index"]: s.get("label") or s.get("name") for s in steps}
-    answers = iter(r for r in request_log(events) if r["where"] == "server")
+    reading = _Reading(labels, iter(r for r in request_log(events) if r["where"] == "server"),
+                       session_credential(events))
     state = PageState()
     rows = []
     signed_in = False  # has a session cookie been written yet? Before that, "no session" is not news.
@@ -247,7 +252,7 @@ def timeline_rows(events: Sequence[Ev], steps: Sequence[dict[str, Any]] = (),
     first_loss = loss_event(events, lost)
     for e in events:
         changed = advance(state, e)
-        what, tone = _describe(e, labels, answers)
+        what, tone = _describe(e, reading)
         if e["kind"] == "session.revoked":
             revoked = True
         if e["kind"] in _STORE_WRITES and _data(e).get("op") == "set":
@@ -283,133 +288,293 @@ def _flip_text(kind: str, d: dict[str, Any]) -> tuple[str, str]:
            f"{d.get('error') or ''}".rstrip(), "bad" if kind in ("network.flip.error", "network.flip.unfired") else ""
 
 
-def _clock_text(d: dict[str, Any]) -> str:
-    """A ``clock`` event: what changed, then each party's clock against true time (the skew the run plays)."""
+@dataclass
+class _Reading:
+    """What a line-maker may need beyond its event: the steps' labels and the request log's answers, in order."""
+
+    labels: Mapping[Any, str | None]
+    answers: Iterator[dict[str, Any]]
+    credential: str  # what the app's backend reads from a request, in the adapter's words (session_credential)
+
+
+Line = tuple[str, str]  # (what a person reads, its tone: "", ok, warn, bad, step)
+LineMaker = Callable[[Ev, dict[str, Any], _Reading], Line]
+
+# The report's line for each event kind, by its declared name (harness/events.py); a kind without one reads as its
+# name and fields. Declared at import against the declarations, so a line for an undeclared kind cannot exist.
+LINES: dict[str, LineMaker] = {}
+
+
+def _lines(*kinds: str) -> Callable[[LineMaker], LineMaker]:
+    def register(fn: LineMaker) -> LineMaker:
+        for kind in kinds:
+            declared(kind)
+            LINES[kind] = fn
+        return fn
+    return register
+
+
+def session_credential(events: Iterable[Ev]) -> str:
+    """What the app's backend reads from each request, in the adapter's words (``server.backend``'s ``credential``:
+    `__session`, an access token, ...); a result saved before it was recorded: the first watched cookie, if the
+    session was kept in cookies, else "the session credential"."""
+    events = list(events)
+    said = next((_data(e).get("credential") for e in events if e["kind"] == "server.backend"), None)
+    if said:
+        return str(said)
+    cookies = [str(_data(e)["name"]) for e in events if e["kind"] == "cookie" and _data(e).get("name")]
+    return f"`{sorted(cookies, key=len)[0]}`" if cookies else "the session credential"
+
+
+def _describe(e: Ev, reading: _Reading) -> Line:
+    d = _data(e)
+    make = LINES.get(e["kind"])
+    if make is not None:
+        return make(e, d, reading)
+    return _describe_generic(e, d)
+
+
+@_lines("step.start")
+def _step_start(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"step {d.get('index')} `{d.get('label') or d.get('name')}` begins", "step"
+
+
+@_lines("step.end")
+def _step_end(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"step {d.get('index')} `{r.labels.get(d.get('index'), '')}` done", ""
+
+
+@_lines("step.error")
+def _step_error(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"step failed: {d.get('error')}", "bad"
+
+
+@_lines("harness.stalled")
+def _stalled(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return (f"the harness stalled {d.get('seconds', 0):.1f} s between steps {d.get('after_step')} and "
+            f"{d.get('before_step')}", "warn")
+
+
+@_lines("network")
+def _network(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"harness switches the network {'on' if d.get('online') else 'off'}", ""
+
+
+@_lines("online", "offline")
+def _online(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"page sees `{e['kind']}`", "warn" if e["kind"] == "offline" else "ok"
+
+
+@_lines("visibility")
+def _visibility(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"page visibility → {d.get('visibility')}", "warn" if d.get("visibility") == "hidden" else ""
+
+
+@_lines("focus", "blur", "freeze", "resume", "pageshow", "pagehide")
+def _page_event(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"page `{e['kind']}`", ""
+
+
+@_lines("probe.ready")
+def _probe_ready(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"probe ready on {d.get('url')} (jar: {', '.join(d.get('cookies', [])) or 'no session cookie'})", ""
+
+
+@_lines(*sorted(session_writes()))
+def _store_write(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    name = d.get("name")
+    if d.get("op") == "set":
+        age = f" (token iat {e['at'] - d['iat']:.0f} s ago)" if d.get("iat") else ""
+        return f"`{name}` written{age}", "ok"
+    if d.get("was_present"):
+        return f"`{name}` REMOVED", "bad"
+    return f"`{name}` cleared (was not set)", ""
+
+
+@_lines("cookie.jar")
+def _cookie_jar(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"browser jar holds: {', '.join(d.get('present', [])) or 'no session cookie'}", ""
+
+
+@_lines("storage.state")
+def _storage_state(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    where = d.get("where", "localStorage")  # the store's own name (IndexedDB's database/object store)
+    return f"{where} holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
+
+
+@_lines("storage.mismatch")
+def _storage_mismatch(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"the browser's storage disagrees with the watcher: {json.dumps(d)}", "bad"
+
+
+@_lines("cookie.mismatch")
+def _cookie_mismatch(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"cookie jar disagrees with the watcher: {json.dumps(d)}", "bad"
+
+
+@_lines("request")
+def _request(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    if e["source"] != "mock":
+        return _describe_generic(e, d)
+    entry = next(r.answers, None)
+    answer = entry["answer"] if entry else "?"
+    carried = "" if d.get("session_cookie") is None else (  # the field's old name: it holds any credential
+        f" with {r.credential}" if d.get("session_cookie") else f" without {r.credential}")
+    tone = request_tone(entry) if entry else "warn"
+    return f"{d.get('method')} {d.get('path')}{carried} → {answer}", "" if tone == "ok" else tone
+
+
+def _describe_generic(e: Ev, d: dict[str, Any]) -> Line:
+    rest = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("url", "tab"))
+    return f"{e['kind']}{': ' + rest if rest else ''}", ""
+
+
+@_lines("request.failed")
+def _request_failed(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"{d.get('method')} {d.get('path')} failed in the browser: {d.get('error')}", "warn"
+
+
+@_lines("network.flip", "network.flip.armed", "network.flip.error", "network.flip.disarmed", "network.flip.unfired",
+        "fetch.failed", "fetch.failed.next_task")
+def _flip(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return _flip_text(e["kind"], d)
+
+
+@_lines("response")
+def _response(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"{d.get('method')} {d.get('path')} answered {d.get('status')}", ""
+
+
+@_lines("fault", "fault.held")
+def _fault(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"{d.get('method')} {d.get('path')}: {fault_words.request_text([d])}", "warn"
+
+
+@_lines("fault.armed")
+def _fault_armed(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return fault_words.armed_text(d), "warn"
+
+
+@_lines("fault.released")
+def _fault_released(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return fault_words.released_text(d), "warn" if d.get("still_dropping") else ""
+
+
+@_lines("fault.unreleased")
+def _fault_unreleased(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return fault_words.unreleased_text(d), "warn"
+
+
+@_lines("session.revoked")
+def _revoked(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return "server revokes the session", "warn"
+
+
+@_lines("request.refused")
+def _refused(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"{d.get('method')} {d.get('path')} REFUSED by the mock: {d.get('reason')}", "bad"
+
+
+@_lines("server.view")
+def _server_view(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    if d.get("decision") == "handshake":
+        return (f"server answers {d.get('path')} with a handshake through the Frontend API "
+                f"({d.get('reason')})", "warn")
+    if d.get("signed_in") and d.get("after_handshake"):
+        return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
+    if d.get("signed_in"):
+        return f"server sees the user signed in on {d.get('path')}", "ok"
+    return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} {r.credential})", "bad"
+
+
+@_lines("api.answer")
+def _api_answer(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    who = "background API call" if d.get("background") else "API call"
+    if d.get("error"):
+        return f"{who} {d.get('path')} failed in the browser ({d.get('error')})", ""
+    return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
+
+
+@_lines("mock.error")
+def _mock_error(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
+
+
+@_lines("clock")
+def _clock(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    """What changed, then each party's clock against true time (the skew the run plays)."""
     from harness.clock import PARTIES, signed
 
     parties = ", ".join(f"{p} {signed(float(d.get(f'{p}_offset', 0.0)))}" for p in PARTIES)
     seen = d.get("page_observed") or {}
     measured = ("; page Date measured " + ", ".join(f"tab {t} {signed(round(float(v)))}" for t, v in seen.items())
                 if seen else "")
-    return f"clock: {d.get('change')} -> {parties} against true time{measured}"
+    return f"clock: {d.get('change')} -> {parties} against true time{measured}", "warn"
 
 
-def _describe(e: Ev, labels: Mapping[Any, str | None], answers: Any) -> tuple[str, str]:
-    d, kind = _data(e), e["kind"]
-    if kind == "step.start":
-        return f"step {d.get('index')} `{d.get('label') or d.get('name')}` begins", "step"
-    if kind == "step.end":
-        return f"step {d.get('index')} `{labels.get(d.get('index'), '')}` done", ""
-    if kind == "step.error":
-        return f"step failed: {d.get('error')}", "bad"
-    if kind == "harness.stalled":
-        return (f"the harness stalled {d.get('seconds', 0):.1f} s between steps {d.get('after_step')} and "
-                f"{d.get('before_step')}", "warn")
-    if kind == "network":
-        return f"harness switches the network {'on' if d.get('online') else 'off'}", ""
-    if kind in ("online", "offline"):
-        return f"page sees `{kind}`", "warn" if kind == "offline" else "ok"
-    if kind == "visibility":
-        return f"page visibility → {d.get('visibility')}", "warn" if d.get("visibility") == "hidden" else ""
-    if kind in ("focus", "blur", "freeze", "resume", "pageshow", "pagehide"):
-        return f"page `{kind}`", ""
-    if kind == "probe.ready":
-        return f"probe ready on {d.get('url')} (jar: {', '.join(d.get('cookies', [])) or 'no session cookie'})", ""
-    if kind in _STORE_WRITES:
-        name = d.get("name")
-        if d.get("op") == "set":
-            age = f" (token iat {e['at'] - d['iat']:.0f} s ago)" if d.get("iat") else ""
-            return f"`{name}` written{age}", "ok"
-        if d.get("was_present"):
-            return f"`{name}` REMOVED", "bad"
-        return f"`{name}` cleared (was not set)", ""
-    if kind == "cookie.jar":
-        return f"browser jar holds: {', '.join(d.get('present', [])) or 'no session cookie'}", ""
-    if kind == "storage.state":
-        where = d.get("where", "localStorage")  # the store's own name (IndexedDB's database/object store)
-        return f"{where} holds: {', '.join(d.get('present', [])) or 'no session key'}", ""
-    if kind == "storage.mismatch":
-        return f"the browser's storage disagrees with the watcher: {json.dumps(d)}", "bad"
-    if kind == "cookie.mismatch":
-        return f"cookie jar disagrees with the watcher: {json.dumps(d)}", "bad"
-    if kind == "request" and e["source"] == "mock":
-        entry = next(answers, None)
-        answer = entry["answer"] if entry else "?"
-        cookie = "" if d.get("session_cookie") is None else (
-            " with `__session`" if d.get("session_cookie") else " without `__session`")
-        tone = request_tone(entry) if entry else "warn"
-        return f"{d.get('method')} {d.get('path')}{cookie} → {answer}", "" if tone == "ok" else tone
-    if kind == "request.failed":
-        return f"{d.get('method')} {d.get('path')} failed in the browser: {d.get('error')}", "warn"
-    if kind.startswith("network.flip") or kind.startswith("fetch.failed"):
-        return _flip_text(kind, d)
-    if kind == "response":
-        return f"{d.get('method')} {d.get('path')} answered {d.get('status')}", ""
-    if kind in ("fault", "fault.held"):
-        return f"{d.get('method')} {d.get('path')}: {fault_words.request_text([d])}", "warn"
-    if kind == "fault.armed":
-        return fault_words.armed_text(d), "warn"
-    if kind == "fault.released":
-        return fault_words.released_text(d), "warn" if d.get("still_dropping") else ""
-    if kind == "fault.unreleased":
-        return fault_words.unreleased_text(d), "warn"
-    if kind == "session.revoked":
-        return "server revokes the session", "warn"
-    if kind == "request.refused":
-        return f"{d.get('method')} {d.get('path')} REFUSED by the mock: {d.get('reason')}", "bad"
-    if kind == "server.view":
-        if d.get("decision") == "handshake":
-            return (f"server answers {d.get('path')} with a handshake through the Frontend API "
-                    f"({d.get('reason')})", "warn")
-        if d.get("signed_in") and d.get("after_handshake"):
-            return f"server sees the user signed in on {d.get('path')} after the handshake", "ok"
-        if d.get("signed_in"):
-            return f"server sees the user signed in on {d.get('path')}", "ok"
-        return f"server sees the user SIGNED OUT on {d.get('path')} ({d.get('reason')} `__session`)", "bad"
-    if kind == "api.answer":
-        who = "background API call" if d.get("background") else "API call"
-        if d.get("error"):
-            return f"{who} {d.get('path')} failed in the browser ({d.get('error')})", ""
-        return f"{who} {d.get('path')} answered {d.get('status')}", "ok" if d.get("status") == 200 else "bad"
-    if kind == "mock.error":
-        return f"THE MOCK FAILED on {d.get('method')} {d.get('path')}: {d.get('error')} (a harness bug)", "bad"
-    if kind == "clock":
-        return _clock_text(d), "warn"
-    if kind == "expect.requests":
-        return (f"bound: at most {d.get('at_most')} {d.get('what')} in any {d.get('within'):g} s from here",
-                "")
-    if kind == "clock.offset":
-        return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
-                f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""
-    if kind == "sdk.view":
-        if d.get("user"):
-            return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"
-        return f"SDK shows NO user (status {d.get('status')})", "bad"
-    if kind == "sdk.ready":
-        return f"SDK loaded: status {d.get('status')}, user {d.get('user')}", ""
-    if kind == "sdk.token.start":
-        return f"SDK token attempt #{d.get('call')} starts ({'online' if d.get('online') else 'offline'})", ""
-    if kind == "sdk.token.end":
-        extra = f": {d.get('error')}" if d.get("error") else ""
-        return f"SDK token attempt #{d.get('call')} → {d.get('outcome')}{extra}", (
-            "ok" if d.get("outcome") == "token" else "warn")
-    if kind == "sdk.get_token":
-        return f"getToken() → {d.get('outcome')}{': ' + d['error'] if d.get('error') else ''}", ""
-    if kind == "console":
-        return f"console.{d.get('type')}: {d.get('text')}", "warn" if d.get("type") in ("error", "warning") else ""
-    if kind == "pageerror":
-        return f"page error: {d.get('text')}", "bad"
-    if kind == "screenshot":
-        return f"screenshot {d.get('file')}", ""
-    if kind == "tab.closed":
-        return f"tab {d.get('tab')} closed", ""
-    rest = ", ".join(f"{k}={v}" for k, v in d.items() if k not in ("url", "tab"))
-    return f"{kind}{': ' + rest if rest else ''}", ""
+@_lines("expect.requests")
+def _expect_requests(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"bound: at most {d.get('at_most')} {d.get('what')} in any {d.get('within'):g} s from here", ""
+
+
+@_lines("clock.offset")
+def _clock_offset(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return (f"page clock {d.get('offset_ms')} ms ahead of the timeline "
+            f"({d.get('label')}, rtt {d.get('rtt_ms')} ms)"), ""
+
+
+@_lines("sdk.view")
+def _sdk_view(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    if d.get("user"):
+        return f"SDK shows user {d.get('user')} (status {d.get('status')})", "ok"
+    return f"SDK shows NO user (status {d.get('status')})", "bad"
+
+
+@_lines("sdk.ready")
+def _sdk_ready(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"SDK loaded: status {d.get('status')}, user {d.get('user')}", ""
+
+
+@_lines("sdk.token.start")
+def _token_start(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"SDK token attempt #{d.get('call')} starts ({'online' if d.get('online') else 'offline'})", ""
+
+
+@_lines("sdk.token.end")
+def _token_end(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    extra = f": {d.get('error')}" if d.get("error") else ""
+    return f"SDK token attempt #{d.get('call')} → {d.get('outcome')}{extra}", (
+        "ok" if d.get("outcome") == "token" else "warn")
+
+
+@_lines("sdk.get_token")
+def _get_token(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"getToken() → {d.get('outcome')}{': ' + d['error'] if d.get('error') else ''}", ""
+
+
+@_lines("console")
+def _console(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"console.{d.get('type')}: {d.get('text')}", "warn" if d.get("type") in ("error", "warning") else ""
+
+
+@_lines("pageerror")
+def _pageerror(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"page error: {d.get('text')}", "bad"
+
+
+@_lines("screenshot")
+def _screenshot(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"screenshot {d.get('file')}", ""
+
+
+@_lines("tab.closed")
+def _tab_closed(e: Ev, d: dict[str, Any], r: _Reading) -> Line:
+    return f"tab {d.get('tab')} closed", ""
 
 
 def timeline_text(result: dict[str, Any], include_minor: bool = False) -> str:
     """The timeline as plain text lines (for JUnit system-out and terminals)."""
-    names = cookie_names(result["events"])
+    names = store_names(result["events"])
     lines = []
     for row in timeline_rows(result["events"], result.get("steps", ()), lost_at(result)):
         if row.minor and not include_minor:
@@ -485,7 +650,7 @@ def strip(result: dict[str, Any]) -> Strip:
         lanes.append(Lane("visibility", segments(lambda s: s.visibility, {"visible": "visible", "hidden": "hidden"},
                                                  {"visible": "visible", "hidden": "hidden"})))
     revoked = next((e for e in events if e["kind"] == "session.revoked"), None)
-    for name in cookie_names(events):
+    for name in store_names(events):
         segs = segments(lambda s, n=name: s.cookies.get(n), {True: "present", False: "absent"},
                         {True: f"{name} present", False: f"{name} ABSENT"})
         for seg in segs:  # gone after the server ended the session: the correct sign-out, not a loss

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from harness.duration import parse_duration
 from harness.errors import HarnessError
 from harness.mock.faults.kind import target_in
-from harness.scenario.steps import RunContext, step
+from harness.scenario.step_registry import RunContext, step
 
 
 class ExpectRequests(BaseModel):

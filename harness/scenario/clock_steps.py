@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from harness.clock import PARTIES, Party, RunClocks, parse_offset, signed
 from harness.errors import HarnessError
 from harness.mock.faults.kind import target_in
-from harness.scenario.steps import RunContext, step
+from harness.scenario.step_registry import RunContext, step
 from harness.scenario.tab_steps import TAB_MODES
 
 

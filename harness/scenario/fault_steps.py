@@ -19,12 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.errors import HarnessError
 from harness.mock.faults import KINDS
 from harness.mock.faults.args import FaultArgs, fault_from, shorthand_args
-from harness.scenario.steps import STEPS, RunContext, step
+from harness.scenario.step_registry import STEPS, RunContext, step
 
 
 def _arm(ctx: RunContext, args: BaseModel) -> None:
     name = getattr(args, "name", None)
-    if name and name in ctx.faults:
+    if name and name in ctx.faults and not ctx.faults[name].released:  # a released fault's name is free again
         raise HarnessError(f"a fault named {name!r} is already armed; give this one another name")
     armed = ctx.server.add_fault(fault_from(args, ctx.sdk))
     ctx.faults[name or armed.id] = armed
@@ -70,7 +70,7 @@ def release(ctx: RunContext, args: Release, timeout: float) -> None:
     if args.value == "all":
         ctx.server.release(None, args.outcome)
         return
-    armed = ctx.faults.get(args.value)
+    armed = ctx.faults.get(args.value)  # a fault released with `drop` may be released once more: it keeps its name
     if armed is None:
         raise HarnessError(f"release: no fault named {args.value!r} (armed: {', '.join(ctx.faults) or 'none'})")
     ctx.server.release(armed.id, args.outcome)

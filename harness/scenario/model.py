@@ -40,7 +40,6 @@ from harness.errors import ScenarioError
 from harness.sdks import DEFAULT_SDK
 
 Outcome = Literal["survived", "reproduced", "signed-out", "stuck"]
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
 # What each outcome means, for reports and docs.
 OUTCOME_MEANING = {
     "survived": "the session survived: its store was never emptied and the server saw a signed-in user",
@@ -110,9 +109,11 @@ class Step:
     def describe(self) -> str:
         if not self.args:
             return self.name
-        # The main argument reads as it is written (`wait_for cookie_removed`), the others as key=value.
-        main = [str(self.args["value"])] if "value" in self.args else []
-        rest = [f"{k}={v}" for k, v in self.args.items() if k != "value"]
+        # The main argument reads as it is written (`wait_for cookie_removed`; a fault kind's own step `status 429`,
+        # whose main argument is named as the step), the others as key=value.
+        key = "value" if "value" in self.args else self.name if self.name in self.args else None
+        main = [str(self.args[key])] if key is not None else []
+        rest = [f"{k}={v}" for k, v in self.args.items() if k != key]
         return " ".join([self.name, *main, *rest])
 
 

@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from harness.browser.flips import FAILURE_TRIGGERS, TRIGGERS, Flip, FlipTo, Landed, NetworkFlips
 from harness.errors import HarnessError
-from harness.scenario.steps import WAIT_WINDOWS, RunContext, WaitFor, WaitWindow, parse_duration, step
+from harness.duration import parse_duration
+from harness.scenario.step_registry import WAIT_WINDOWS, RunContext, WaitArgs, WaitWindow, step
 from harness.timeline import Event
 
 MAX_AFTER_S = 60.0
@@ -91,7 +92,7 @@ def online(ctx: RunContext, args: NetworkArgs, timeout: float) -> None:
     _network(ctx, args, "online", timeout)
 
 
-def _flip_window(ctx: RunContext, args: WaitFor) -> WaitWindow:
+def _flip_window(ctx: RunContext, args: WaitArgs) -> WaitWindow:
     """``wait_for: network_flipped``: the earliest armed flip no wait has taken, however long ago it fired."""
     flips: NetworkFlips | None = getattr(ctx.driver, "flips", None)
     flip = flips.next_unawaited() if flips is not None else None

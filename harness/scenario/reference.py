@@ -20,7 +20,8 @@ from harness.mock.faults import KINDS
 from harness.mock.faults.args import FIELD_NAMES as FAULT_FIELD_NAMES
 from harness.oracles import CHECKS
 from harness.scenario.model import OUTCOME_MEANING
-from harness.scenario.steps import STEPS, WAIT_EVENTS
+from harness.events import EVENTS, WAITS
+from harness.scenario.steps import STEPS
 from harness.sdks import SDKS, adapter_class
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "writing-scenarios.md"
@@ -68,13 +69,13 @@ def _one_line(doc: str) -> str:
 
 
 def render() -> str:
-    """The generated section: every registered step, the wait_for events and the outcomes."""
+    """The generated section: every registered step, the wait_for events, the event kinds, checks and outcomes."""
     lines = [BEGIN, "", "### Steps", "", "| step | arguments | what it does |", "| --- | --- | --- |"]
     for name in sorted(STEPS):
         spec = STEPS[name]
         lines.append(f"| `{name}` | {_args_text(name, spec.args)} | {_one_line(spec.doc)} |")
     lines += ["", *_fault_kinds(), "", *_named_requests()]
-    lines += ["", "### `wait_for` events", "", " ".join(f"`{e}`" for e in WAIT_EVENTS), "",
+    lines += ["", *_waits(), "", *_event_kinds(), "",
               "### Checks", "", "In the order they run (harness/oracles/checks.py). The role decides the outcome: a "
               "failed `loss` check is `reproduced`; a failed `gate` or `harness` check is `error`; `note` only "
               "describes; `revocation` checks tell `signed-out` from `stuck`; a failed `bound` check (a limit the "
@@ -87,6 +88,28 @@ def render() -> str:
         lines.append(f"| `{outcome}` | {meaning} |")
     lines += ["", END]
     return "\n".join(lines)
+
+
+def _waits() -> list[str]:
+    """The events ``wait_for`` takes, with the timeline's event kinds each one waits for (harness/events.py)."""
+    lines = ["### `wait_for` events", "", "| event | waits for the kinds | what it waits for |", "| --- | --- | --- |"]
+    for w in WAITS.values():
+        kinds = ", ".join(f"`{k}`" for k in w.kinds) + (f" (from the {w.source})" if w.source else "")
+        kinds += f"; the adapter's `{w.request}` request" if w.request else ""
+        lines.append(f"| `{w.name}` | {kinds} | {_one_line(w.about)} |")
+    return lines
+
+
+def _event_kinds() -> list[str]:
+    """Every event kind a run's timeline can hold (``result.json``'s ``events``), as declared in harness/events.py."""
+    lines = ["### Event kinds", "", "Every fact of a run is one event on its timeline (`result.json`'s `events`), of "
+             "one of these kinds, declared in harness/events.py. *minor*: the report shows it only on request.", "",
+             "| kind | from | fields | what it means |", "| --- | --- | --- | --- |"]
+    for kind in EVENTS.values():
+        fields = ", ".join(f"`{f}`" for f in kind.fields) or "none"
+        lines.append(f"| `{kind.name}` | {kind.source} | {fields} | {_one_line(kind.about)}"
+                     f"{' *(minor)*' if kind.minor else ''} |")
+    return lines
 
 
 def _fault_kinds() -> list[str]:

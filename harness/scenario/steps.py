@@ -2,81 +2,31 @@
 
 Every step returns when its effect has been observed (the page saw ``offline``; the SDK finished its token
 attempt), not after a fixed sleep; ``wait`` is the one step that lets a fixed time pass, on purpose.
-Steps are registered with :func:`step`; the registry validates arguments when a scenario file is loaded, so a typo
-fails before any browser starts.
+Steps are registered with :func:`~harness.scenario.step_registry.step` (the registry, in a module of its own); this
+module holds the core steps and imports the other step modules, so importing it registers every step.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import secrets
-from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from harness.duration import parse_duration
 from harness.errors import HarnessError
-from harness.mock.faults import Fault
+from harness.events import WAITS
 from harness.mock.faults.kind import target_in
+from harness.scenario.step_registry import (DEFAULT_TIMEOUT, STEPS, WAIT_WINDOWS, NoArgs, RunContext, StepSpec,
+                                            WaitWindow, step)
 from harness.sdks import SdkAdapter
 from harness.timeline import Event, Timeline
 
-DEFAULT_TIMEOUT = 20.0
-
-
-@dataclass
-class RunContext:
-    """What a step can touch: the timeline, the browser, the server and the SDK adapter of one run."""
-
-    timeline: Timeline
-    driver: Any  # harness.browser.driver.BrowserDriver
-    server: Any  # harness.mock.server.MockAuthServer
-    sdk: SdkAdapter
-    faults: dict[str, Fault] = field(default_factory=dict)
-    start_focused: bool = True  # setup.start_focused: signed_in gives the tab focus, as a person's tab has
-    # When the current and the previous step began (the runner sets ``step_started_at`` before each step).
-    _step_started_at: float = field(default=0.0, repr=False)
-    previous_step_started_at: float = 0.0
-    # The last event a ``wait_for`` consumed, as (at, seq): the next ``wait_for`` only counts later ones.
-    last_waited: tuple[float, int] = (0.0, 0)
-
-    @property
-    def step_started_at(self) -> float:
-        return self._step_started_at
-
-    @step_started_at.setter
-    def step_started_at(self, value: float) -> None:
-        self.previous_step_started_at, self._step_started_at = self._step_started_at, value
-
-    @property
-    def app_url(self) -> str:
-        return self.server.url + "/"
-
-
-class NoArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    name: str
-    args: type[BaseModel]
-    run: Callable[[RunContext, Any, float], None]
-    doc: str
-
-
-STEPS: dict[str, StepSpec] = {}
-
-
-def step(name: str, args: type[BaseModel] = NoArgs) -> Callable:
-    """Register a step: ``fn(ctx, args, timeout)``; its docstring is the reference text for the README."""
-
-    def register(fn: Callable[[RunContext, Any, float], None]) -> Callable:
-        STEPS[name] = StepSpec(name=name, args=args, run=fn, doc=(fn.__doc__ or "").strip())
-        return fn
-
-    return register
+# The registry's names, for the importers that read every step from here (importing this module registers them all).
+__all__ = ["DEFAULT_TIMEOUT", "STEPS", "NoArgs", "RunContext", "StepSpec", "WaitFor", "WaitWindow", "parse_duration",
+           "step", "wait_for"]
 
 
 class Duration(BaseModel):
@@ -96,10 +46,11 @@ class Duration(BaseModel):
 
 @step("signed_in")
 def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
-    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored
-    (``__session`` set, or the adapter's localStorage key written). An SDK whose page starts signed out signs in
-    through its own API (Supabase: ``signInWithPassword``). The tab is then visible and focused, as a person's is
-    (``setup.start_focused: false`` leaves a self-launched browser's first tab unfocused)."""
+    """Open the app page and wait until the SDK has loaded with the user signed in and the session stored (the
+    adapter's session store written: its session cookie, e.g. Clerk's ``__session``, or its localStorage key). An SDK
+    whose page starts signed out signs in through its own API (Supabase: ``signInWithPassword``); the page then shows
+    that user. The tab is then visible and focused, as a person's is (``setup.start_focused: false`` leaves a
+    self-launched browser's first tab unfocused)."""
     since = ctx.timeline.now()
     ctx.driver.goto(ctx.app_url, wait_js=ctx.sdk.loaded_js, timeout=timeout)
     state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
@@ -108,6 +59,8 @@ def signed_in(ctx: RunContext, args: NoArgs, timeout: float) -> None:
         if answer.get("error"):
             raise HarnessError(f"signing in through the SDK failed: {answer['error']}")
         state = ctx.driver.evaluate(ctx.sdk.sdk_state_js)
+        # The page drew the SDK's view when it loaded (signed out); it shows the user the sign-in gave, as an app does.
+        ctx.driver.evaluate("(u) => window.__harnessShowUser && window.__harnessShowUser(u)", state.get("user"))
     if not state.get("user"):
         raise HarnessError(f"the SDK loaded but no user is signed in (SDK state: {state})")
     store = ctx.sdk.session_store
@@ -137,45 +90,12 @@ def wait(ctx: RunContext, args: Duration, timeout: float) -> None:
     ctx.driver.pump(args.value)
 
 
-# The waits about one request the SDK's adapter names (its ``request_paths``, the names faults' ``on:`` takes), so a
-# scenario says "the token request" and each adapter says which path that is.
-NAMED_WAITS: dict[str, str] = {"token_request": "token", "token_response": "token", "client_request": "client"}
-
-
+# The events ``wait_for`` takes are declared with the event kinds (harness/events.py, :data:`WAITS`); these two are
+# views of those declarations. A wait about one request the SDK's adapter names (its ``request_paths``, the names
+# faults' ``on:`` takes) keeps to that request, so a scenario says "the token request" and each adapter says which.
+NAMED_WAITS: dict[str, str] = {w.name: w.request for w in WAITS.values() if w.request}
 WAIT_EVENTS: dict[str, Callable[[Event], bool]] = {
-    # The SDK finished a token attempt (the poller, the focus handler or the refresh timer), whatever its outcome.
-    "token_attempt": lambda e: e.kind == "sdk.token.end",
-    # A token request left the browser: it reached the mock, or failed in the browser (offline).
-    "token_request": lambda e: e.kind in ("request", "request.failed"),
-    # The mock answered a token request (normally or with a status fault); drops and holds are `fault`/`held`.
-    "token_response": lambda e: e.kind == "response" or (e.kind == "fault" and e.data.get("kind") == "status"),
-    # Any request that reached the mock (narrow it with `path`).
-    "request": lambda e: e.kind == "request",
-    # The browser gave up on a request (offline, or its connection closed): what the page's fetch saw.
-    "request_failed": lambda e: e.kind == "request.failed",
-    "cookie_change": lambda e: e.kind == "cookie",
-    "cookie_removed": lambda e: e.kind == "cookie" and e.data.get("op") == "removed",
-    "cookie_set": lambda e: e.kind == "cookie" and e.data.get("op") == "set",
-    # The same for whichever store the SDK keeps its session in (cookies or localStorage).
-    "session_removed": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "removed",
-    "session_set": lambda e: e.kind in ("cookie", "storage") and e.data.get("op") == "set",
-    # The SDK's client read reached the mock (the adapter's `client` request).
-    "client_request": lambda e: e.kind == "request",
-    # The mock applied a fault (status, delay, drop) or started holding a request.
-    "fault": lambda e: e.kind in ("fault", "fault.held"),
-    "held": lambda e: e.kind == "fault.held",
-    # A get_token call (see `get_token` with `wait: false`) settled.
-    "get_token": lambda e: e.kind == "sdk.get_token",
-    # The page's call to the app's API was answered (or failed): `api_call`, or the background calls.
-    "api_answer": lambda e: e.kind == "api.answer",
-    "online": lambda e: e.kind == "online" and e.source == "page",
-    "offline": lambda e: e.kind == "offline" and e.source == "page",
-    "focus": lambda e: e.kind == "focus" and e.source == "page",
-    "blur": lambda e: e.kind == "blur" and e.source == "page",
-    "visibility": lambda e: e.kind == "visibility" and e.source == "page",
-    # A flip armed on a trigger (`online: {when: ...}`) was made, or could not be (race_steps.py decides which).
-    "network_flipped": lambda e: e.kind in ("network.flip", "network.flip.error") and e.source == "browser",
-}
+    w.name: (lambda e, w=w: w.matches(e.kind, e.source, e.data)) for w in WAITS.values()}  # type: ignore[misc]
 
 
 def _attempt_began(timeline: Timeline, end: Event) -> float:
@@ -186,24 +106,6 @@ def _attempt_began(timeline: Timeline, end: Event) -> float:
     starts = [e.at for e in timeline.events("sdk.token.start")
               if e.data.get("call") == call and e.data.get("tab") == tab and (e.at, e.seq) <= (end.at, end.seq)]
     return starts[-1] if starts else end.at  # a page reload restarts the count: the latest start is this one
-
-
-@dataclass(frozen=True)
-class WaitWindow:
-    """Where a ``wait_for`` looks for an event whose moment is not "since the step before" (a flip armed steps ago
-    may have fired steps ago): from ``since``, only events ``accept`` takes; ``found`` hears the event (and may raise:
-    it reported a failure); ``missing(seconds)`` words the error when none came; ``gave_up()`` is told when an
-    ``optional`` wait ends without one."""
-
-    since: float
-    accept: Callable[[Event], bool]
-    found: Callable[[Event], None]
-    missing: Callable[[float], str]
-    gave_up: Callable[[], None]
-
-
-# Events with a window of their own, by name: (ctx, args) -> WaitWindow (registered by the module that owns them).
-WAIT_WINDOWS: dict[str, Callable[[RunContext, "WaitFor"], WaitWindow]] = {}
 
 
 class WaitFor(BaseModel):
@@ -247,18 +149,11 @@ def named_request_glob(sdk: SdkAdapter, event: str) -> str | None:
 @step("wait_for", WaitFor)
 def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     """Wait for an event caused by the step before it or coming later (it counts from the previous step's start,
-    and never an event an earlier ``wait_for`` consumed): ``token_attempt`` (the SDK finished a token attempt,
-    whatever its outcome, that began after the previous step started), ``token_request`` (a token request left the
-    browser; like ``token_response`` and ``client_request``, it keeps to the request the SDK's adapter names
-    ``token`` / ``client``, the names ``on:`` takes), ``token_response``, ``request``,
-    ``request_failed`` (the browser gave up on a request), ``cookie_change``, ``cookie_removed``, ``cookie_set``,
-    ``session_removed``, ``session_set`` (a write of the session store, cookie or localStorage),
-    ``client_request``, ``fault``, ``held``, ``get_token`` (the last ``get_token`` call settled, even steps ago),
-    ``online``, ``offline``, ``focus``, ``blur``, ``visibility``, ``network_flipped`` (the next flip armed with
-    ``online``/``offline: {when: ...}`` was made, whenever that was; an ``optional`` wait that runs out disarms it).
-    ``count: n`` waits for the n-th, ``path: GLOB`` keeps only requests to matching paths, ``tab: n`` only events from
-    that tab. Fails the run if it does not come within the timeout, unless ``optional: true``: then the run goes on
-    after the timeout (recorded as ``wait.timeout``), for events only some versions cause."""
+    and never an event an earlier ``wait_for`` consumed): {events}. A wait about the request the SDK's adapter names
+    ``token`` or ``client`` (the names ``on:`` takes) keeps to that request. ``count: n`` waits for the n-th,
+    ``path: GLOB`` keeps only requests to matching paths, ``tab: n`` only events from that tab. Fails the run if it
+    does not come within the timeout, unless ``optional: true``: then the run goes on after the timeout (recorded as
+    ``wait.timeout``), for events only some versions cause."""
     match = WAIT_EVENTS[args.value]
     request_glob = named_request_glob(ctx.sdk, args.value)
     seen: list[int] = []
@@ -304,6 +199,11 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     else:
         what = args.value + (f" on {args.path}" if args.path else "") + (f" (#{args.count})" if args.count > 1 else "")
         raise HarnessError(f"wait_for {what}: no such event within {limit:g} s (saw {len(seen)})")
+
+
+wait_for.__doc__ = (wait_for.__doc__ or "").replace("{events}", "; ".join(
+    f"``{w.name}``: {w.about}" for w in WAITS.values()))
+STEPS[wait_for.__name__] = dataclasses.replace(STEPS[wait_for.__name__], doc=(wait_for.__doc__ or "").strip())
 
 
 # -- the page ----------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError
-from harness.scenario.steps import NoArgs, RunContext, step
+from harness.scenario.step_registry import NoArgs, RunContext, step
 
 TAB_MODES = ("real", "simulated")
 

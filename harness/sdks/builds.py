@@ -36,7 +36,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import Callable, Literal
 
 from harness.errors import BundleError, HarnessError
 from harness.sdks.npm import BUILD_LABEL_RE, MANIFEST, Bundle, NpmBundleCache, file_digest, unpack
@@ -53,8 +53,7 @@ _MANIFEST_FORMAT = 1
 
 Say = Callable[[str], None]
 
-if TYPE_CHECKING:
-    from harness.versions.published import Releases
+FromLockfile = Callable[[Path], str]  # a project's lockfile -> the spec it names for the package (harness.versions)
 
 
 @dataclass(frozen=True)
@@ -136,17 +135,16 @@ def check_claims_as(value: str | None) -> str | None:
 # -- resolving --------------------------------------------------------------------------------------------------
 
 def resolve(spec: BuildSpec, package: str, bundle_file: str, cache: NpmBundleCache,
-            load_releases: Callable[[], "Releases"], say: Say | None = None) -> str:
-    """The label ``spec`` stands for, with any local build checked and in the cache (a dist-tag asked now)."""
+            from_lockfile: FromLockfile, say: Say | None = None) -> str:
+    """The label ``spec`` stands for, with any local build checked and in the cache (a dist-tag asked now).
+    ``from_lockfile`` reads a ``from:PATH`` (the caller's: lockfiles are the versions layer's, above this one)."""
     if spec.kind == "release":
         return spec.text
     if spec.kind == "lockfile":
-        from harness.versions.lockfiles import spec_from
-
-        named = BuildSpec.parse(spec_from(Path(spec.text[len(FROM):]), package, load_releases))
+        named = BuildSpec.parse(from_lockfile(Path(spec.text[len(FROM):])))
         if named.kind == "lockfile":
             raise HarnessError(f"{spec.text}: names another from: spec; point at the project's lockfile")
-        return resolve(named, package, bundle_file, cache, load_releases, say)
+        return resolve(named, package, bundle_file, cache, from_lockfile, say)
     if spec.kind == "tag":
         return _tag(spec.text, package, cache, say)
     if spec.kind == "cached":

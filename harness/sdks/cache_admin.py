@@ -1,12 +1,15 @@
 """``harness bundle --list | --prune | --published``: what the bundle cache holds, trimming it, and what the
 registry has. Printing only; the cache itself (entries, locks, removal) is :class:`harness.sdks.npm.NpmBundleCache`.
+
+The list of published releases comes from the caller (:func:`harness.versions.commands.releases`, passed in by
+harness/cli.py): this module sits in the adapter layer, below ``versions/``, and imports nothing above it.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
 from harness.errors import HarnessError
 
@@ -14,6 +17,26 @@ if TYPE_CHECKING:
     from harness.sdks.npm import NpmBundleCache
 
 DAY_S = 86400.0
+
+
+class _Release(Protocol):
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def date(self) -> str: ...
+
+
+class Releases(Protocol):
+    """What ``--published`` prints: the shape of :class:`harness.versions.published.Releases`."""
+
+    @property
+    def package(self) -> str: ...
+
+    @property
+    def items(self) -> Sequence[_Release]: ...
+
+    def stable(self) -> Sequence[_Release]: ...
 
 
 def add_bundle_options(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +51,9 @@ def add_bundle_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pre", action="store_true", help="with --published: include prereleases")
 
 
-def bundle_admin(args: argparse.Namespace) -> bool:
-    """Handle --list/--prune/--published; False when none was asked (then versions are fetched)."""
+def bundle_admin(args: argparse.Namespace, releases: Callable[[str], Releases]) -> bool:
+    """Handle --list/--prune/--published (``releases``: a package's published releases); False when none was asked
+    (then versions are fetched)."""
     keep = frozenset(v.strip() for item in args.keep for v in item.split(",") if v.strip())
     if (args.older_than is not None or keep) and not args.prune:
         raise HarnessError("--older-than and --keep go with --prune (e.g. harness bundle --prune --older-than 30)")
@@ -47,7 +71,7 @@ def bundle_admin(args: argparse.Namespace) -> bool:
 
     cache = Cache()
     if args.published:
-        _published(args.pre, args.package)
+        _published(args.pre, releases(args.package))
     if args.prune:
         _prune(cache, args.older_than, keep)
     if args.list:
@@ -73,10 +97,7 @@ def _prune(cache: NpmBundleCache, older_than: float | None, keep: frozenset[str]
     print(f"pruned {len(removed)} bundle{'' if len(removed) == 1 else 's'}, {human(sum(e.size for e in removed))}")
 
 
-def _published(pre: bool, package: str) -> None:
-    from harness.versions.commands import releases
-
-    found = releases(package)
+def _published(pre: bool, found: Releases) -> None:
     items = found.items if pre else found.stable()
     for r in items:
         print(f"{r.version:<24} {r.date}")

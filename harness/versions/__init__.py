@@ -6,6 +6,8 @@ project's lockfile, and the search for the release where a scenario's verdict fl
     lockfiles.py   from:PATH -> the version a package-lock.json / pnpm-lock.yaml / yarn.lock / package.json resolves
     bisect.py      the pure search over a verdict function (no browser)
     runs.py        the one place that runs (scenario, version) pairs; the concurrent engine replaces it
-    matrix.py      results -> a releases x scenarios grid and the verdict along the version line
     commands.py    ``harness matrix`` and ``harness bisect``
+
+The releases x scenarios grid those results make is a view of results, so it lives with the other views in
+:mod:`harness.report.matrix`.
 """

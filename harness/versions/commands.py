@@ -1,8 +1,8 @@
 """``harness matrix`` and ``harness bisect``, and ``--sdk-version from:PATH`` for every run command.
 
-Front doors like harness/cli.py: they turn options into releases (:mod:`.select`), pairs into results
-(:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary and the report. Bad input is a
-HarnessError before any browser starts.
+Front doors like harness/cli.py, sharing its helpers (:mod:`harness.frontdoor`): they turn options into releases
+(:mod:`.select`), pairs into results (:func:`.runs.run_pairs`, the engine's seam) and results into lines, a summary
+and the report. Bad input is a HarnessError before any browser starts.
 
 Invariant: the package whose releases are listed, selected and resolved is always the scenarios' own SDK's
 (``setup.sdk`` -> the adapter registry -> ``adapter.package``), never a default one; a matrix spans one SDK.
@@ -12,22 +12,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import semantic_version
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from harness.errors import HarnessError
+from harness.frontdoor import OptionAdder, not_run, run_line, write_reports
 from harness.scenario.model import Scenario
-from harness.scenario.runner import RunResult
+from harness.engine.result import RunResult
 from harness.sdks import adapter_class
-from harness.versions import matrix as matrix_view
+from harness.report import matrix as matrix_view
 from harness.versions.bisect import BisectAnswer, Probe, bisect_versions
 from harness.versions.published import Release, Releases, published_releases
 from harness.engine import Interrupted, options_from_args
 from harness.versions.runs import engine_for, plans_for, play_plans, run_pairs, with_webdriver
 from harness.versions.select import FROM, resolve_exact, select
 
-OptionAdder = Callable[[argparse.ArgumentParser], None]
 _P = TypeVar("_P", bound=argparse.ArgumentParser)  # the parser class of the caller's subcommands (cli's _Parser)
 
 
@@ -91,8 +92,12 @@ def resolve_versions(values: list[str] | None, package: str) -> list[str] | None
         raise HarnessError(f"no adapter plays {package}")
     cache = NpmBundleCache()
     specs = parse_all(values)
-    labels = [resolve(spec, package, adapter.bundle_file, cache, lambda: releases(package), say=_say)
-              for spec in specs]
+    from harness.versions.lockfiles import spec_from
+
+    def from_lockfile(path: Path) -> str:
+        return spec_from(path, package, lambda: releases(package))
+
+    labels = [resolve(spec, package, adapter.bundle_file, cache, from_lockfile, say=_say) for spec in specs]
     return list(dict.fromkeys(labels))  # one build given twice (as a folder and its tarball) is one version
 
 
@@ -104,7 +109,6 @@ def _say(text: str) -> None:
 
 def matrix(args: argparse.Namespace) -> int:
     from harness import resources
-    from harness.cli import _line, _not_run, _write_reports
     from harness.report.progress import Progress
     from harness.scenario.model import find_scenarios, load_scenario
 
@@ -131,12 +135,12 @@ def matrix(args: argparse.Namespace) -> int:
                 results = play_plans(plans, engine,
                                      on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
                                      on_done=lambda r: progress.done(f"{r.scenario}@{r.version}",
-                                                                     _line(r, width, several=len(scenarios) > 1)))
+                                                                     run_line(r, width, several=len(scenarios) > 1)))
             except Interrupted as stop:
                 results, interrupted = stop.results, stop
             finally:  # stopped by Ctrl-C or SIGTERM: the finished runs reported, the unplayed ones named
-                _write_reports(results, args.html or args.reports / "report.html", args.junit,
-                               _not_run(plans, results, interrupted))
+                write_reports(results, args.html or args.reports / "report.html", args.junit,
+                              not_run(plans, results, interrupted))
     from harness.report.build_diff import summary_lines as build_differences
 
     for line in build_differences(r.to_dict() for r in results):  # a build beside releases: its difference first
@@ -167,7 +171,6 @@ def split_builds(text: str) -> tuple[str, list[str]]:
 
 def bisect(args: argparse.Namespace) -> int:
     from harness import resources
-    from harness.cli import _write_reports
     from harness.scenario.model import find_scenarios, load_scenario
 
     options = options_from_args(args).with_(repeat=1)  # each probe is one run: bisect does not repeat
@@ -199,7 +202,7 @@ def bisect(args: argparse.Namespace) -> int:
         raise
     finally:
         engine.close()
-        _write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
+        write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
     for text in answer_lines(answer, known, {v: r.reproduce for v, r in results.items()}):
         print(text)
     exact = len(answer.flips) == 1 and answer.flips[0].exact and not answer.non_monotonic

@@ -30,6 +30,8 @@ from typing import Any, Callable, ClassVar, Generic, Literal, Mapping, Protocol,
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationInfo
 
+from harness.registry import Registry
+
 ReleaseOutcome = Literal["pass", "drop"]
 TokenTiming = Literal["answer", "arrival"]
 
@@ -117,17 +119,15 @@ class FaultKind(Generic[ArgsT]):
 KindT = TypeVar("KindT", bound=type[FaultKind[Any]])
 
 # name -> kind class, in the order the package imported them (alphabetical by module).
-KINDS: dict[str, type[FaultKind[Any]]] = {}
+KINDS: Registry[type[FaultKind[Any]]] = Registry("fault kind")
 
 
 def fault_kind(name: str) -> Callable[[KindT], KindT]:
     """Register a kind under ``name``: the name scenarios use as ``kind: NAME`` and as its own step."""
 
     def register(cls: KindT) -> KindT:
-        if name in KINDS:
-            raise RuntimeError(f"two fault kinds named {name!r}: {KINDS[name].__module__} and {cls.__module__}")
         cls.name = name
-        KINDS[name] = cls
+        KINDS.add(name, cls)
         return cls
 
     return register

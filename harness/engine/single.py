@@ -1,7 +1,8 @@
 """Play one scenario on one version, the short way: ``run_scenario(scenario, version, ...)``.
 
-A convenience over the engine (:mod:`harness.engine`) for scripts and tests that want one run on the calling thread
-and nothing else; it builds the same :class:`~harness.engine.run.Run` every front door uses.
+A convenience over the engine for scripts, benchmarks and tests that want one run on the calling thread and nothing
+else; it builds the same :class:`~harness.engine.run.Run` every front door uses. (It lived in ``scenario/runner.py``,
+where it imported the engine back up a layer.)
 """
 
 from __future__ import annotations
