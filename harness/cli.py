@@ -231,7 +231,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve, "matrix": version_commands.matrix,
                 "bisect": version_commands.bisect, "fuzz": fuzz_command.main, "sweep": sweep_command.main,
-                "sweep-report": sweep_command.report_main}[args.command](args)
+                "sweep-report": sweep_command.report_main, "claims": sweep_command.claims_main}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

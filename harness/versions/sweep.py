@@ -178,8 +178,10 @@ def bisect_intervals(versions: Sequence[str], known: dict[str, str], verdict_of:
 
 def errors(results: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(scenario, version, why) for each ``error`` run: its sentence's first line."""
-    return [(r["scenario"], r["version"], ((r.get("sentence") or r.get("error") or "no reason recorded").splitlines() or [""])[0][:300])
-            for r in results if r.get("outcome") == ERROR]
+    def why(r: dict[str, Any]) -> str:
+        return ((r.get("sentence") or r.get("error") or "no reason recorded").splitlines() or [""])[0][:300]
+
+    return [(r["scenario"], r["version"], why(r)) for r in results if r.get("outcome") == ERROR]
 
 
 def rule_of_three(runs: int) -> float:

@@ -56,6 +56,12 @@ def add_parsers(sub: "argparse._SubParsersAction[_P]", *common: Callable[[argpar
     r.add_argument("-o", "--output", type=Path, default=None, metavar="PATH",
                    help="the index page (default: index.html in the first DIR)")
     r.add_argument("--confirm", type=int, default=3, metavar="N", help="as for sweep: runs a confirmed flip needs")
+    c = sub.add_parser("claims", help="rewrite scenarios' verdicts: from a sweep's results (the smallest set of ranges "
+                       "covering them); shows the diff, writes only with --write")
+    c.add_argument("scenarios", nargs="+", metavar="SCENARIO")
+    c.add_argument("--from", dest="sources", action="append", type=Path, required=True, metavar="DIR",
+                   help="a sweep's --reports folder (repeat for shards)")
+    c.add_argument("--write", action="store_true", help="write the new verdicts into the scenario files")
     for add in common:
         add(s)
 
@@ -277,6 +283,57 @@ def _write_summary(path: Path, results: list[dict[str, Any]], package: str, sele
             "verdicts": {s: {v: c.counts for (sc, v), c in sorted(agreed.items(), key=lambda kv: version_key(kv[0][1]))
                              if sc == s} for s in dict.fromkeys(s for s, _ in agreed)}}
     write_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+def claims_main(args: argparse.Namespace) -> int:
+    """Print each scenario's new ``verdicts:`` as a diff; write them with ``--write``. 1 when a file would change
+    and was not written (a CI check that the library's claims are the sweep's), else 0."""
+    import difflib
+
+    from harness import resources
+    from harness.report.artifacts import write_atomic
+    from harness.scenario.model import find_scenarios, load_scenario, parse_scenario
+    from harness.versions import claims
+    from harness.versions.commands import package_of, releases
+
+    scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, resources.library_dir())]
+    package = package_of(scenarios)
+    results = [e.result for e in read_entries(list(args.sources))]
+    meta: dict[str, Any] = {}
+    for folder in args.sources:
+        if (folder / SUMMARY).is_file():
+            meta = json.loads((folder / SUMMARY).read_text())
+            break
+    published = [r.version for r in releases(package).stable()]
+    changed = 0
+    for scenario in scenarios:
+        mine = [r for r in results if r["scenario"] == scenario.id]
+        if not mine or scenario.path is None:
+            print(f"{scenario.id}: no runs in {', '.join(map(str, args.sources))}; left as it is", file=sys.stderr)
+            continue
+        ran = sorted({r["version"] for r in mine}, key=version_key)
+        selected = sorted(set(meta.get("selected") or ran) | set(ran), key=version_key)
+        line = [c for (s, _), c in sweep.consensus(mine).items() if s == scenario.id]
+        new = claims.bands(line, selected, published[-1] if published else None)
+        if not new:
+            print(f"{scenario.id}: no verdict among its runs (all error or flaky); left as it is", file=sys.stderr)
+            continue
+        kept = claims.kept_outside(scenario.verdicts, selected[0], selected[-1], published)
+        record = (f"from `harness sweep` on {meta.get('date', 'an unknown date')} (harness "
+                  f"{meta.get('harness', 'unknown')}): {len(ran)} of {len(selected)} selected releases of {package} "
+                  f"({selected[0]} .. {selected[-1]}) run, {len(mine)} runs")
+        old_text = scenario.path.read_text()
+        new_text = claims.rewrite(old_text, claims.verdicts_block(new, kept, record))
+        parse_scenario(new_text, scenario.path)  # the new claims load (disjoint ranges), or nothing is written
+        if new_text == old_text:
+            continue
+        changed += 1
+        sys.stdout.writelines(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True),
+                                                   f"a/{scenario.path.name}", f"b/{scenario.path.name}"))
+        if args.write:
+            write_atomic(scenario.path, new_text)
+            print(f"wrote {scenario.path}", file=sys.stderr)
+    return 1 if changed and not args.write else 0
 
 
 def report_main(args: argparse.Namespace) -> int:
