@@ -134,19 +134,17 @@ class _Sweep:
         if not plans:
             return
         from harness.report.progress import Progress
-        from harness.versions.runs import play_plans
 
         print(f"sweep: {what}: {len(plans)} run{'s' if len(plans) != 1 else ''}, "
               f"{self.options.jobs_for(len(plans))} at a time", file=sys.stderr, flush=True)
         with Progress(len(plans)) as progress:
-            def done(r: Any) -> None:
-                self.done[sweep.key_of(r.to_dict())] = r.to_dict()
+            def done(plan: RunPlan, r: Any) -> None:
+                self.done[plan.key] = r.to_dict()
                 self.played += 1
-                progress.done(f"{r.scenario}@{r.version}#{r.repeat}",
-                              f"{r.scenario:<34} {r.version:<9} #{r.repeat} {r.outcome}")
+                progress.done(plan.key, f"{r.scenario:<34} {r.version:<9} #{r.repeat} {r.outcome:<11} "
+                                        f"{(r.sentence or '').splitlines()[0][:110] if r.outcome == ERROR else ''}")
             try:
-                play_plans(plans, engine, on_start=lambda s, v: progress.start(f"{s.id}@{v}", f"{s.id} on {v}"),
-                           on_done=done)
+                engine.play(plans, on_start=lambda p: progress.start(p.key, p.label), on_done=done)
             except Interrupted as stop:
                 for r in stop.results:
                     self.done.setdefault(sweep.key_of(r.to_dict()), r.to_dict())
@@ -261,9 +259,12 @@ def report(folders: list[Path], index: Path, confirm: int, package: str | None =
         for s in sorted({r["scenario"] for r in results}):
             verdicts = {v: c.outcome for (sc, v), c in sweep.consensus(results).items()
                         if sc == s and c.outcome not in (ERROR, sweep.FLAKY)}
-            for a, b, gap in sweep.blind_spots(list(verdicts), chosen, verdicts):
-                lines.append(f"{s}: not excluded: a flip and back among the {gap} releases between {a} and {b} "
-                             f"(both {verdicts[a]}, none between run)")
+            spots = sweep.blind_spots(list(verdicts), chosen, verdicts)
+            if spots:
+                a, b, gap = max(spots, key=lambda spot: spot[2])
+                lines.append(f"{s}: not excluded: a verdict that flips and flips back inside any of {len(spots)} "
+                             f"stretches of {sum(g for _, _, g in spots)} releases never run between two run releases "
+                             f"that agree (the widest: {gap} releases between {a} and {b})")
     for line in lines:
         print(line)
     print(cost.text())
