@@ -221,6 +221,9 @@ def main(args: argparse.Namespace) -> int:
             log.write(json.dumps(meter.session(state.played, options.jobs_for(max(1, len(first))), options.shard))
                       + "\n")
     folders = [args.reports, *args.sources]
+    if not state.results() and not first and options.shard:
+        print(f"shard {options.shard[0]}/{options.shard[1]} holds none of these runs; nothing to do", file=sys.stderr)
+        return 0
     code = report(folders, args.html or args.reports / INDEX, args.confirm, package, chosen, scenarios,
                   args.versions, args.sample, notice="interrupted: this sweep did not finish; run the same command "
                   "again to go on" if interrupted else None)
