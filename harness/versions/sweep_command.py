@@ -302,30 +302,31 @@ def claims_main(args: argparse.Namespace) -> int:
 
     scenarios = [load_scenario(p) for p in find_scenarios(args.scenarios, resources.library_dir())]
     package = package_of(scenarios)
-    results = [e.result for e in read_entries(list(args.sources))]
-    meta: dict[str, Any] = {}
-    for folder in args.sources:
-        if (folder / SUMMARY).is_file():
-            meta = json.loads((folder / SUMMARY).read_text())
-            break
+    by_folder = {folder: list(sweep.finished(e.result for e in read_entries([folder])).values())
+                 for folder in args.sources}
+    metas = {folder: json.loads((folder / SUMMARY).read_text()) if (folder / SUMMARY).is_file() else {}
+             for folder in args.sources}
     published = [r.version for r in releases(package).stable()]
     changed = 0
     for scenario in scenarios:
-        mine = [r for r in results if r["scenario"] == scenario.id]
+        mine = list(sweep.finished(r for rs in by_folder.values() for r in rs if r["scenario"] == scenario.id).values())
         if not mine or scenario.path is None:
             print(f"{scenario.id}: no runs in {', '.join(map(str, args.sources))}; left as it is", file=sys.stderr)
             continue
         ran = sorted({r["version"] for r in mine}, key=version_key)
-        selected = sorted(set(meta.get("selected") or ran) | set(ran), key=version_key)
+        # The releases each sweep that ran this scenario selected (a sampled sweep's unrun ones are named as such).
+        sources = [f for f, rs in by_folder.items() if any(r["scenario"] == scenario.id for r in rs)]
+        selected = sorted(set(ran).union(*(metas[f].get("selected") or [] for f in sources)), key=version_key)
+        sweeps = sorted({f"{metas[f].get('date', 'an unknown date')} (harness {metas[f].get('harness', 'unknown')})"
+                         for f in sources})
         line = [c for (s, _), c in sweep.consensus(mine).items() if s == scenario.id]
         new = claims.bands(line, selected, published[-1] if published else None)
         if not new:
             print(f"{scenario.id}: no verdict among its runs (all error or flaky); left as it is", file=sys.stderr)
             continue
         kept = claims.kept_outside(scenario.verdicts, selected[0], selected[-1], published)
-        record = (f"from `harness sweep` on {meta.get('date', 'an unknown date')} (harness "
-                  f"{meta.get('harness', 'unknown')}): {len(ran)} of {len(selected)} selected releases of {package} "
-                  f"({selected[0]} .. {selected[-1]}) run, {len(mine)} runs")
+        record = (f"from `harness sweep` on {', '.join(sweeps)}: {len(ran)} of {len(selected)} selected releases of "
+                  f"{package} ({selected[0]} .. {selected[-1]}) run, {len(mine)} runs")
         old_text = scenario.path.read_text()
         new_text = claims.rewrite(old_text, claims.verdicts_block(new, kept, record))
         parse_scenario(new_text, scenario.path)  # the new claims load (disjoint ranges), or nothing is written
