@@ -201,7 +201,8 @@ def main(args: argparse.Namespace) -> int:
     meter = _Meter()
     print(f"sweep: {len(scenarios)} scenario{'s' if len(scenarios) != 1 else ''} x {len(chosen)} releases of "
           f"{package} ({chosen[0]} .. {chosen[-1]}); first pass {len(first)} runs, "
-          f"{sum(1 for p in first if p.key in state.done)} already in {args.reports}", file=sys.stderr, flush=True)
+          f"{sum(1 for p in first if p.key in state.done)} already finished in "
+          f"{', '.join(map(str, [args.reports, *args.sources]))}", file=sys.stderr, flush=True)
     interrupted: Interrupted | None = None
     engine = engine_for(options)
     try:
