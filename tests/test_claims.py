@@ -4,7 +4,6 @@ gave them, what was never run named, the old claims outside the sweep kept, a di
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from harness.versions import claims
@@ -66,7 +65,9 @@ def _sweep_folder(root: Path) -> Path:
 
 def test_claims_shows_a_diff_writes_only_when_asked_and_records_the_sweep(tmp_path: Path) -> None:
     scenario = tmp_path / "offline-refresh-due.yaml"
-    shutil.copy(LIBRARY / "offline-refresh-due.yaml", scenario)
+    # The library's file with the claims it had before any sweep (the library's own are rewritten by sweeps).
+    scenario.write_text(claims.rewrite((LIBRARY / "offline-refresh-due.yaml").read_text(),
+                                       'verdicts:\n  "<6.1.0": reproduced\n  ">=6.1.0": survived\n'))
     before = scenario.read_text()
     folder = _sweep_folder(tmp_path)
     shown = harness("claims", str(scenario), "--from", str(folder), cwd=tmp_path)
@@ -78,6 +79,7 @@ def test_claims_shows_a_diff_writes_only_when_asked_and_records_the_sweep(tmp_pa
     text = scenario.read_text()
     assert "from `harness sweep` on 2026-12-08 (harness 0.1.0+test): 5 of 6 selected releases" in text
     assert "not run or no verdict: 5.2.2" in text
+    assert "# no claim (between bands, no verdict): 5.1.1 (error: error 1)" in text
     assert text.split("verdicts:")[0] == before.split("verdicts:")[0]  # the rest of the file untouched
     from harness.scenario.model import load_scenario
 

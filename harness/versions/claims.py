@@ -93,8 +93,26 @@ def kept_outside(old: Mapping[str, str], first: str, last: str, published: Seque
     return out
 
 
-def verdicts_block(new: list[Band], kept: dict[str, str], record: str) -> str:
+def unclaimed(line: Sequence[Consensus], selected: Sequence[str], new: Sequence[Band]) -> list[str]:
+    """The selected releases between the first band and the last that no band claims, each with why (flaky with its
+    counts, error, or never run)."""
+    if not new:
+        return []
+    lo, hi = version_key(new[0].first), version_key(new[-1].last)
+    specs = [semantic_version.NpmSpec(b.spec) for b in new]
+    agreed = {c.version: c for c in line}
+    out = []
+    for v in sorted(selected, key=version_key):
+        if lo < version_key(v) < hi and not any(semantic_version.Version(v) in spec for spec in specs):
+            c = agreed.get(v)
+            out.append(f"{v} ({'not run' if c is None else c.outcome + ': ' + c.text()})")
+    return out
+
+
+def verdicts_block(new: list[Band], kept: dict[str, str], record: str, gaps: Sequence[str] = ()) -> str:
     lines = ["verdicts:", f"  # {record}"]
+    if gaps:
+        lines.append(f"  # no claim (between bands, no verdict): {', '.join(gaps)}")
     width = max([len(b.spec) for b in new] + [len(k) for k in kept] + [0]) + 2
     for b in new:
         lines.append(f"  {f'{chr(34)}{b.spec}{chr(34)}:':<{width + 1}} {b.outcome:<10}  # {b.comment()}")

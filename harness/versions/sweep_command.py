@@ -329,7 +329,8 @@ def claims_main(args: argparse.Namespace) -> int:
         record = (f"from `harness sweep` on {', '.join(sweeps)}: {len(ran)} of {len(selected)} selected releases of "
                   f"{package} ({selected[0]} .. {selected[-1]}) run, {len(mine)} runs")
         old_text = scenario.path.read_text()
-        new_text = claims.rewrite(old_text, claims.verdicts_block(new, kept, record))
+        gaps = claims.unclaimed(line, selected, new)
+        new_text = claims.rewrite(old_text, claims.verdicts_block(new, kept, record, gaps))
         parse_scenario(new_text, scenario.path)  # the new claims load (disjoint ranges), or nothing is written
         if new_text == old_text:
             continue
