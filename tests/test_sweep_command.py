@@ -16,6 +16,7 @@ from test_cli_errors import assert_no_output, assert_one_line_error, harness
     (["sweep", "offline-refresh-due", "--versions", "6.x", "--sample", "0"], "--sample and --confirm"),
     (["sweep", "offline-refresh-due", "supabase-offline-tab-visible", "--versions", "*"],
      "a release range is one SDK's"),
+    (["sweep", "offline-refresh-due", "--versions", "6.x", "--repeat", "3"], "use --confirm N, not --repeat"),
     (["sweep-report", "/nonexistent"], "/nonexistent is not a folder"),
     (["claims", "offline-refresh-due", "--from", "/nonexistent"], "no runs"),
 ])

@@ -189,6 +189,9 @@ def main(args: argparse.Namespace) -> int:
 
     if args.sample < 1 or args.confirm < 1:
         raise HarnessError("--sample and --confirm take a whole number >= 1")
+    if args.repeat > 1:
+        raise HarnessError("a sweep repeats where it matters, on both sides of each flip: use --confirm N, "
+                           "not --repeat")
     options = options_from_args(args)
     scenarios = [with_webdriver(load_scenario(p), options.webdriver)
                  for p in find_scenarios(args.scenarios, resources.library_dir())]
@@ -228,6 +231,11 @@ def main(args: argparse.Namespace) -> int:
     code = report(folders, args.html or args.reports / INDEX, args.confirm, package, chosen, scenarios,
                   args.versions, args.sample, notice="interrupted: this sweep did not finish; run the same command "
                   "again to go on" if interrupted else None)
+    if args.junit is not None:
+        from harness.report import junit
+
+        junit.write_junit(read_entries(folders), args.junit)
+        print(f"junit: {args.junit}", file=sys.stderr)
     if interrupted is not None:
         raise interrupted
     return code
