@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_bundle_options(bundle)
     add_version_commands(sub, _browser_options, _report_options)  # harness matrix, harness bisect
+    from harness.versions.sweep_command import add_parsers as add_sweep_commands
+
+    add_sweep_commands(sub, _browser_options, _report_options)  # harness sweep, harness sweep-report
     from harness.fuzz.command import add_parser as add_fuzz_command
 
     add_fuzz_command(sub, _browser_options, _report_options)  # harness fuzz
@@ -226,10 +229,12 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         from harness.fuzz import command as fuzz_command
         from harness.versions import commands as version_commands
+        from harness.versions import sweep_command
 
         return {"repro": _repro, "run": _run, "browser": _browser, "bundle": _bundle, "report": _report,
                 "serve": _serve, "matrix": version_commands.matrix,
-                "bisect": version_commands.bisect, "fuzz": fuzz_command.main}[args.command](args)
+                "bisect": version_commands.bisect, "fuzz": fuzz_command.main, "sweep": sweep_command.main,
+                "sweep-report": sweep_command.report_main, "claims": sweep_command.claims_main}[args.command](args)
     except HarnessError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

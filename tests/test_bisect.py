@@ -108,3 +108,17 @@ def test_two_adjacent_releases_need_only_their_two_runs() -> None:
     assert [(f.before, f.after) for f in answer.flips] == [("6.0.0", "6.1.0")] and answer.runs == 2
     with pytest.raises(ValueError):
         bisect_versions(["6.0.0"], fake())
+
+
+def test_the_answer_says_what_the_search_cannot_exclude() -> None:
+    """A bisect assumes the stretches between agreeing probes are constant: a window inside one is invisible to it,
+    and the answer says how many releases it never ran there."""
+    from harness.versions.commands import not_excluded
+
+    window = fake(flip_at="6.0.0", table={v: "survived" for v in LINE[10:13]})  # 5.10..5.12 fixed, then reverted
+    answer = bisect_versions(LINE, window)
+    assert [(f.before, f.after) for f in answer.flips] == [("5.39.0", "6.0.0")]  # the window is not found...
+    (line,) = not_excluded(answer, LINE)
+    assert f"among the {len(LINE) - answer.runs} releases never run" in line  # ...and that is said
+    every = {v: window(v) for v in LINE}
+    assert not_excluded(bisect_versions(LINE, lambda v: every[v]), LINE[:1] + LINE[-1:]) == []

@@ -395,3 +395,26 @@ def test_a_release_that_never_writes_the_suffixed_cookie_is_not_asked_for_it():
     tl.emit("browser", "cookie.jar", present=[COOKIES[0]])
     j = judge(tl, STEPS, COOKIES)
     assert j.outcome == "reproduced" and f"no `{COOKIES[1]}`" in check(j, "cookie-present-at-end").detail
+
+
+def _kept_without_a_refresh(optional_wait_ran_out: bool):
+    tl, clock = make()
+    signed_in(tl, clock)
+    step(tl, clock, 2)
+    step(tl, clock, 3)
+    if optional_wait_ran_out:
+        clock.now += 15
+        tl.emit("runner", "wait.timeout", event="token_attempt", seconds=15.0, count=1, seen=0)
+    step(tl, clock, 4)
+    step(tl, clock, 5)
+    view(tl, clock, True)
+    return judge(tl, STEPS, COOKIES)
+
+
+def test_an_action_that_never_came_decides_nothing_and_the_sentence_says_so():
+    """`survived` where the SDK never refreshed offline must not read as "the refresh kept the session"."""
+    j = _kept_without_a_refresh(True)
+    assert j.outcome == "survived"
+    assert ("the SDK made no token attempt within 15 s in step 3 `wait_for token_attempt` (an optional wait: the "
+            "timeline went on without it)") in j.sentence
+    assert "no token attempt" not in _kept_without_a_refresh(False).sentence

@@ -6,6 +6,7 @@ runs on 6.1.0: the seed timeline with a deliberately wrong claim, and a scenario
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,7 @@ def test_collection_names_items_by_version(tmp_path):
 def test_a_wrong_claim_fails_and_prints_the_timeline(tmp_path):
     (tmp_path / "scenarios").mkdir()
     seed = (ROOT / "scenarios" / "offline-refresh-due.yaml").read_text()
-    wrong = seed.replace('">=6.1.0": survived', '">=6.1.0": reproduced')  # 6.1.0 keeps the cookie
+    wrong = re.sub(r'">=6\.1\.0":( *)survived', r'">=6.1.0":\1reproduced', seed)  # 6.1.0 keeps the cookie
     assert wrong != seed
     (tmp_path / "scenarios" / "offline-refresh-due.yaml").write_text(wrong)
     (tmp_path / "scenarios" / "broken-wait.yaml").write_text(BROKEN)

@@ -82,3 +82,16 @@ def test_a_wait_for_a_request_the_adapter_does_not_make_is_refused_at_load(tmp_p
                                      "  - wait_for: client_request\nverdicts:\n  '*': survived\n")
     with pytest.raises(ScenarioError, match="the supabase adapter does not make"):
         load_scenario(tmp_path / "s.yaml")
+
+
+def test_an_optional_wait_that_runs_out_goes_on_and_is_on_the_timeline():
+    """A release that never takes the awaited action (pauses refreshes offline) is no harness failure: the timeline
+    goes on, and `wait.timeout` says what never came."""
+    timeline = Timeline(clock=lambda: 100.0)
+    ctx = _ctx(timeline)
+    ctx.step_started_at = 10.0
+    wait_for(ctx, WaitFor(event="token_attempt", timeout=0.2, optional=True, count=2), 0.2)
+    [gave_up] = timeline.events("wait.timeout")
+    assert gave_up.data == {"event": "token_attempt", "seconds": 0.2, "count": 2, "seen": 0, "path": None}
+    with pytest.raises(HarnessError, match="no such event"):  # the same wait, not optional: the harness's error
+        wait_for(ctx, WaitFor(event="token_attempt", timeout=0.2), 0.2)

@@ -75,7 +75,7 @@ class Grid:
         return out
 
 
-def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str] | None = None) -> Grid:
+def grid(results: Iterable[dict[str, Any]], run_ids: Iterable[str | None] | None = None) -> Grid:
     results = list(results)
     ids = list(run_ids) if run_ids is not None else [None] * len(results)
     cells: dict[tuple[str, str], Cell] = {}

@@ -8,7 +8,7 @@ overlap) and at the first release of each major version, and every cell carries 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from harness.report.matrix import Grid, version_key
 
@@ -17,8 +17,13 @@ WIDTH, LABEL_W, LANE_H, GAP = 1000, 190, 18, 6
 TRANSPOSE_AFTER = 6
 
 
-def version_line(g: Grid) -> dict[str, Any] | None:
-    """The SVG geometry, or None when fewer than two releases were run."""
+def anchor(run_id: str) -> str:
+    return f"#{run_id}"
+
+
+def version_line(g: Grid, link: Callable[[str], str] = anchor) -> dict[str, Any] | None:
+    """The SVG geometry, or None when fewer than two releases were run. ``link`` turns a cell's run id into the
+    address it opens (an anchor in this page by default; a sweep's index links to per-run pages)."""
     if len(g.versions) < 2:
         return None
     plot = WIDTH - LABEL_W - 10
@@ -30,7 +35,7 @@ def version_line(g: Grid) -> dict[str, Any] | None:
     for n, scenario in enumerate(g.scenarios):
         y = top + n * (LANE_H + GAP)
         cells = [{"x": round(LABEL_W + index[v] * step, 2), "w": round(max(step - (0.6 if step > 3 else 0), 1), 2),
-                  "cls": c.outcome, "match": c.match, "href": f"#{c.run_id}" if c.run_id else None,
+                  "cls": c.outcome, "match": c.match, "href": link(c.run_id) if c.run_id else None,
                   "title": f"{scenario} on {v}: {c.outcome}" + ("" if c.expected is None else
                                                               f" (claimed {c.expected})")}
                  for v, c in g.line(scenario)]

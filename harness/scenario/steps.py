@@ -191,7 +191,8 @@ def wait_for(ctx: RunContext, args: WaitFor, timeout: float) -> None:
     elif hit is not None:
         ctx.last_waited = (hit.at, hit.seq)
     elif args.optional:
-        ctx.timeline.emit("runner", "wait.timeout", event=args.value, seconds=limit)
+        ctx.timeline.emit("runner", "wait.timeout", event=args.value, seconds=limit, count=args.count, seen=len(seen),
+                          path=args.path)
         if window is not None:
             window.gave_up()
     elif window is not None:

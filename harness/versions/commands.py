@@ -203,7 +203,7 @@ def bisect(args: argparse.Namespace) -> int:
     finally:
         engine.close()
         write_reports(list(results.values()), args.html or args.reports / "report.html", args.junit)
-    for text in answer_lines(answer, known, {v: r.reproduce for v, r in results.items()}):
+    for text in answer_lines(answer, known, {v: r.reproduce for v, r in results.items()}, [r.version for r in line]):
         print(text)
     exact = len(answer.flips) == 1 and answer.flips[0].exact and not answer.non_monotonic
     return 0 if exact else 1
@@ -248,7 +248,8 @@ def step_line(index: int, probe: Probe) -> str:
     return f"{f'[{index}]':<5}{probe.version:<9} {probe.outcome:<11} remaining: {probe.remaining()}{note}"
 
 
-def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) -> list[str]:
+def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str],
+                 searched: list[str] | None = None) -> list[str]:
     def named(version: str) -> str:
         release = known.get(version)
         if release is None and "+build." in version:
@@ -278,7 +279,23 @@ def answer_lines(answer: BisectAnswer, known: Releases, replay: dict[str, str]) 
     skipped = answer.skipped
     out.append(f"{answer.runs} runs" + (f"; skipped (error, like git bisect skip): {', '.join(skipped)}"
                                         if skipped else "; none skipped"))
+    out.extend(not_excluded(answer, searched or []))
     return out
+
+
+def not_excluded(answer: BisectAnswer, searched: list[str]) -> list[str]:
+    """What this search cannot exclude: a verdict that flips and flips back among releases never run between two
+    run releases that agree (a bisect assumes the stretch is constant; `harness sweep` runs every release)."""
+    from harness.versions.sweep import blind_spots
+
+    judged = {v: o for v, o in answer.outcomes.items() if o != "error"}
+    spots = blind_spots(list(judged), searched, judged)
+    if not spots:
+        return []
+    a, b, gap = max(spots, key=lambda spot: spot[2])
+    return [f"not excluded: a verdict that flips and flips back among the {sum(g for _, _, g in spots)} releases "
+            f"never run between runs that agree (the widest stretch: {gap} releases between {a} and {b}); "
+            "`harness sweep` runs them all"]
 
 
 __all__ = ["add_parsers", "matrix", "bisect", "resolve_versions", "releases", "package_of", "FROM"]
