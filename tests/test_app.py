@@ -22,7 +22,7 @@ from threading import Thread
 import pytest
 
 
-from harness.app.backend_api import BackendApiMock
+from harness.sdks.clerk.backend_api import BackendApiMock
 from harness.sdks.clerk import ClerkSdk
 from harness.timeline import Timeline
 

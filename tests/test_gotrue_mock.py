@@ -30,8 +30,9 @@ class Clock:
 def gotrue():
     sdk = SupabaseSdk(token_ttl=3600)
     clock = Clock()
-    sdk.state.clock = clock
-    server = MockAuthServer(Timeline(), sdk, bundle_dist=None, sdk_version="none").start()
+    server = MockAuthServer(Timeline(), sdk, bundle_dist=None, sdk_version="none")
+    sdk.state.clock = clock  # after the server handed GoTrue the run's auth clock (set_clocks): this test's instead
+    server.start()
     yield server, sdk, clock
     server.stop()
 

@@ -84,7 +84,7 @@ def test_an_unknown_sdk_is_a_one_line_error():
     from harness.scenario.model import parse_scenario
 
     with pytest.raises(ScenarioError) as err:
-        parse_scenario("id: x\ntitle: x\nsetup: {sdk: firebase}\nsteps: [signed_in]\nverdicts: {'*': survived}\n")
+        parse_scenario("id: x\ntitle: x\nsetup: {sdk: auth0}\nsteps: [signed_in]\nverdicts: {'*': survived}\n")
     assert "setup.sdk must be one of 'clerk', 'supabase'" in str(err.value) and "\n" not in str(err.value)
 
 

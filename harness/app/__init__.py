@@ -4,7 +4,7 @@
   validated at load;
 * :mod:`harness.app.process` -- the app's process: started once per session in its own process group, waited for,
   stopped on every exit path;
-* :mod:`harness.app.backend_api` -- the Backend API mock a Clerk server SDK calls (one per session);
+* :mod:`harness.sdks.clerk.backend_api` -- the Backend API mock a Clerk server SDK calls (one per session);
 * :mod:`harness.app.front_door` -- per run, what the mock server serves in front of the app: the SDK's API mock and
   bundles on their paths, everything else proxied (HTTP and WebSocket) to the app, and the app's answers observed;
 * :mod:`harness.app.session` -- the three together, as the engine owns them for a session.

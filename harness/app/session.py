@@ -16,17 +16,15 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from harness.app.backend_api import BackendApiMock
 from harness.app.front_door import Bundles, FrontDoor
 from harness.app.process import AppProcess, answers, free_port
 from harness.app.readiness import script_for
 from harness.app.spec import ANON_KEY, BACKEND_API, PORT, AppSpec
 from harness.errors import HarnessError
 from harness.sdks.npm import NpmBundleCache
-from harness.sdks.supabase.gotrue import GoTrueState
 from harness.timeline import Timeline
 
 CLERK_UI_PACKAGE = "@clerk/ui"
@@ -42,6 +40,11 @@ class RunApp:
     front_door: FrontDoor
     init_script: str
     session: "AppSession"
+
+
+if TYPE_CHECKING:  # the Clerk Backend API mock and GoTrue's state live in their adapters, imported when used
+    from harness.sdks.clerk.backend_api import BackendApiMock
+    from harness.sdks.supabase.gotrue import GoTrueState
 
 
 class AppSession:
@@ -73,6 +76,8 @@ class AppSession:
             self.clerk_ui_dist = self.cache.get(CLERK_UI_PACKAGE, spec.clerk_ui_version).dist
         try:
             if self.sdk == "clerk":
+                from harness.sdks.clerk.backend_api import BackendApiMock
+
                 self.backend_api = BackendApiMock(port=spec.backend_api_port)
                 self.backend_api.start()
             port = str(free_port()) if any(PORT in s for s in self._templated()) else ""
@@ -97,8 +102,10 @@ class AppSession:
             raise
         return self
 
-    def _supabase_state(self) -> GoTrueState:
+    def _supabase_state(self) -> "GoTrueState":
         """The mock Supabase project every run of the session plays: one secret, so the app's anon key holds."""
+        from harness.sdks.supabase.gotrue import GoTrueState
+
         return GoTrueState(ttl=60.0, jwt_secret=self.supabase_secret, created_at=self.supabase_created_at)
 
     def _templated(self) -> list[str]:
